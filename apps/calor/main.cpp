@@ -1,0 +1,130 @@
+// calor: the command line. Subcommands: run, info.
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "calor/config.hpp"
+#include "calor/error.hpp"
+#include "commands.hpp"
+
+namespace {
+
+std::string preset_list() {
+  std::string s;
+  for (const auto& p : calor::presets()) s += "  " + p.name + ": " + p.summary + "\n";
+  return s;
+}
+
+const char* kRunFooter = R"(
+Examples:
+  calor run                                  the case study at its defaults (N=4800, 500 steps)
+  calor run --preset stencil --n 480 --steps 50 --json
+  calor run --preset gaussian2d --n 256      prints the error against the exact solution
+  calor run examples/stencil.toml --steps 100    a file, with a flag overriding it
+  calor run --preset diffusion1d --set boundary.all=neumann
+
+Settings come from the preset, then the TOML file, then the flags (last wins). Keys:
+  preset          stencil | diffusion1d | gaussian2d | gaussian3d (default: stencil without a file)
+  dim             1, 2 or 3
+  n               cells per axis: 480 or [nx, ny] (x is the contiguous axis)
+  h               spacing: 1.0 or [dx, dy]
+  alpha           diffusivity (> 0)
+  dt              time step; default: half the FTCS limit, r = alpha*dt*sum(1/h^2) = 1/4
+  steps           number of time steps
+  form            expanded (default) | factored (the case study's 0.5*(u + 0.25*sum))
+  allow_unstable  true to run with r > 1/2
+  energy          stencil preset: energy each of the three sources adds per step
+  backend, threads
+  [boundary]      all, x, y, z, x_low, x_high, ... = "dirichlet" | "neumann" | "periodic"
+                  or {type = "dirichlet", value = 1.0} / {type = "neumann", gradient = 0.1}
+  [sources]       volumetric = rate q (adds q*dt per step to every cell)
+                  points = [{at = [i, j], energy = 1.0}, ...]  (0-based cell indices)
+  [initial]       type = zero | constant (value) | gaussian (centre, width, amplitude) |
+                  npy (path: float64, C order, shape (nz, ny, nx))
+
+Presets:
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "calor: heat diffusion on structured grids (1D/2D/3D, explicit FTCS), from one core to "
+      "many.\nRun `calor run` for the reference case study, `calor SUBCOMMAND --help` for more."};
+  app.require_subcommand(1);
+  app.footer(
+      "\nExamples:\n  calor run                       the case study at its defaults\n"
+      "  calor run --preset gaussian3d --n 64 --json\n  calor info                      "
+      "backends and libraries compiled in");
+
+  calor::app::RunOptions ro;
+  auto* run = app.add_subcommand("run", "Run a simulation and print its verification values, "
+                                        "time and throughput");
+  run->footer(std::string(kRunFooter) + preset_list());
+  run->add_option("config", ro.config_path, "TOML file with the settings (optional)")
+      ->check(CLI::ExistingFile);
+
+  // Each value flag becomes a `key = value` override, applied in the order given.
+  auto value_flag = [&](const std::string& flag, const std::string& key, const std::string& help) {
+    run->add_option_function<std::string>(
+        flag, [&ro, key, flag](const std::string& v) { ro.overrides.push_back({key, v, flag}); },
+        help);
+  };
+  value_flag("--preset", "preset", "Ready-made problem (see below)");
+  value_flag("--n", "n", "Grid size per axis: 480 or 480,320");
+  value_flag("--steps", "steps", "Number of time steps");
+  value_flag("--energy", "energy", "Case study: energy added per source per step");
+  value_flag("--dim", "dim", "Dimension: 1, 2 or 3");
+  value_flag("--dt", "dt", "Time step (default: half the stability limit)");
+  value_flag("--alpha", "alpha", "Diffusivity");
+  value_flag("--h", "h", "Grid spacing: 1.0 or 0.5,1.0");
+  value_flag("--form", "form", "Stencil arithmetic: expanded or factored");
+  value_flag("--backend", "backend", "Backend: auto or one listed by `calor info`");
+  value_flag("--threads", "threads", "Threads per process (0 = default)");
+  run->add_flag_callback(
+      "--allow-unstable", [&] { ro.overrides.push_back({"allow_unstable", "true", "--allow-unstable"}); },
+      "Run even if r = alpha*dt*sum(1/h^2) exceeds 1/2");
+  run->add_option_function<std::vector<std::string>>(
+         "--set",
+         [&](const std::vector<std::string>& kvs) {
+           for (const auto& kv : kvs) {
+             const auto eq = kv.find('=');
+             if (eq == std::string::npos || eq == 0)
+               throw CLI::ValidationError("--set", "expected KEY=VALUE, got '" + kv + "'");
+             ro.overrides.push_back({kv.substr(0, eq), kv.substr(eq + 1), "--set"});
+           }
+         },
+         "Any key: --set boundary.all=periodic --set initial.type=gaussian")
+      ->type_name("KEY=VALUE");
+  run->add_flag("--json", ro.json, "Print the summary as one JSON object on stdout");
+  bool no_progress = false;
+  run->add_flag("--no-progress", no_progress, "No progress bar or progress log on stderr");
+  run->add_option("--save-npy", ro.save_npy, "Write the final interior field to this .npy file");
+
+  app.add_subcommand("info", "List the backends, threads and libraries compiled in");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    if (run->parsed()) {
+      // Without a file, the case study is the default problem.
+      if (ro.config_path.empty()) ro.overrides.insert(ro.overrides.begin(), {"preset", "stencil", "default"});
+      ro.progress = !no_progress;
+      return calor::app::run_command(ro);
+    }
+    return calor::app::info_command();
+  } catch (const calor::Error& e) {
+    std::fprintf(stderr, "calor: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "calor: internal error: %s\n", e.what());
+    return 3;
+  }
+}

@@ -1,0 +1,51 @@
+#pragma once
+/// \file backend.hpp
+/// How time steps are computed. One small interface; one implementation per file under
+/// src/backends/. Every backend calls the shared cell update in stencil.hpp.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calor/field.hpp"
+#include "calor/halo.hpp"
+#include "calor/scheme.hpp"
+
+namespace calor {
+
+/// Bytes a sweep must move per cell update at least: one read and one write of a double. The
+/// "effective GB/s" of every report is MLUP/s times this.
+inline constexpr int kBytesPerUpdate = 16;
+
+/// Computes time steps on a pair of fields.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  /// The name users select it by, e.g. "serial".
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  /// Advances `steps` steps. `cur` holds the state on entry and on return (the backend may swap
+  /// `cur` and `next`); `halo` is updated before each step that reads it.
+  virtual void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
+                       std::int64_t steps) = 0;
+};
+
+/// Options a backend may use.
+struct BackendOptions {
+  int threads = 0;  ///< 0 = the default (OMP_NUM_THREADS or all cores)
+};
+
+/// Names of the backends compiled in, plus "auto".
+std::vector<std::string> backend_names();
+/// Creates a backend by name ("auto" picks the fastest available); throws calor::Error listing
+/// the choices for an unknown name.
+std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& opt = {});
+/// What "auto" picks for a grid and why, e.g. {"serial", "only backend compiled in"}.
+std::pair<std::string, std::string> auto_backend_choice(const Grid& grid);
+
+/// One reference sweep: out = scheme(in) on the interior, then the point sources. Backends that
+/// do not tile may call this per step; it fixes the order of operations all must reproduce.
+void reference_sweep(const Scheme& scheme, const Field& in, Field& out);
+
+}  // namespace calor

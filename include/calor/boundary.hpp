@@ -1,0 +1,50 @@
+#pragma once
+/// \file boundary.hpp
+/// Boundary conditions, one per face, realised by filling the halo layer before each step.
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "calor/field.hpp"
+
+namespace calor {
+
+/// What a face does to the heat next to it.
+enum class BoundaryKind {
+  dirichlet,  ///< the halo holds a fixed value (the boundary node sits in the halo)
+  neumann,    ///< fixed outward normal gradient: halo = first interior cell + gradient * h
+  periodic,   ///< the halo is a copy of the opposite side's interior
+};
+
+/// One face's condition. `value` is the fixed temperature (Dirichlet) or the outward normal
+/// gradient du/dn (Neumann, 0 = insulated); periodic ignores it.
+struct Boundary {
+  BoundaryKind kind = BoundaryKind::dirichlet;
+  double value = 0.0;
+};
+
+/// Conditions of all faces: face[axis][0] is the low side, face[axis][1] the high side.
+struct Boundaries {
+  std::array<std::array<Boundary, 2>, 3> face{};
+
+  /// The same condition on every face.
+  static Boundaries all(Boundary b);
+  /// True when both faces of `axis` are periodic.
+  [[nodiscard]] bool periodic(int axis) const {
+    return face[axis][0].kind == BoundaryKind::periodic;
+  }
+};
+
+/// "dirichlet", "neumann" or "periodic".
+std::string_view to_string(BoundaryKind k);
+/// Human description of a face condition, e.g. "dirichlet(0)".
+std::string describe(const Boundary& b);
+/// "x_low", "y_high", ... the config key of a face.
+std::string face_name(int axis, int side);
+
+/// Fills the halo of `f` (width 1 on the active axes) from its interior according to `bc`.
+/// Axes are filled in order x, y, z, so corners are consistent for periodic domains.
+void fill_halo(const Boundaries& bc, const Grid& grid, Field& f);
+
+}  // namespace calor

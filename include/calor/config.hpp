@@ -1,0 +1,55 @@
+#pragma once
+/// \file config.hpp
+/// Settings from a TOML file, command-line flags and presets, checked strictly: unknown keys,
+/// wrong types and out-of-range values are errors naming the key, the value and where it came
+/// from. Nothing is silently ignored.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calor/problem.hpp"
+
+namespace calor {
+
+/// Settings that choose how, not what, to compute.
+struct RunSettings {
+  std::string backend = "auto";
+  int threads = 0;  ///< 0 = default
+};
+
+/// A fully checked configuration.
+struct Config {
+  Problem problem;
+  RunSettings run;
+};
+
+/// One `key = value` setting from outside the file, e.g. {"n", "480", "--n"}. The value is TOML
+/// ("480", "[480, 320]", "true", "\"periodic\""); a bare word that is not TOML is taken as a
+/// string, and "a,b" as the array [a, b].
+struct Override {
+  std::string key;
+  std::string value;
+  std::string origin;  ///< where it came from, for messages (e.g. "--n" or "--set")
+};
+
+/// Builds a configuration from TOML text (may be empty), named `source` in messages, with
+/// `overrides` applied on top. Throws calor::Error.
+Config load_config(std::string_view toml_text, const std::string& source,
+                   const std::vector<Override>& overrides = {});
+/// Reads `path` and calls load_config; a missing or unreadable file is an Error naming it.
+Config load_config_file(const std::string& path, const std::vector<Override>& overrides = {});
+
+/// A named, ready-made problem.
+struct PresetInfo {
+  std::string name;
+  std::string summary;
+};
+/// The presets, in the order `calor run --help` lists them.
+const std::vector<PresetInfo>& presets();
+
+/// The study's source positions for an nx-by-ny grid, 0-based: (nx/2, ny/2), (nx/3, ny/3),
+/// (nx*4/5, ny*8/9) in the study's 1-based numbering, integer division after multiplication.
+std::vector<PointSource> stencil_sources(index_t nx, index_t ny, double energy);
+
+}  // namespace calor

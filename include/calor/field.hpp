@@ -1,0 +1,71 @@
+#pragma once
+/// \file field.hpp
+/// Owned storage of one scalar field on a grid, with halo layers around the interior.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "calor/grid.hpp"
+
+namespace calor {
+
+/// A float64 field of `grid.n` interior cells plus `halo` ghost layers on each active axis.
+/// x is contiguous; element (i, j, k) of the interior, halo included for i in [-halo, n+halo),
+/// lives at `offset(i, j, k)`. Storage is 64-byte aligned and zero-initialised.
+class Field {
+ public:
+  Field() = default;
+  /// Allocates a zeroed field; inactive axes (>= grid.dim) get no halo.
+  explicit Field(const Grid& grid, int halo = 1);
+
+  [[nodiscard]] const Grid& grid() const { return grid_; }
+  [[nodiscard]] int halo() const { return halo_; }
+  /// Halo width along `axis` (0 on inactive axes).
+  [[nodiscard]] index_t halo(int axis) const { return ghost_[axis]; }
+  /// Interior cells along `axis`.
+  [[nodiscard]] index_t n(int axis) const { return grid_.n[axis]; }
+  /// Distance in elements between neighbours along y and z.
+  [[nodiscard]] index_t stride_y() const { return sy_; }
+  [[nodiscard]] index_t stride_z() const { return sz_; }
+  /// Elements in the allocation, halo included.
+  [[nodiscard]] index_t size() const { return size_; }
+
+  /// Offset of interior cell (i, j, k) from `raw()`; negative or >= n reaches into the halo.
+  [[nodiscard]] index_t offset(index_t i, index_t j = 0, index_t k = 0) const {
+    return (i + ghost_[0]) + sy_ * (j + ghost_[1]) + sz_ * (k + ghost_[2]);
+  }
+  double& operator()(index_t i, index_t j = 0, index_t k = 0) { return data_[offset(i, j, k)]; }
+  double operator()(index_t i, index_t j = 0, index_t k = 0) const {
+    return data_[offset(i, j, k)];
+  }
+
+  /// Start of the allocation (halo included).
+  [[nodiscard]] double* raw() { return data_.get(); }
+  [[nodiscard]] const double* raw() const { return data_.get(); }
+
+  /// Copies the interior into a dense C-order array (x fastest) of grid.cells() values.
+  void copy_interior_to(double* dense) const;
+  /// Fills the interior from a dense array laid out as copy_interior_to writes it.
+  void copy_interior_from(const double* dense);
+
+ private:
+  struct Free {
+    void operator()(double* p) const;
+  };
+  Grid grid_{};
+  int halo_ = 0;
+  std::array<index_t, 3> ghost_{0, 0, 0};
+  index_t sy_ = 0, sz_ = 0, size_ = 0;
+  std::unique_ptr<double[], Free> data_;
+};
+
+/// Calls `f(i, j, k)` for every interior cell, x fastest.
+template <class F>
+void for_each_cell(const Grid& g, F&& f) {
+  for (index_t k = 0; k < g.n[2]; ++k)
+    for (index_t j = 0; j < g.n[1]; ++j)
+      for (index_t i = 0; i < g.n[0]; ++i) f(i, j, k);
+}
+
+}  // namespace calor

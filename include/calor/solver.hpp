@@ -1,0 +1,58 @@
+#pragma once
+/// \file solver.hpp
+/// The time loop: owns the two fields, the backend and the halo, and counts steps and time.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "calor/backend.hpp"
+#include "calor/field.hpp"
+#include "calor/halo.hpp"
+#include "calor/problem.hpp"
+#include "calor/scheme.hpp"
+#include "calor/stats.hpp"
+
+namespace calor {
+
+/// Progress of a run, passed to the progress callback.
+struct Progress {
+  std::int64_t step = 0;
+  std::int64_t total = 0;
+  double seconds = 0;  ///< wall time since run() began
+};
+
+/// Solves one Problem with one Backend.
+class Solver {
+ public:
+  /// Validates `problem`, allocates the fields and applies the initial condition.
+  Solver(Problem problem, std::unique_ptr<Backend> backend);
+
+  /// Advances `n` steps.
+  void step(std::int64_t n);
+  /// Advances the remaining steps of the problem, calling `on_progress` about every `interval`
+  /// seconds of wall time (never inside the step loop of a backend). Returns the wall time spent
+  /// stepping.
+  double run(const std::function<void(const Progress&)>& on_progress = {},
+             double interval = 1.0);
+
+  [[nodiscard]] const Problem& problem() const { return problem_; }
+  [[nodiscard]] const Backend& backend() const { return *backend_; }
+  [[nodiscard]] const Field& field() const { return cur_; }
+  /// Mutable state, e.g. to set a custom initial field; the halo is refilled before each step.
+  [[nodiscard]] Field& field() { return cur_; }
+  [[nodiscard]] std::int64_t step_count() const { return steps_done_; }
+  [[nodiscard]] double time() const { return static_cast<double>(steps_done_) * problem_.dt; }
+  [[nodiscard]] Stats stats() const { return compute_stats(cur_); }
+
+ private:
+  Problem problem_;
+  std::unique_ptr<Backend> backend_;
+  Field cur_, next_;
+  Scheme scheme_;
+  BoundaryHalo halo_;
+  std::int64_t steps_done_ = 0;
+};
+
+}  // namespace calor

@@ -1,0 +1,41 @@
+// The reference backend: plain loops in the canonical order. Every other backend must
+// reproduce its results bit for bit.
+
+#include "calor/backend.hpp"
+
+#include <utility>
+
+#include "dispatch.hpp"
+
+namespace calor {
+
+void reference_sweep(const Scheme& scheme, const Field& in, Field& out) {
+  detail::dispatch(scheme, [&](auto shape) {
+    using S = decltype(shape);
+    const Grid& g = in.grid();
+    for (index_t k = 0; k < g.n[2]; ++k)
+      for (index_t j = 0; j < g.n[1]; ++j) detail::sweep_row<S>(scheme, in, out, j, k, 0, g.n[0]);
+  });
+  add_sources(scheme, out);
+}
+
+namespace {
+
+class SerialBackend final : public Backend {
+ public:
+  std::string_view name() const override { return "serial"; }
+  void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
+               std::int64_t steps) override {
+    for (std::int64_t s = 0; s < steps; ++s) {
+      halo.update(cur);
+      reference_sweep(scheme, cur, next);
+      std::swap(cur, next);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_serial_backend() { return std::make_unique<SerialBackend>(); }
+
+}  // namespace calor

@@ -1,0 +1,562 @@
+#include "calor/config.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "calor/error.hpp"
+
+namespace calor {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Presets
+
+// Inserts `value` at `key` of `t` unless the user already set it.
+template <class V>
+void default_to(toml::table& t, std::string_view key, V&& value) {
+  if (!t.contains(key)) t.insert(key, std::forward<V>(value));
+}
+
+toml::table& subtable(toml::table& t, std::string_view key) {
+  if (!t.contains(key)) t.insert(key, toml::table{});
+  auto* sub = t[key].as_table();
+  if (sub == nullptr) throw Error("key '" + std::string(key) + "' must be a table");
+  return *sub;
+}
+
+void preset_stencil(toml::table& t) {
+  default_to(t, "dim", 2);
+  default_to(t, "n", 4800);
+  default_to(t, "h", 1.0);
+  default_to(t, "alpha", 1.0);
+  default_to(t, "dt", 0.125);  // r = alpha dt / h^2 = 1/8 per axis: 0.5*(u + 0.25*sum)
+  default_to(t, "steps", 500);
+  default_to(t, "form", "factored");
+  default_to(t, "energy", 1.0);
+  default_to(subtable(t, "boundary"), "all", "dirichlet");
+}
+
+void preset_diffusion1d(toml::table& t) {
+  default_to(t, "dim", 1);
+  default_to(t, "n", 100000);
+  default_to(t, "h", 1.0);
+  default_to(t, "alpha", 0.1);  // kappa = 0.1 with dx = dt = 1: r = 0.1
+  default_to(t, "dt", 1.0);
+  default_to(t, "steps", 2000);
+  default_to(subtable(t, "boundary"), "all", "dirichlet");
+  auto& init = subtable(t, "initial");
+  default_to(init, "type", "gaussian");
+  default_to(init, "width", std::sqrt(50000.0));  // exp(-x^2 / 100000)
+  default_to(init, "amplitude", 1.0);
+}
+
+// A Gaussian bump of width L/20 in the middle of a periodic unit domain: h = 1/n.
+void preset_gaussian(toml::table& t, int dim, int n) {
+  default_to(t, "dim", dim);
+  default_to(t, "n", n);
+  if (!t.contains("h")) {
+    const auto* nn = t["n"].as_integer();
+    if (nn != nullptr && nn->get() > 0) t.insert("h", 1.0 / static_cast<double>(nn->get()));
+  }
+  default_to(t, "alpha", 1.0);
+  default_to(t, "steps", 200);
+  default_to(subtable(t, "boundary"), "all", "periodic");
+  auto& init = subtable(t, "initial");
+  default_to(init, "type", "gaussian");
+  default_to(init, "width", 0.05);
+  default_to(init, "amplitude", 1.0);
+}
+
+struct PresetDef {
+  PresetInfo info;
+  void (*apply)(toml::table&);
+};
+
+const std::vector<PresetDef>& preset_defs() {
+  static const std::vector<PresetDef> defs = {
+      {{"stencil",
+        "the comparison study: 2D, N=4800, Dirichlet 0, three point sources, 500 steps, "
+        "r=1/8; heat = 3*energy*steps"},
+       preset_stencil},
+      {{"diffusion1d",
+        "the 1D teaching example: n=100000, dx=1, kappa=0.1, Gaussian exp(-x^2/1e5), 2000 steps, "
+        "fixed ends"},
+       preset_diffusion1d},
+      {{"gaussian2d", "a Gaussian bump on a periodic unit square, n=128; checked against the exact "
+                      "solution"},
+       [](toml::table& t) { preset_gaussian(t, 2, 128); }},
+      {{"gaussian3d", "a Gaussian bump on a periodic unit cube, n=64; checked against the exact "
+                      "solution"},
+       [](toml::table& t) { preset_gaussian(t, 3, 64); }},
+  };
+  return defs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strict reading
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string render(const toml::node& n) {
+  std::ostringstream os;
+  n.visit([&](const auto& v) {
+    if constexpr (toml::is_string<decltype(v)>)
+      os << '"' << v.get() << '"';
+    else
+      os << v;
+  });
+  std::string s = os.str();
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date/time";
+  }
+}
+
+// Reads keys from the merged table, remembering which were used so that leftovers can be
+// reported, and where each came from (file or flag) so that errors point at the right place.
+class Reader {
+ public:
+  Reader(toml::table& t, std::map<std::string, std::string> origins, std::string source)
+      : root_(t), origins_(std::move(origins)), source_(std::move(source)) {}
+
+  const toml::node* find(const std::string& path) {
+    used_.insert(path);
+    return root_.at_path(path).node();
+  }
+
+  std::string where(const std::string& path) const {
+    auto it = origins_.find(path);
+    if (it != origins_.end()) return it->second;
+    // A key inside an overridden table inherits its origin.
+    for (const auto& [k, v] : origins_)
+      if (path.rfind(k + ".", 0) == 0) return v;
+    return source_;
+  }
+
+  [[noreturn]] void wrong(const std::string& path, const toml::node& n, const std::string& want) {
+    throw Error("key '" + path + "' (" + where(path) + "): expected " + want + ", got " +
+                type_name(n) + " " + render(n));
+  }
+
+  std::optional<double> number(const std::string& path) {
+    const toml::node* n = find(path);
+    if (n == nullptr) return std::nullopt;
+    return as_number(path, *n);
+  }
+  double as_number(const std::string& path, const toml::node& n) {
+    if (auto f = n.as_floating_point()) return f->get();
+    if (auto i = n.as_integer()) return static_cast<double>(i->get());
+    wrong(path, n, "a number");
+  }
+  std::optional<std::int64_t> integer(const std::string& path) {
+    const toml::node* n = find(path);
+    if (n == nullptr) return std::nullopt;
+    return as_integer(path, *n);
+  }
+  std::int64_t as_integer(const std::string& path, const toml::node& n) {
+    if (auto i = n.as_integer()) return i->get();
+    wrong(path, n, "an integer");
+  }
+  std::optional<bool> boolean(const std::string& path) {
+    const toml::node* n = find(path);
+    if (n == nullptr) return std::nullopt;
+    if (auto b = n->as_boolean()) return b->get();
+    wrong(path, *n, "true or false");
+  }
+  std::optional<std::string> string(const std::string& path) {
+    const toml::node* n = find(path);
+    if (n == nullptr) return std::nullopt;
+    if (auto s = n->as_string()) return s->get();
+    wrong(path, *n, "a string");
+  }
+  /// A string that must be one of `choices`.
+  std::optional<std::string> choice(const std::string& path,
+                                    const std::vector<std::string>& choices) {
+    auto s = string(path);
+    if (s && std::find(choices.begin(), choices.end(), *s) == choices.end()) {
+      std::string list;
+      for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+      throw Error("key '" + path + "' (" + where(path) + "): unknown value \"" + *s +
+                  "\"; choose one of " + list);
+    }
+    return s;
+  }
+  /// A number or an array of `count` numbers, broadcast to `count` values.
+  template <class T>
+  std::optional<std::vector<T>> per_axis(const std::string& path, int count) {
+    const toml::node* n = find(path);
+    if (n == nullptr) return std::nullopt;
+    const std::string want = std::string(std::is_integral_v<T> ? "an integer" : "a number") +
+                             " or an array of " + std::to_string(count) +
+                             (std::is_integral_v<T> ? " integers" : " numbers");
+    auto one = [&](const toml::node& x) -> T {
+      if constexpr (std::is_integral_v<T>) {
+        if (!x.is_integer()) wrong(path, *n, want);
+        return static_cast<T>(x.as_integer()->get());
+      } else {
+        if (!x.is_number()) wrong(path, *n, want);
+        return as_number(path, x);
+      }
+    };
+    if (auto a = n->as_array()) {
+      if (static_cast<int>(a->size()) != count)
+        throw Error("key '" + path + "' (" + where(path) + "): expected " +
+                    std::to_string(count) + " values (one per axis), got " +
+                    std::to_string(a->size()) + ": " + render(*n));
+      std::vector<T> v;
+      for (const auto& x : *a) v.push_back(one(x));
+      return v;
+    }
+    return std::vector<T>(static_cast<std::size_t>(count), one(*n));
+  }
+
+  /// Throws for the first key that no reader asked for, suggesting the nearest known key.
+  void reject_unused(const std::vector<std::string>& known) {
+    std::vector<std::string> leftovers;
+    collect(root_, "", leftovers);
+    if (leftovers.empty()) return;
+    const std::string& key = leftovers.front();
+    std::string best;
+    std::size_t best_d = 4;
+    for (const auto& k : known) {
+      const std::size_t d = edit_distance(key, k);
+      if (d < best_d) best = k, best_d = d;
+    }
+    std::string msg = "unknown key '" + key + "' (" + where(key) + ")";
+    if (!best.empty()) msg += "; did you mean '" + best + "'?";
+    if (leftovers.size() > 1) {
+      msg += " Also unknown:";
+      for (std::size_t i = 1; i < leftovers.size(); ++i) msg += " '" + leftovers[i] + "'";
+    }
+    throw Error(msg + ". See `calor run --help` for the keys.");
+  }
+
+ private:
+  void collect(const toml::table& t, const std::string& prefix, std::vector<std::string>& out) {
+    for (const auto& [k, v] : t) {
+      const std::string path = prefix + std::string(k.str());
+      if (auto sub = v.as_table())
+        collect(*sub, path + ".", out);  // tables are checked key by key
+      else if (!used_.count(path))
+        out.push_back(path);
+    }
+  }
+
+  toml::table& root_;
+  std::map<std::string, std::string> origins_;
+  std::string source_;
+  std::set<std::string> used_;
+};
+
+const std::vector<std::string> kKnownKeys = {
+    "preset", "dim", "n", "h", "alpha", "dt", "steps", "form", "allow_unstable", "energy",
+    "backend", "threads", "boundary.all", "boundary.x", "boundary.y", "boundary.z",
+    "boundary.x_low", "boundary.x_high", "boundary.y_low", "boundary.y_high", "boundary.z_low",
+    "boundary.z_high", "sources.volumetric", "sources.points", "initial.type", "initial.value",
+    "initial.centre", "initial.width", "initial.amplitude", "initial.path"};
+
+Boundary read_boundary(Reader& r, const std::string& path, const toml::node& n) {
+  const std::vector<std::string> kinds = {"dirichlet", "neumann", "periodic"};
+  auto kind_of = [&](const std::string& s) {
+    if (s == "dirichlet") return BoundaryKind::dirichlet;
+    if (s == "neumann") return BoundaryKind::neumann;
+    if (s == "periodic") return BoundaryKind::periodic;
+    throw Error("key '" + path + "' (" + r.where(path) + "): unknown boundary \"" + s +
+                "\"; choose dirichlet, neumann or periodic");
+  };
+  if (auto s = n.as_string()) return Boundary{kind_of(s->get()), 0.0};
+  if (n.is_table()) {
+    auto type = r.choice(path + ".type", kinds);
+    if (!type) throw Error("key '" + path + "' (" + r.where(path) + "): needs type = \"dirichlet\", \"neumann\" or \"periodic\"");
+    Boundary b{kind_of(*type), 0.0};
+    if (b.kind == BoundaryKind::dirichlet) b.value = r.number(path + ".value").value_or(0.0);
+    if (b.kind == BoundaryKind::neumann) b.value = r.number(path + ".gradient").value_or(0.0);
+    return b;
+  }
+  r.wrong(path, n, "\"dirichlet\", \"neumann\", \"periodic\" or a table {type = ..., value = ...}");
+}
+
+Boundaries read_boundaries(Reader& r) {
+  Boundaries bc = Boundaries::all(Boundary{});
+  auto apply = [&](const std::string& key, auto&& set) {
+    const std::string path = "boundary." + key;
+    if (const toml::node* n = r.find(path)) set(read_boundary(r, path, *n));
+  };
+  apply("all", [&](Boundary b) { bc = Boundaries::all(b); });
+  const char* axes[] = {"x", "y", "z"};
+  for (int a = 0; a < 3; ++a) apply(axes[a], [&](Boundary b) { bc.face[a] = {b, b}; });
+  for (int a = 0; a < 3; ++a)
+    for (int s = 0; s < 2; ++s) apply(face_name(a, s), [&](Boundary b) { bc.face[a][s] = b; });
+  return bc;
+}
+
+std::vector<PointSource> read_points(Reader& r, int dim) {
+  std::vector<PointSource> pts;
+  const toml::node* n = r.find("sources.points");
+  if (n == nullptr) return pts;
+  const auto* arr = n->as_array();
+  if (arr == nullptr) r.wrong("sources.points", *n, "an array of tables {at = [i, j], energy = e}");
+  for (std::size_t s = 0; s < arr->size(); ++s) {
+    const std::string path = "sources.points[" + std::to_string(s) + "]";
+    const auto* t = (*arr)[s].as_table();
+    if (t == nullptr) r.wrong(path, (*arr)[s], "a table {at = [i, j], energy = e}");
+    PointSource p;
+    for (const auto& [k, v] : *t) {
+      if (k == "energy") {
+        p.energy = r.as_number(path + ".energy", v);
+      } else if (k == "at") {
+        const auto* at = v.as_array();
+        if (at == nullptr || static_cast<int>(at->size()) != dim)
+          r.wrong(path + ".at", v, "an array of " + std::to_string(dim) + " 0-based cell indices");
+        for (int a = 0; a < dim; ++a) p.at[a] = r.as_integer(path + ".at", (*at)[a]);
+      } else {
+        throw Error("unknown key '" + path + "." + std::string(k.str()) + "' (" + r.where(path) +
+                    "): a point source has 'at' and 'energy'");
+      }
+    }
+    if (!t->contains("at")) throw Error("key '" + path + "' (" + r.where(path) + "): missing 'at'");
+    pts.push_back(p);
+  }
+  return pts;
+}
+
+Initial read_initial(Reader& r, const Grid& g) {
+  Initial in;
+  const auto type = r.choice("initial.type", {"zero", "constant", "gaussian", "npy"}).value_or("zero");
+  // Keys that belong to another type are errors, not silently ignored.
+  auto only = [&](const char* key, const char* owner) {
+    if (type != owner && r.find(std::string("initial.") + key) != nullptr)
+      throw Error("key 'initial." + std::string(key) + "' (" + r.where(std::string("initial.") + key) +
+                  ") applies only to initial.type = \"" + owner + "\", but the type is \"" + type + "\"");
+  };
+  only("value", "constant");
+  for (const char* k : {"centre", "width", "amplitude"}) only(k, "gaussian");
+  only("path", "npy");
+  if (type == "constant") {
+    in.kind = InitialKind::constant;
+    in.value = r.number("initial.value").value_or(0.0);
+  } else if (type == "gaussian") {
+    in.kind = InitialKind::gaussian;
+    for (int a = 0; a < g.dim; ++a)  // default: the middle of the domain
+      in.centre[a] = 0.5 * static_cast<double>(g.n[a] + 1) * g.h[a];
+    if (auto c = r.per_axis<double>("initial.centre", g.dim))
+      for (int a = 0; a < g.dim; ++a) in.centre[a] = (*c)[a];
+    in.width = r.number("initial.width").value_or(in.width);
+    in.amplitude = r.number("initial.amplitude").value_or(in.amplitude);
+  } else if (type == "npy") {
+    in.kind = InitialKind::npy;
+    in.path = r.string("initial.path").value_or("");
+  }
+  return in;
+}
+
+// Merges `src` into `dst`: tables merge key by key, anything else replaces.
+void merge(toml::table& dst, const toml::table& src) {
+  for (const auto& [k, v] : src) {
+    auto* d = dst[k].as_table();
+    if (d != nullptr && v.is_table())
+      merge(*d, *v.as_table());
+    else
+      dst.insert_or_assign(k, v);
+  }
+}
+
+toml::table parse_toml(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw Error("malformed TOML in " + source + " at line " + std::to_string(b.line) +
+                ", column " + std::to_string(b.column) + ": " + std::string(e.description()));
+  }
+}
+
+toml::table parse_override(const Override& o) {
+  std::string value = o.value;
+  // "480,320" -> [480, 320]
+  if (value.find(',') != std::string::npos && value.front() != '[' && value.front() != '"')
+    value = "[" + value + "]";
+  std::string text = o.key + " = " + value;
+  try {
+    return toml::parse(text, o.origin);
+  } catch (const toml::parse_error&) {
+  }
+  // A bare word: take it as a string.
+  std::string quoted = "\"";
+  for (char c : o.value) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  quoted += '"';
+  try {
+    return toml::parse(o.key + " = " + quoted, o.origin);
+  } catch (const toml::parse_error& e) {
+    throw Error("cannot use " + o.origin + " " + o.key + "=" + o.value + ": " +
+                std::string(e.description()));
+  }
+}
+
+void record_origins(const toml::table& t, const std::string& prefix, const std::string& origin,
+                    std::map<std::string, std::string>& origins) {
+  for (const auto& [k, v] : t) {
+    const std::string path = prefix + std::string(k.str());
+    if (auto sub = v.as_table())
+      record_origins(*sub, path + ".", origin, origins);
+    else
+      origins[path] = origin;
+  }
+}
+
+}  // namespace
+
+const std::vector<PresetInfo>& presets() {
+  static const std::vector<PresetInfo> list = [] {
+    std::vector<PresetInfo> v;
+    for (const auto& d : preset_defs()) v.push_back(d.info);
+    return v;
+  }();
+  return list;
+}
+
+std::vector<PointSource> stencil_sources(index_t nx, index_t ny, double energy) {
+  // 1-based (i, j) of the study, converted to 0-based.
+  const index_t pos[3][2] = {{nx / 2, ny / 2}, {nx / 3, ny / 3}, {nx * 4 / 5, ny * 8 / 9}};
+  std::vector<PointSource> v;
+  for (const auto& p : pos) v.push_back(PointSource{{p[0] - 1, p[1] - 1, 0}, energy});
+  return v;
+}
+
+Config load_config(std::string_view toml_text, const std::string& source,
+                   const std::vector<Override>& overrides) {
+  toml::table t = parse_toml(toml_text, source);
+  std::map<std::string, std::string> origins;
+  for (const Override& o : overrides) {
+    const toml::table ot = parse_override(o);
+    record_origins(ot, "", o.origin, origins);
+    merge(t, ot);
+  }
+
+  // The preset fills in every key the user left out.
+  std::string preset = "custom";
+  if (const auto* p = t.get("preset")) {
+    if (!p->is_string())
+      throw Error("key 'preset': expected a string, got " + type_name(*p) + " " + render(*p));
+    preset = p->as_string()->get();
+  }
+  if (preset == "none") preset = "custom";  // `--preset none`: only the file and flags count
+  if (preset != "custom") {
+    auto it = std::find_if(preset_defs().begin(), preset_defs().end(),
+                           [&](const PresetDef& d) { return d.info.name == preset; });
+    if (it == preset_defs().end()) {
+      std::string list;
+      for (const auto& d : preset_defs()) list += (list.empty() ? "" : ", ") + d.info.name;
+      throw Error("unknown preset '" + preset + "': choose one of " + list + " (or none)");
+    }
+    it->apply(t);
+  }
+
+  Reader r(t, origins, source);
+  r.find("preset");
+  Config c;
+  Problem& p = c.problem;
+  p.name = preset;
+
+  const auto dim = r.integer("dim").value_or(2);
+  if (dim < 1 || dim > 3)
+    throw Error("key 'dim' (" + r.where("dim") + "): " + std::to_string(dim) +
+                " is out of range; must be 1, 2 or 3");
+  p.grid.dim = static_cast<int>(dim);
+  const auto n = r.per_axis<std::int64_t>("n", p.grid.dim);
+  if (!n) throw Error("key 'n' is missing: give the grid size (e.g. --n 480) or a --preset");
+  for (int a = 0; a < p.grid.dim; ++a) {
+    if ((*n)[a] < 1)
+      throw Error("key 'n' (" + r.where("n") + "): " + std::to_string((*n)[a]) +
+                  " is not a valid grid size; sizes must be positive integers");
+    p.grid.n[a] = (*n)[a];
+  }
+  if (auto h = r.per_axis<double>("h", p.grid.dim))
+    for (int a = 0; a < p.grid.dim; ++a) p.grid.h[a] = (*h)[a];
+  p.alpha = r.number("alpha").value_or(1.0);
+  p.steps = r.integer("steps").value_or(100);
+  const auto form = r.choice("form", {"expanded", "factored"}).value_or("expanded");
+  p.form = form == "factored" ? StencilForm::factored : StencilForm::expanded;
+  p.allow_unstable = r.boolean("allow_unstable").value_or(false);
+  p.dt = r.number("dt").value_or(0.0);
+  if (p.dt == 0.0 && r.find("dt") == nullptr) {
+    // No dt given: half the stable limit. Check alpha and h first so the default is meaningful.
+    bool ok = p.alpha > 0;
+    for (int a = 0; a < p.grid.dim; ++a) ok = ok && p.grid.h[a] > 0;
+    if (ok) p.dt = p.default_dt();
+  }
+
+  p.boundaries = read_boundaries(r);
+  p.sources.volumetric = r.number("sources.volumetric").value_or(0.0);
+  p.sources.points = read_points(r, p.grid.dim);
+  if (auto e = r.number("energy")) {
+    if (preset != "stencil")
+      throw Error("key 'energy' (" + r.where("energy") +
+                  ") sets the case study's source strength and needs preset = \"stencil\"; for "
+                  "other problems use [[sources.points]] with at and energy");
+    if (r.find("sources.points") == nullptr)
+      p.sources.points = stencil_sources(p.grid.n[0], p.grid.n[1], *e);
+  }
+  p.initial = read_initial(r, p.grid);
+
+  c.run.backend = r.string("backend").value_or("auto");
+  const auto threads = r.integer("threads").value_or(0);
+  if (threads < 0 || threads > 4096)
+    throw Error("key 'threads' (" + r.where("threads") + "): " + std::to_string(threads) +
+                " is out of range; use 0 (default) to 4096");
+  c.run.threads = static_cast<int>(threads);
+
+  r.reject_unused(kKnownKeys);
+  p.validate();
+  return c;
+}
+
+Config load_config_file(const std::string& path, const std::vector<Override>& overrides) {
+  std::ifstream in(path);
+  if (!in)
+    throw Error("cannot read config file '" + path + "': " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_config(ss.str(), path, overrides);
+}
+
+}  // namespace calor

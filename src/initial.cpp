@@ -1,0 +1,58 @@
+#include "calor/initial.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "calor/error.hpp"
+#include "calor/npy.hpp"
+
+namespace calor {
+
+namespace {
+
+std::string shape_string(const std::vector<std::int64_t>& s) {
+  std::string r = "(";
+  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + (s.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
+void apply_initial(const Initial& init, Field& f) {
+  const Grid& g = f.grid();
+  switch (init.kind) {
+    case InitialKind::zero:
+      for_each_cell(g, [&](index_t i, index_t j, index_t k) { f(i, j, k) = 0.0; });
+      return;
+    case InitialKind::constant:
+      for_each_cell(g, [&](index_t i, index_t j, index_t k) { f(i, j, k) = init.value; });
+      return;
+    case InitialKind::gaussian: {
+      const double inv = 1.0 / (2.0 * init.width * init.width);
+      for_each_cell(g, [&](index_t i, index_t j, index_t k) {
+        const std::array<index_t, 3> c{i, j, k};
+        double r2 = 0;
+        for (int a = 0; a < g.dim; ++a) {
+          const double d = cell_coordinate(g, a, c[a]) - init.centre[a];
+          r2 += d * d;
+        }
+        f(i, j, k) = init.amplitude * std::exp(-r2 * inv);
+      });
+      return;
+    }
+    case InitialKind::npy: {
+      const NpyArray a = load_npy(init.path);
+      // NumPy order: the slowest axis first, so a 2D grid of nx by ny is shape (ny, nx).
+      std::vector<std::int64_t> want;
+      for (int d = g.dim - 1; d >= 0; --d) want.push_back(g.n[d]);
+      if (a.shape != want)
+        throw Error("initial.path '" + init.path + "' has shape " + shape_string(a.shape) +
+                    ", expected " + shape_string(want) +
+                    " (NumPy order: z, y, x; x = the first grid size)");
+      f.copy_interior_from(a.data.data());
+      return;
+    }
+  }
+}
+
+}  // namespace calor

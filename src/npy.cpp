@@ -1,0 +1,122 @@
+#include "calor/npy.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string_view>
+
+#include "calor/error.hpp"
+
+namespace calor {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw Error("cannot read .npy file '" + path + "': " + what);
+}
+
+// Value of `key` in the header dict, up to the next ',' or '}' at depth 0 (tuples kept whole).
+std::string dict_value(const std::string& header, const std::string& path, std::string_view key) {
+  std::string quoted = "'";
+  quoted.append(key).push_back('\'');
+  std::size_t p = header.find(quoted);
+  if (p == std::string::npos) fail(path, "header has no " + quoted + " entry");
+  p = header.find(':', p);
+  if (p == std::string::npos) fail(path, "malformed header");
+  ++p;
+  int depth = 0;
+  std::size_t e = p;
+  for (; e < header.size(); ++e) {
+    const char c = header[e];
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (depth == 0 && (c == ',' || c == '}')) break;
+  }
+  std::string v = header.substr(p, e - p);
+  const auto b = v.find_first_not_of(" \t");
+  const auto l = v.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : v.substr(b, l - b + 1);
+}
+
+}  // namespace
+
+NpyArray load_npy(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string(std::strerror(errno)) + " (check the path in initial.path)");
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    fail(path, "not a NumPy .npy file (bad magic bytes)");
+  const int major = static_cast<unsigned char>(magic[6]);
+  std::size_t header_len = 0;
+  if (major == 1) {
+    unsigned char b[2];
+    if (!in.read(reinterpret_cast<char*>(b), 2)) fail(path, "truncated header");
+    header_len = b[0] | (b[1] << 8);
+  } else if (major == 2 || major == 3) {
+    unsigned char b[4];
+    if (!in.read(reinterpret_cast<char*>(b), 4)) fail(path, "truncated header");
+    header_len = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::size_t>(b[3]) << 24);
+  } else {
+    fail(path, "unsupported .npy format version " + std::to_string(major));
+  }
+  if (header_len > (1u << 20)) fail(path, "header length " + std::to_string(header_len) + " too large");
+  std::string header(header_len, '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) fail(path, "truncated header");
+
+  const std::string descr = dict_value(header, path, "descr");
+  if (descr != "'<f8'" && descr != "'=f8'" && descr != "'f8'")
+    fail(path, "dtype is " + descr + ", expected '<f8' (float64); convert with arr.astype(np.float64)");
+  if (dict_value(header, path, "fortran_order") != "False")
+    fail(path, "array is in Fortran order; save a C-ordered array (np.ascontiguousarray)");
+  std::string shape = dict_value(header, path, "shape");
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') fail(path, "malformed shape " + shape);
+  NpyArray a;
+  std::size_t count = 1;
+  const std::string inner = shape.substr(1, shape.size() - 2);
+  std::size_t p = 0;
+  while (p < inner.size()) {
+    const std::size_t q = inner.find(',', p);
+    std::string item = inner.substr(p, q == std::string::npos ? std::string::npos : q - p);
+    const auto b = item.find_first_not_of(" ");
+    if (b != std::string::npos) {
+      char* end = nullptr;
+      const long long v = std::strtoll(item.c_str() + b, &end, 10);
+      if (end == item.c_str() + b || v < 0) fail(path, "malformed shape " + shape);
+      a.shape.push_back(v);
+      count *= static_cast<std::size_t>(v);
+    }
+    if (q == std::string::npos) break;
+    p = q + 1;
+  }
+  a.data.resize(count);
+  if (!in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(count * 8)))
+    fail(path, "file is truncated: expected " + std::to_string(count) + " float64 values for shape " + shape);
+  return a;
+}
+
+void save_npy(const std::string& path, const std::vector<std::int64_t>& shape, const double* data) {
+  std::string dims;
+  std::size_t count = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    dims += (d ? ", " : "") + std::to_string(shape[d]);
+    count *= static_cast<std::size_t>(shape[d]);
+  }
+  if (shape.size() == 1) dims += ",";  // Python's one-element tuple: "(3,)"
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
+  // Pad so that magic(6) + version(2) + len(2) + header + '\n' is a multiple of 64.
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error("cannot write .npy file '" + path + "': " + std::strerror(errno));
+  const unsigned char len[2] = {static_cast<unsigned char>(header.size() & 0xff),
+                                static_cast<unsigned char>(header.size() >> 8)};
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.write(reinterpret_cast<const char*>(len), 2);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * 8));
+  out.close();
+  if (!out) throw Error("cannot write .npy file '" + path + "': write failed (disk full?)");
+}
+
+}  // namespace calor

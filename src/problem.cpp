@@ -1,0 +1,130 @@
+#include "calor/problem.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "calor/error.hpp"
+
+namespace calor {
+
+namespace {
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  // Shortest form that still round-trips.
+  for (int p = 1; p <= 17; ++p) {
+    char b2[64];
+    std::snprintf(b2, sizeof b2, "%.*g", p, v);
+    if (std::strtod(b2, nullptr) == v) return b2;
+  }
+  return buf;
+}
+
+const char* axis_name(int a) { return a == 0 ? "x" : a == 1 ? "y" : "z"; }
+
+void require_positive(const char* key, double v) {
+  if (!(v > 0) || !std::isfinite(v))
+    throw Error("invalid " + std::string(key) + " = " + num(v) + ": must be a positive finite number");
+}
+
+}  // namespace
+
+std::array<double, 3> Problem::fourier_numbers() const {
+  std::array<double, 3> r{0, 0, 0};
+  for (int a = 0; a < grid.dim; ++a) r[a] = alpha * dt / (grid.h[a] * grid.h[a]);
+  return r;
+}
+
+double Problem::stability_number() const {
+  const auto r = fourier_numbers();
+  return r[0] + r[1] + r[2];
+}
+
+double Problem::max_stable_dt() const {
+  double s = 0;
+  for (int a = 0; a < grid.dim; ++a) s += 1.0 / (grid.h[a] * grid.h[a]);
+  return kStabilityLimit / (alpha * s);
+}
+
+Coefficients Problem::coefficients() const {
+  Coefficients k;
+  k.r = fourier_numbers();
+  if (form == StencilForm::expanded) {
+    k.c0 = 1.0 - 2.0 * (k.r[0] + k.r[1] + k.r[2]);
+  } else {
+    k.c0 = 1.0 - 2.0 * grid.dim * k.r[0];
+    k.c1 = k.r[0] / k.c0;
+  }
+  return k;
+}
+
+void Problem::validate() const {
+  if (grid.dim < 1 || grid.dim > 3)
+    throw Error("invalid dim = " + std::to_string(grid.dim) + ": must be 1, 2 or 3");
+  for (int a = 0; a < 3; ++a) {
+    if (a < grid.dim && grid.n[a] < 1)
+      throw Error("invalid n = " + std::to_string(grid.n[a]) + " along " + axis_name(a) +
+                  ": grid sizes must be positive integers");
+    if (a >= grid.dim && grid.n[a] != 1)
+      throw Error(std::string("invalid n along ") + axis_name(a) + " = " +
+                  std::to_string(grid.n[a]) + " for a " + std::to_string(grid.dim) +
+                  "D problem: inactive axes have one cell");
+    if (a < grid.dim) require_positive((std::string("h (") + axis_name(a) + ")").c_str(), grid.h[a]);
+  }
+  require_positive("alpha", alpha);
+  require_positive("dt", dt);
+  if (steps < 0) throw Error("invalid steps = " + std::to_string(steps) + ": must be 0 or more");
+
+  const double r = stability_number();
+  if (r > kStabilityLimit && !allow_unstable)
+    throw Error("dt = " + num(dt) + " is unstable: r = alpha*dt*sum(1/h^2) = " + num(r) +
+                " exceeds the FTCS limit " + num(kStabilityLimit) + ". The largest stable dt is " +
+                num(max_stable_dt()) + "; use dt <= " + num(max_stable_dt()) +
+                " (--dt), or --allow-unstable to run anyway");
+
+  for (int a = 0; a < grid.dim; ++a) {
+    const bool lo = boundaries.face[a][0].kind == BoundaryKind::periodic;
+    const bool hi = boundaries.face[a][1].kind == BoundaryKind::periodic;
+    if (lo != hi)
+      throw Error("boundary." + face_name(a, lo ? 0 : 1) + " is periodic but boundary." +
+                  face_name(a, lo ? 1 : 0) +
+                  " is not: a periodic axis needs both faces periodic (set boundary." +
+                  axis_name(a) + " = \"periodic\")");
+    for (int s = 0; s < 2; ++s)
+      if (!std::isfinite(boundaries.face[a][s].value))
+        throw Error("boundary." + face_name(a, s) + " value = " + num(boundaries.face[a][s].value) +
+                    " is not finite");
+  }
+
+  if (form == StencilForm::factored) {
+    const auto rd = fourier_numbers();
+    for (int a = 1; a < grid.dim; ++a)
+      if (rd[a] != rd[0])
+        throw Error("form = \"factored\" needs the same Fourier number on every axis, but r_x = " +
+                    num(rd[0]) + " and r_" + axis_name(a) + " = " + num(rd[a]) +
+                    " (different h); use form = \"expanded\"");
+    if (1.0 - 2.0 * grid.dim * rd[0] == 0.0)
+      throw Error("form = \"factored\" divides by its centre weight 1 - 2*dim*r, which is 0 at r = " +
+                  num(rd[0]) + "; use form = \"expanded\" or a smaller dt");
+  }
+
+  for (std::size_t s = 0; s < sources.points.size(); ++s) {
+    const PointSource& p = sources.points[s];
+    for (int a = 0; a < 3; ++a)
+      if (p.at[a] < 0 || p.at[a] >= grid.n[a])
+        throw Error("sources.points[" + std::to_string(s) + "].at[" + std::to_string(a) + "] = " +
+                    std::to_string(p.at[a]) + " is outside the grid: must be in [0, " +
+                    std::to_string(grid.n[a] - 1) + "] (0-based interior index)");
+    if (!std::isfinite(p.energy))
+      throw Error("sources.points[" + std::to_string(s) + "].energy = " + num(p.energy) +
+                  " is not finite");
+  }
+  if (!std::isfinite(sources.volumetric))
+    throw Error("sources.volumetric = " + num(sources.volumetric) + " is not finite");
+  if (initial.kind == InitialKind::gaussian) require_positive("initial.width", initial.width);
+  if (initial.kind == InitialKind::npy && initial.path.empty())
+    throw Error("initial.type = \"npy\" needs initial.path, the .npy file to load");
+}
+
+}  // namespace calor

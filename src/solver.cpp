@@ -1,0 +1,51 @@
+#include "calor/solver.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace calor {
+
+Solver::Solver(Problem problem, std::unique_ptr<Backend> backend)
+    : problem_(std::move(problem)), backend_(std::move(backend)), halo_(problem_.boundaries) {
+  problem_.validate();
+  cur_ = Field(problem_.grid);
+  next_ = Field(problem_.grid);
+  apply_initial(problem_.initial, cur_);
+  scheme_ = Scheme::from(problem_, cur_);
+  // The halo of `next` is written by the halo update before it is read; fill both so that a
+  // field handed out between steps has a consistent halo too.
+  halo_.update(cur_);
+  halo_.update(next_);
+}
+
+void Solver::step(std::int64_t n) {
+  if (n <= 0) return;
+  backend_->advance(scheme_, halo_, cur_, next_, n);
+  steps_done_ += n;
+}
+
+double Solver::run(const std::function<void(const Progress&)>& on_progress, double interval) {
+  using clock = std::chrono::steady_clock;
+  const std::int64_t total = problem_.steps;
+  const auto t0 = clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
+  // Steps are taken in chunks sized so that a chunk lasts about `interval` seconds: progress is
+  // reported between chunks and the backend's own loop (and any temporal blocking) runs whole.
+  std::int64_t chunk = 1;
+  double last_report = 0;
+  while (steps_done_ < total) {
+    const std::int64_t n = std::min(chunk, total - steps_done_);
+    const double before = seconds();
+    step(n);
+    const double took = seconds() - before;
+    if (took < 0.25 * interval) chunk *= 2;
+    else if (took > interval && chunk > 1) chunk /= 2;
+    if (on_progress && (seconds() - last_report >= interval || steps_done_ == total)) {
+      last_report = seconds();
+      on_progress(Progress{steps_done_, total, last_report});
+    }
+  }
+  return seconds();
+}
+
+}  // namespace calor

@@ -1,0 +1,172 @@
+// Configuration: presets, overrides, and clear errors for bad input.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "calor/error.hpp"
+#include "calor/npy.hpp"
+#include "helpers.hpp"
+
+namespace calor {
+namespace {
+
+// Expects load_config to throw an Error whose message contains every one of `parts`.
+void expect_error(const std::string& toml, const std::vector<Override>& o,
+                  const std::vector<std::string>& parts) {
+  try {
+    load_config(toml, "bad.toml", o);
+    ADD_FAILURE() << "no error for:\n" << toml;
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    for (const auto& part : parts)
+      EXPECT_NE(msg.find(part), std::string::npos) << "message lacks '" << part << "': " << msg;
+  }
+}
+
+TEST(Config, FlagsOverrideFileOverridesPreset) {
+  const Config c = load_config("preset = \"stencil\"\nsteps = 7\nn = 100\n", "f.toml",
+                               {{"n", "60", "--n"}});
+  EXPECT_EQ(c.problem.steps, 7);
+  EXPECT_EQ(c.problem.grid.n[0], 60);
+  EXPECT_EQ(c.problem.grid.n[1], 60);
+  EXPECT_EQ(c.problem.sources.points[0].at[0], 30 - 1);  // sources follow the final n
+}
+
+TEST(Config, ArraysAndBroadcast) {
+  const Problem p = test::problem("dim = 3\nn = [4, 5, 6]\nh = 0.5\n", {{"boundary.z", "periodic", "--set"}});
+  EXPECT_EQ(p.grid.n[2], 6);
+  EXPECT_EQ(p.grid.h[1], 0.5);
+  EXPECT_EQ(p.boundaries.face[2][1].kind, BoundaryKind::periodic);
+  EXPECT_EQ(p.boundaries.face[0][0].kind, BoundaryKind::dirichlet);
+  EXPECT_DOUBLE_EQ(p.dt, p.default_dt());
+  EXPECT_DOUBLE_EQ(p.stability_number(), 0.25);
+  const Problem q = test::problem("dim = 2\n", {{"n", "30,20", "--n"}});
+  EXPECT_EQ(q.grid.n[0], 30);
+  EXPECT_EQ(q.grid.n[1], 20);
+}
+
+TEST(Config, UnstableDtNamesDtLimitAndStableDt) {
+  expect_error("preset = \"stencil\"\ndt = 0.3\n", {},
+               {"dt = 0.3", "0.5", "largest stable dt is 0.25", "--allow-unstable"});
+  // ... and runs when asked to.
+  EXPECT_NO_THROW(load_config("preset = \"stencil\"\ndt = 0.3\nallow_unstable = true\n", "f", {}));
+}
+
+TEST(Config, NegativeSize) { expect_error("preset = \"stencil\"\nn = -5\n", {}, {"'n'", "-5"}); }
+
+TEST(Config, UnknownPreset) {
+  expect_error("", {{"preset", "stensil", "--preset"}}, {"stensil", "stencil", "gaussian2d"});
+}
+
+TEST(Config, MalformedToml) {
+  expect_error("n = [1, 2\nsteps = 3\n", {}, {"malformed TOML", "bad.toml", "line"});
+}
+
+TEST(Config, UnknownKeySuggestsTheNearest) {
+  expect_error("preset = \"stencil\"\nstep = 3\n", {}, {"unknown key 'step'", "did you mean 'steps'"});
+  expect_error("preset = \"stencil\"\n", {{"boundary.x_lo", "periodic", "--set"}},
+               {"'boundary.x_lo'", "--set", "boundary.x_low"});
+  expect_error("dim = 1\nn = 4\nboundary.x_low = { type = \"dirichlet\", gradient = 1.0 }\n", {},
+               {"boundary.x_low.gradient"});
+}
+
+TEST(Config, WrongTypes) {
+  expect_error("preset = \"stencil\"\nsteps = \"many\"\n", {}, {"'steps'", "an integer", "\"many\""});
+  expect_error("preset = \"stencil\"\n", {{"alpha", "fast", "--alpha"}}, {"'alpha'", "--alpha", "\"fast\""});
+  expect_error("dim = 2\nn = [1, 2, 3]\n", {}, {"'n'", "expected 2 values"});
+  expect_error("dim = 4\nn = 3\n", {}, {"'dim'", "4"});
+  expect_error("dim = 1\nn = 3\nform = \"fancy\"\n", {}, {"'form'", "fancy", "expanded"});
+}
+
+TEST(Config, KeysForTheWrongContextAreRejected) {
+  expect_error("dim = 1\nn = 8\nenergy = 2.0\n", {}, {"'energy'", "stencil"});
+  expect_error("dim = 1\nn = 8\ninitial = { type = \"constant\", width = 2.0 }\n", {},
+               {"initial.width", "gaussian"});
+}
+
+TEST(Config, BadValues) {
+  expect_error("dim = 1\nn = 8\nalpha = -1.0\n", {}, {"alpha", "-1"});
+  expect_error("dim = 1\nn = 8\nsources.points = [{ at = [8], energy = 1.0 }]\n", {},
+               {"sources.points[0].at[0] = 8", "[0, 7]"});
+  expect_error("dim = 2\nn = 8\nboundary.x_low = \"periodic\"\n", {}, {"boundary.x_low", "periodic", "boundary.x_high"});
+  expect_error("dim = 2\nn = 8\nh = [1.0, 2.0]\nform = \"factored\"\n", {}, {"factored", "r_y"});
+}
+
+class NpyInput : public ::testing::Test {
+ protected:
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "calor_npy_test";
+  void SetUp() override { std::filesystem::create_directories(dir); }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::string npy_toml(const std::string& file) {
+    return "dim = 2\nn = [3, 2]\n[initial]\ntype = \"npy\"\npath = \"" + (dir / file).string() + "\"\n";
+  }
+};
+
+TEST_F(NpyInput, LoadsAndRoundTrips) {
+  const std::vector<double> v = {1, 2, 3, 4, 5, 6};
+  save_npy((dir / "ok.npy").string(), {2, 3}, v.data());
+  Solver s(test::problem(npy_toml("ok.npy")), make_backend("serial"));
+  EXPECT_EQ(s.field()(2, 0), 3.0);
+  EXPECT_EQ(s.field()(0, 1), 4.0);
+  EXPECT_EQ(test::interior(s.field()), v);
+}
+
+TEST_F(NpyInput, MissingFile) {
+  const Problem p = test::problem(npy_toml("absent.npy"));
+  try {
+    Solver s(p, make_backend("serial"));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("absent.npy"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(NpyInput, WrongShape) {
+  const std::vector<double> v = {1, 2, 3, 4, 5, 6};
+  save_npy((dir / "t.npy").string(), {3, 2}, v.data());
+  try {
+    Solver s(test::problem(npy_toml("t.npy")), make_backend("serial"));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("(3, 2)"), std::string::npos) << m;
+    EXPECT_NE(m.find("expected (2, 3)"), std::string::npos) << m;
+  }
+}
+
+TEST_F(NpyInput, WrongDtype) {
+  // A float32 file as NumPy writes it.
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  std::ofstream out(dir / "f4.npy", std::ios::binary);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const char len[2] = {static_cast<char>(header.size()), 0};
+  out.write(len, 2);
+  out << header;
+  const float data[6] = {};
+  out.write(reinterpret_cast<const char*>(data), sizeof data);
+  out.close();
+  try {
+    Solver s(test::problem(npy_toml("f4.npy")), make_backend("serial"));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("'<f4'"), std::string::npos) << m;
+    EXPECT_NE(m.find("float64"), std::string::npos) << m;
+  }
+}
+
+TEST(Backends, UnknownBackendListsChoices) {
+  try {
+    make_backend("gpu9000");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("serial"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace calor
