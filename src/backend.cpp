@@ -6,7 +6,9 @@ namespace calor {
 
 std::unique_ptr<Backend> make_serial_backend();
 
-std::vector<std::string> backend_names() { return {"auto", "serial"}; }
+std::vector<std::string> backend_names() {
+  return {"auto", "serial"};
+}
 
 std::pair<std::string, std::string> auto_backend_choice(const Grid& /*grid*/) {
   return {"serial", "the only backend compiled in"};
@@ -16,7 +18,8 @@ std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOption
   if (name == "auto") return make_backend(auto_backend_choice(Grid{}).first);
   if (name == "serial") return make_serial_backend();
   std::string list;
-  for (const auto& n : backend_names()) list += (list.empty() ? "" : ", ") + n;
+  for (const auto& n : backend_names())
+    list += (list.empty() ? "" : ", ") + n;
   throw Error("unknown backend '" + std::string(name) + "': choose one of " + list);
 }
 

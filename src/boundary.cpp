@@ -6,7 +6,8 @@ namespace calor {
 
 Boundaries Boundaries::all(Boundary b) {
   Boundaries r;
-  for (auto& axis : r.face) axis = {b, b};
+  for (auto& axis : r.face)
+    axis = {b, b};
   return r;
 }
 
@@ -42,8 +43,8 @@ namespace {
 void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f) {
   const index_t n = f.n(axis);
   const index_t halo_layer = side == 0 ? -1 : n;
-  const index_t inner = side == 0 ? 0 : n - 1;        // first interior layer at this face
-  const index_t opposite = side == 0 ? n - 1 : 0;     // its periodic image
+  const index_t inner = side == 0 ? 0 : n - 1;     // first interior layer at this face
+  const index_t opposite = side == 0 ? n - 1 : 0;  // its periodic image
   const double gh = b.value * g.h[axis];
 
   // Ranges of the two other axes, including their halos.
@@ -79,7 +80,8 @@ void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f) {
 
 void fill_halo(const Boundaries& bc, const Grid& grid, Field& f) {
   for (int axis = 0; axis < grid.dim; ++axis)
-    for (int side = 0; side < 2; ++side) fill_face(bc.face[axis][side], axis, side, grid, f);
+    for (int side = 0; side < 2; ++side)
+      fill_face(bc.face[axis][side], axis, side, grid, f);
 }
 
 }  // namespace calor

@@ -91,11 +91,13 @@ const std::vector<PresetDef>& preset_defs() {
         "the 1D teaching example: n=100000, dx=1, kappa=0.1, Gaussian exp(-x^2/1e5), 2000 steps, "
         "fixed ends"},
        preset_diffusion1d},
-      {{"gaussian2d", "a Gaussian bump on a periodic unit square, n=128; checked against the exact "
-                      "solution"},
+      {{"gaussian2d",
+        "a Gaussian bump on a periodic unit square, n=128; checked against the exact "
+        "solution"},
        [](toml::table& t) { preset_gaussian(t, 2, 128); }},
-      {{"gaussian3d", "a Gaussian bump on a periodic unit cube, n=64; checked against the exact "
-                      "solution"},
+      {{"gaussian3d",
+        "a Gaussian bump on a periodic unit cube, n=64; checked against the exact "
+        "solution"},
        [](toml::table& t) { preset_gaussian(t, 3, 64); }},
   };
   return defs;
@@ -106,7 +108,8 @@ const std::vector<PresetDef>& preset_defs() {
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j)
@@ -211,7 +214,8 @@ class Reader {
     auto s = string(path);
     if (s && std::find(choices.begin(), choices.end(), *s) == choices.end()) {
       std::string list;
-      for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+      for (const auto& c : choices)
+        list += (list.empty() ? "" : ", ") + c;
       throw Error("key '" + path + "' (" + where(path) + "): unknown value \"" + *s +
                   "\"; choose one of " + list);
     }
@@ -236,11 +240,11 @@ class Reader {
     };
     if (auto a = n->as_array()) {
       if (static_cast<int>(a->size()) != count)
-        throw Error("key '" + path + "' (" + where(path) + "): expected " +
-                    std::to_string(count) + " values (one per axis), got " +
-                    std::to_string(a->size()) + ": " + render(*n));
+        throw Error("key '" + path + "' (" + where(path) + "): expected " + std::to_string(count) +
+                    " values (one per axis), got " + std::to_string(a->size()) + ": " + render(*n));
       std::vector<T> v;
-      for (const auto& x : *a) v.push_back(one(x));
+      for (const auto& x : *a)
+        v.push_back(one(x));
       return v;
     }
     return std::vector<T>(static_cast<std::size_t>(count), one(*n));
@@ -262,7 +266,8 @@ class Reader {
     if (!best.empty()) msg += "; did you mean '" + best + "'?";
     if (leftovers.size() > 1) {
       msg += " Also unknown:";
-      for (std::size_t i = 1; i < leftovers.size(); ++i) msg += " '" + leftovers[i] + "'";
+      for (std::size_t i = 1; i < leftovers.size(); ++i)
+        msg += " '" + leftovers[i] + "'";
     }
     throw Error(msg + ". See `calor run --help` for the keys.");
   }
@@ -284,12 +289,36 @@ class Reader {
   std::set<std::string> used_;
 };
 
-const std::vector<std::string> kKnownKeys = {
-    "preset", "dim", "n", "h", "alpha", "dt", "steps", "form", "allow_unstable", "energy",
-    "backend", "threads", "boundary.all", "boundary.x", "boundary.y", "boundary.z",
-    "boundary.x_low", "boundary.x_high", "boundary.y_low", "boundary.y_high", "boundary.z_low",
-    "boundary.z_high", "sources.volumetric", "sources.points", "initial.type", "initial.value",
-    "initial.centre", "initial.width", "initial.amplitude", "initial.path"};
+const std::vector<std::string> kKnownKeys = {"preset",
+                                             "dim",
+                                             "n",
+                                             "h",
+                                             "alpha",
+                                             "dt",
+                                             "steps",
+                                             "form",
+                                             "allow_unstable",
+                                             "energy",
+                                             "backend",
+                                             "threads",
+                                             "boundary.all",
+                                             "boundary.x",
+                                             "boundary.y",
+                                             "boundary.z",
+                                             "boundary.x_low",
+                                             "boundary.x_high",
+                                             "boundary.y_low",
+                                             "boundary.y_high",
+                                             "boundary.z_low",
+                                             "boundary.z_high",
+                                             "sources.volumetric",
+                                             "sources.points",
+                                             "initial.type",
+                                             "initial.value",
+                                             "initial.centre",
+                                             "initial.width",
+                                             "initial.amplitude",
+                                             "initial.path"};
 
 Boundary read_boundary(Reader& r, const std::string& path, const toml::node& n) {
   const std::vector<std::string> kinds = {"dirichlet", "neumann", "periodic"};
@@ -303,7 +332,9 @@ Boundary read_boundary(Reader& r, const std::string& path, const toml::node& n) 
   if (auto s = n.as_string()) return Boundary{kind_of(s->get()), 0.0};
   if (n.is_table()) {
     auto type = r.choice(path + ".type", kinds);
-    if (!type) throw Error("key '" + path + "' (" + r.where(path) + "): needs type = \"dirichlet\", \"neumann\" or \"periodic\"");
+    if (!type)
+      throw Error("key '" + path + "' (" + r.where(path) +
+                  "): needs type = \"dirichlet\", \"neumann\" or \"periodic\"");
     Boundary b{kind_of(*type), 0.0};
     if (b.kind == BoundaryKind::dirichlet) b.value = r.number(path + ".value").value_or(0.0);
     if (b.kind == BoundaryKind::neumann) b.value = r.number(path + ".gradient").value_or(0.0);
@@ -320,9 +351,11 @@ Boundaries read_boundaries(Reader& r) {
   };
   apply("all", [&](Boundary b) { bc = Boundaries::all(b); });
   const char* axes[] = {"x", "y", "z"};
-  for (int a = 0; a < 3; ++a) apply(axes[a], [&](Boundary b) { bc.face[a] = {b, b}; });
   for (int a = 0; a < 3; ++a)
-    for (int s = 0; s < 2; ++s) apply(face_name(a, s), [&](Boundary b) { bc.face[a][s] = b; });
+    apply(axes[a], [&](Boundary b) { bc.face[a] = {b, b}; });
+  for (int a = 0; a < 3; ++a)
+    for (int s = 0; s < 2; ++s)
+      apply(face_name(a, s), [&](Boundary b) { bc.face[a][s] = b; });
   return bc;
 }
 
@@ -344,7 +377,8 @@ std::vector<PointSource> read_points(Reader& r, int dim) {
         const auto* at = v.as_array();
         if (at == nullptr || static_cast<int>(at->size()) != dim)
           r.wrong(path + ".at", v, "an array of " + std::to_string(dim) + " 0-based cell indices");
-        for (int a = 0; a < dim; ++a) p.at[a] = r.as_integer(path + ".at", (*at)[a]);
+        for (int a = 0; a < dim; ++a)
+          p.at[a] = r.as_integer(path + ".at", (*at)[a]);
       } else {
         throw Error("unknown key '" + path + "." + std::string(k.str()) + "' (" + r.where(path) +
                     "): a point source has 'at' and 'energy'");
@@ -358,15 +392,18 @@ std::vector<PointSource> read_points(Reader& r, int dim) {
 
 Initial read_initial(Reader& r, const Grid& g) {
   Initial in;
-  const auto type = r.choice("initial.type", {"zero", "constant", "gaussian", "npy"}).value_or("zero");
+  const auto type =
+      r.choice("initial.type", {"zero", "constant", "gaussian", "npy"}).value_or("zero");
   // Keys that belong to another type are errors, not silently ignored.
   auto only = [&](const char* key, const char* owner) {
     if (type != owner && r.find(std::string("initial.") + key) != nullptr)
-      throw Error("key 'initial." + std::string(key) + "' (" + r.where(std::string("initial.") + key) +
-                  ") applies only to initial.type = \"" + owner + "\", but the type is \"" + type + "\"");
+      throw Error("key 'initial." + std::string(key) + "' (" +
+                  r.where(std::string("initial.") + key) + ") applies only to initial.type = \"" +
+                  owner + "\", but the type is \"" + type + "\"");
   };
   only("value", "constant");
-  for (const char* k : {"centre", "width", "amplitude"}) only(k, "gaussian");
+  for (const char* k : {"centre", "width", "amplitude"})
+    only(k, "gaussian");
   only("path", "npy");
   if (type == "constant") {
     in.kind = InitialKind::constant;
@@ -376,7 +413,8 @@ Initial read_initial(Reader& r, const Grid& g) {
     for (int a = 0; a < g.dim; ++a)  // default: the middle of the domain
       in.centre[a] = 0.5 * static_cast<double>(g.n[a] + 1) * g.h[a];
     if (auto c = r.per_axis<double>("initial.centre", g.dim))
-      for (int a = 0; a < g.dim; ++a) in.centre[a] = (*c)[a];
+      for (int a = 0; a < g.dim; ++a)
+        in.centre[a] = (*c)[a];
     in.width = r.number("initial.width").value_or(in.width);
     in.amplitude = r.number("initial.amplitude").value_or(in.amplitude);
   } else if (type == "npy") {
@@ -402,8 +440,8 @@ toml::table parse_toml(std::string_view text, const std::string& source) {
     return toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    throw Error("malformed TOML in " + source + " at line " + std::to_string(b.line) +
-                ", column " + std::to_string(b.column) + ": " + std::string(e.description()));
+    throw Error("malformed TOML in " + source + " at line " + std::to_string(b.line) + ", column " +
+                std::to_string(b.column) + ": " + std::string(e.description()));
   }
 }
 
@@ -448,7 +486,8 @@ void record_origins(const toml::table& t, const std::string& prefix, const std::
 const std::vector<PresetInfo>& presets() {
   static const std::vector<PresetInfo> list = [] {
     std::vector<PresetInfo> v;
-    for (const auto& d : preset_defs()) v.push_back(d.info);
+    for (const auto& d : preset_defs())
+      v.push_back(d.info);
     return v;
   }();
   return list;
@@ -458,7 +497,8 @@ std::vector<PointSource> stencil_sources(index_t nx, index_t ny, double energy) 
   // 1-based (i, j) of the study, converted to 0-based.
   const index_t pos[3][2] = {{nx / 2, ny / 2}, {nx / 3, ny / 3}, {nx * 4 / 5, ny * 8 / 9}};
   std::vector<PointSource> v;
-  for (const auto& p : pos) v.push_back(PointSource{{p[0] - 1, p[1] - 1, 0}, energy});
+  for (const auto& p : pos)
+    v.push_back(PointSource{{p[0] - 1, p[1] - 1, 0}, energy});
   return v;
 }
 
@@ -485,7 +525,8 @@ Config load_config(std::string_view toml_text, const std::string& source,
                            [&](const PresetDef& d) { return d.info.name == preset; });
     if (it == preset_defs().end()) {
       std::string list;
-      for (const auto& d : preset_defs()) list += (list.empty() ? "" : ", ") + d.info.name;
+      for (const auto& d : preset_defs())
+        list += (list.empty() ? "" : ", ") + d.info.name;
       throw Error("unknown preset '" + preset + "': choose one of " + list + " (or none)");
     }
     it->apply(t);
@@ -511,7 +552,8 @@ Config load_config(std::string_view toml_text, const std::string& source,
     p.grid.n[a] = (*n)[a];
   }
   if (auto h = r.per_axis<double>("h", p.grid.dim))
-    for (int a = 0; a < p.grid.dim; ++a) p.grid.h[a] = (*h)[a];
+    for (int a = 0; a < p.grid.dim; ++a)
+      p.grid.h[a] = (*h)[a];
   p.alpha = r.number("alpha").value_or(1.0);
   p.steps = r.integer("steps").value_or(100);
   const auto form = r.choice("form", {"expanded", "factored"}).value_or("expanded");
@@ -521,7 +563,8 @@ Config load_config(std::string_view toml_text, const std::string& source,
   if (p.dt == 0.0 && r.find("dt") == nullptr) {
     // No dt given: half the stable limit. Check alpha and h first so the default is meaningful.
     bool ok = p.alpha > 0;
-    for (int a = 0; a < p.grid.dim; ++a) ok = ok && p.grid.h[a] > 0;
+    for (int a = 0; a < p.grid.dim; ++a)
+      ok = ok && p.grid.h[a] > 0;
     if (ok) p.dt = p.default_dt();
   }
 
@@ -552,8 +595,7 @@ Config load_config(std::string_view toml_text, const std::string& source,
 
 Config load_config_file(const std::string& path, const std::vector<Override>& overrides) {
   std::ifstream in(path);
-  if (!in)
-    throw Error("cannot read config file '" + path + "': " + std::strerror(errno));
+  if (!in) throw Error("cannot read config file '" + path + "': " + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
   return load_config(ss.str(), path, overrides);

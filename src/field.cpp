@@ -6,10 +6,13 @@
 
 namespace calor {
 
-void Field::Free::operator()(double* p) const { std::free(p); }
+void Field::Free::operator()(double* p) const {
+  std::free(p);
+}
 
 Field::Field(const Grid& grid, int halo) : grid_(grid), halo_(halo) {
-  for (int a = 0; a < 3; ++a) ghost_[a] = a < grid.dim ? halo : 0;
+  for (int a = 0; a < 3; ++a)
+    ghost_[a] = a < grid.dim ? halo : 0;
   const index_t ex = grid.n[0] + 2 * ghost_[0];
   const index_t ey = grid.n[1] + 2 * ghost_[1];
   const index_t ez = grid.n[2] + 2 * ghost_[2];

@@ -12,7 +12,8 @@ namespace {
 
 std::string shape_string(const std::vector<std::int64_t>& s) {
   std::string r = "(";
-  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  for (std::size_t i = 0; i < s.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(s[i]);
   return r + (s.size() == 1 ? ",)" : ")");
 }
 
@@ -44,7 +45,8 @@ void apply_initial(const Initial& init, Field& f) {
       const NpyArray a = load_npy(init.path);
       // NumPy order: the slowest axis first, so a 2D grid of nx by ny is shape (ny, nx).
       std::vector<std::int64_t> want;
-      for (int d = g.dim - 1; d >= 0; --d) want.push_back(g.n[d]);
+      for (int d = g.dim - 1; d >= 0; --d)
+        want.push_back(g.n[d]);
       if (a.shape != want)
         throw Error("initial.path '" + init.path + "' has shape " + shape_string(a.shape) +
                     ", expected " + shape_string(want) +

@@ -59,17 +59,21 @@ NpyArray load_npy(const std::string& path) {
   } else {
     fail(path, "unsupported .npy format version " + std::to_string(major));
   }
-  if (header_len > (1u << 20)) fail(path, "header length " + std::to_string(header_len) + " too large");
+  if (header_len > (1u << 20))
+    fail(path, "header length " + std::to_string(header_len) + " too large");
   std::string header(header_len, '\0');
-  if (!in.read(header.data(), static_cast<std::streamsize>(header_len))) fail(path, "truncated header");
+  if (!in.read(header.data(), static_cast<std::streamsize>(header_len)))
+    fail(path, "truncated header");
 
   const std::string descr = dict_value(header, path, "descr");
   if (descr != "'<f8'" && descr != "'=f8'" && descr != "'f8'")
-    fail(path, "dtype is " + descr + ", expected '<f8' (float64); convert with arr.astype(np.float64)");
+    fail(path,
+         "dtype is " + descr + ", expected '<f8' (float64); convert with arr.astype(np.float64)");
   if (dict_value(header, path, "fortran_order") != "False")
     fail(path, "array is in Fortran order; save a C-ordered array (np.ascontiguousarray)");
   std::string shape = dict_value(header, path, "shape");
-  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') fail(path, "malformed shape " + shape);
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')')
+    fail(path, "malformed shape " + shape);
   NpyArray a;
   std::size_t count = 1;
   const std::string inner = shape.substr(1, shape.size() - 2);
@@ -90,7 +94,8 @@ NpyArray load_npy(const std::string& path) {
   }
   a.data.resize(count);
   if (!in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(count * 8)))
-    fail(path, "file is truncated: expected " + std::to_string(count) + " float64 values for shape " + shape);
+    fail(path, "file is truncated: expected " + std::to_string(count) +
+                   " float64 values for shape " + shape);
   return a;
 }
 

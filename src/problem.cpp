@@ -21,18 +21,22 @@ std::string num(double v) {
   return buf;
 }
 
-const char* axis_name(int a) { return a == 0 ? "x" : a == 1 ? "y" : "z"; }
+const char* axis_name(int a) {
+  return a == 0 ? "x" : a == 1 ? "y" : "z";
+}
 
 void require_positive(const char* key, double v) {
   if (!(v > 0) || !std::isfinite(v))
-    throw Error("invalid " + std::string(key) + " = " + num(v) + ": must be a positive finite number");
+    throw Error("invalid " + std::string(key) + " = " + num(v) +
+                ": must be a positive finite number");
 }
 
 }  // namespace
 
 std::array<double, 3> Problem::fourier_numbers() const {
   std::array<double, 3> r{0, 0, 0};
-  for (int a = 0; a < grid.dim; ++a) r[a] = alpha * dt / (grid.h[a] * grid.h[a]);
+  for (int a = 0; a < grid.dim; ++a)
+    r[a] = alpha * dt / (grid.h[a] * grid.h[a]);
   return r;
 }
 
@@ -43,7 +47,8 @@ double Problem::stability_number() const {
 
 double Problem::max_stable_dt() const {
   double s = 0;
-  for (int a = 0; a < grid.dim; ++a) s += 1.0 / (grid.h[a] * grid.h[a]);
+  for (int a = 0; a < grid.dim; ++a)
+    s += 1.0 / (grid.h[a] * grid.h[a]);
   return kStabilityLimit / (alpha * s);
 }
 
@@ -70,7 +75,8 @@ void Problem::validate() const {
       throw Error(std::string("invalid n along ") + axis_name(a) + " = " +
                   std::to_string(grid.n[a]) + " for a " + std::to_string(grid.dim) +
                   "D problem: inactive axes have one cell");
-    if (a < grid.dim) require_positive((std::string("h (") + axis_name(a) + ")").c_str(), grid.h[a]);
+    if (a < grid.dim)
+      require_positive((std::string("h (") + axis_name(a) + ")").c_str(), grid.h[a]);
   }
   require_positive("alpha", alpha);
   require_positive("dt", dt);
@@ -105,16 +111,17 @@ void Problem::validate() const {
                     num(rd[0]) + " and r_" + axis_name(a) + " = " + num(rd[a]) +
                     " (different h); use form = \"expanded\"");
     if (1.0 - 2.0 * grid.dim * rd[0] == 0.0)
-      throw Error("form = \"factored\" divides by its centre weight 1 - 2*dim*r, which is 0 at r = " +
-                  num(rd[0]) + "; use form = \"expanded\" or a smaller dt");
+      throw Error(
+          "form = \"factored\" divides by its centre weight 1 - 2*dim*r, which is 0 at r = " +
+          num(rd[0]) + "; use form = \"expanded\" or a smaller dt");
   }
 
   for (std::size_t s = 0; s < sources.points.size(); ++s) {
     const PointSource& p = sources.points[s];
     for (int a = 0; a < 3; ++a)
       if (p.at[a] < 0 || p.at[a] >= grid.n[a])
-        throw Error("sources.points[" + std::to_string(s) + "].at[" + std::to_string(a) + "] = " +
-                    std::to_string(p.at[a]) + " is outside the grid: must be in [0, " +
+        throw Error("sources.points[" + std::to_string(s) + "].at[" + std::to_string(a) +
+                    "] = " + std::to_string(p.at[a]) + " is outside the grid: must be in [0, " +
                     std::to_string(grid.n[a] - 1) + "] (0-based interior index)");
     if (!std::isfinite(p.energy))
       throw Error("sources.points[" + std::to_string(s) + "].energy = " + num(p.energy) +

@@ -10,7 +10,8 @@ Scheme Scheme::from(const Problem& p, const Field& f) {
   s.dq = p.sources.volumetric * p.dt;
   for (const PointSource& ps : p.sources.points) {
     bool inside = true;
-    for (int a = 0; a < 3; ++a) inside = inside && ps.at[a] >= 0 && ps.at[a] < f.n(a);
+    for (int a = 0; a < 3; ++a)
+      inside = inside && ps.at[a] >= 0 && ps.at[a] < f.n(a);
     if (inside) s.sources.push_back({f.offset(ps.at[0], ps.at[1], ps.at[2]), ps.energy});
   }
   return s;

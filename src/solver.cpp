@@ -38,8 +38,10 @@ double Solver::run(const std::function<void(const Progress&)>& on_progress, doub
     const double before = seconds();
     step(n);
     const double took = seconds() - before;
-    if (took < 0.25 * interval) chunk *= 2;
-    else if (took > interval && chunk > 1) chunk /= 2;
+    if (took < 0.25 * interval)
+      chunk *= 2;
+    else if (took > interval && chunk > 1)
+      chunk /= 2;
     if (on_progress && (seconds() - last_report >= interval || steps_done_ == total)) {
       last_report = seconds();
       on_progress(Progress{steps_done_, total, last_report});

@@ -54,7 +54,8 @@ StatsAccumulator accumulate(const Field& f) {
   for (index_t k = 0; k < g.n[2]; ++k)
     for (index_t j = 0; j < g.n[1]; ++j) {
       const double* row = f.raw() + f.offset(0, j, k);
-      for (index_t i = 0; i < g.n[0]; ++i) acc.add(row[i]);
+      for (index_t i = 0; i < g.n[0]; ++i)
+        acc.add(row[i]);
     }
   return acc;
 }

@@ -10,7 +10,7 @@ namespace calor::app {
 
 /// What `calor run` was asked to do.
 struct RunOptions {
-  std::string config_path;         ///< empty: no file
+  std::string config_path;          ///< empty: no file
   std::vector<Override> overrides;  ///< from flags, in order
   bool json = false;
   bool progress = true;

@@ -3,8 +3,8 @@
 #include <string>
 #include <thread>
 
-#include <CLI/Version.hpp>
 #include <toml++/toml.h>
+#include <CLI/Version.hpp>
 
 #include "calor/backend.hpp"
 #include "calor/version.hpp"
@@ -17,7 +17,8 @@ int info_command() {
   std::printf("  compiler      %s\n", kCompiler);
   std::printf("  build         %s, flags: %s\n", kBuildType, kBuildFlags);
   std::printf("  backends     ");
-  for (const auto& b : backend_names()) std::printf(" %s", b.c_str());
+  for (const auto& b : backend_names())
+    std::printf(" %s", b.c_str());
   Grid study;
   study.n = {4800, 4800, 1};
   const auto [pick, why] = auto_backend_choice(study);

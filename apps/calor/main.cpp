@@ -14,7 +14,8 @@ namespace {
 
 std::string preset_list() {
   std::string s;
-  for (const auto& p : calor::presets()) s += "  " + p.name + ": " + p.summary + "\n";
+  for (const auto& p : calor::presets())
+    s += "  " + p.name + ": " + p.summary + "\n";
   return s;
 }
 
@@ -61,8 +62,9 @@ int main(int argc, char** argv) {
       "backends and libraries compiled in");
 
   calor::app::RunOptions ro;
-  auto* run = app.add_subcommand("run", "Run a simulation and print its verification values, "
-                                        "time and throughput");
+  auto* run = app.add_subcommand("run",
+                                 "Run a simulation and print its verification values, "
+                                 "time and throughput");
   run->footer(std::string(kRunFooter) + preset_list());
   run->add_option("config", ro.config_path, "TOML file with the settings (optional)")
       ->check(CLI::ExistingFile);
@@ -70,7 +72,10 @@ int main(int argc, char** argv) {
   // Each value flag becomes a `key = value` override, applied in the order given.
   auto value_flag = [&](const std::string& flag, const std::string& key, const std::string& help) {
     run->add_option_function<std::string>(
-        flag, [&ro, key, flag](const std::string& v) { ro.overrides.push_back({key, v, flag}); },
+        flag,
+        [&ro, key, flag](const std::string& v) {
+          ro.overrides.push_back({key, v, flag});
+        },
         help);
   };
   value_flag("--preset", "preset", "Ready-made problem (see below)");
@@ -85,7 +90,10 @@ int main(int argc, char** argv) {
   value_flag("--backend", "backend", "Backend: auto or one listed by `calor info`");
   value_flag("--threads", "threads", "Threads per process (0 = default)");
   run->add_flag_callback(
-      "--allow-unstable", [&] { ro.overrides.push_back({"allow_unstable", "true", "--allow-unstable"}); },
+      "--allow-unstable",
+      [&] {
+        ro.overrides.push_back({"allow_unstable", "true", "--allow-unstable"});
+      },
       "Run even if r = alpha*dt*sum(1/h^2) exceeds 1/2");
   run->add_option_function<std::vector<std::string>>(
          "--set",
@@ -115,7 +123,8 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) {
       // Without a file, the case study is the default problem.
-      if (ro.config_path.empty()) ro.overrides.insert(ro.overrides.begin(), {"preset", "stencil", "default"});
+      if (ro.config_path.empty())
+        ro.overrides.insert(ro.overrides.begin(), {"preset", "stencil", "default"});
       ro.progress = !no_progress;
       return calor::app::run_command(ro);
     }

@@ -18,7 +18,8 @@ namespace {
 
 std::string grid_string(const Grid& g) {
   std::string s;
-  for (int a = 0; a < g.dim; ++a) s += (a ? " x " : "") + std::to_string(g.n[a]);
+  for (int a = 0; a < g.dim; ++a)
+    s += (a ? " x " : "") + std::to_string(g.n[a]);
   return s;
 }
 
@@ -31,7 +32,8 @@ std::string boundary_string(const Boundaries& bc, int dim) {
   if (same) return describe(bc.face[0][0]);
   std::string r;
   for (int a = 0; a < dim; ++a)
-    for (int s = 0; s < 2; ++s) r += (r.empty() ? "" : ", ") + face_name(a, s) + " " + describe(bc.face[a][s]);
+    for (int s = 0; s < 2; ++s)
+      r += (r.empty() ? "" : ", ") + face_name(a, s) + " " + describe(bc.face[a][s]);
   return r;
 }
 
@@ -67,9 +69,9 @@ struct Summary {
   std::optional<double> error;
 
   [[nodiscard]] double mlups() const {
-    return seconds > 0 ? static_cast<double>(p.grid.cells()) * static_cast<double>(steps) /
-                             seconds / 1e6
-                       : 0.0;
+    return seconds > 0
+               ? static_cast<double>(p.grid.cells()) * static_cast<double>(steps) / seconds / 1e6
+               : 0.0;
   }
   [[nodiscard]] double gbs() const { return mlups() * kBytesPerUpdate / 1e3; }
 };
@@ -77,8 +79,9 @@ struct Summary {
 void print_text(const Summary& s) {
   const Problem& p = s.p;
   std::printf("calor run: %s, %dD grid %s, boundary %s, %zu point source%s\n", p.name.c_str(),
-              p.grid.dim, grid_string(p.grid).c_str(), boundary_string(p.boundaries, p.grid.dim).c_str(),
-              p.sources.points.size(), p.sources.points.size() == 1 ? "" : "s");
+              p.grid.dim, grid_string(p.grid).c_str(),
+              boundary_string(p.boundaries, p.grid.dim).c_str(), p.sources.points.size(),
+              p.sources.points.size() == 1 ? "" : "s");
   std::printf("  backend     %s (%s)\n", s.backend.c_str(), s.backend_reason.c_str());
   std::printf("  steps       %lld   dt %g   alpha %g   r = %g (FTCS limit 0.5)\n",
               static_cast<long long>(s.steps), p.dt, p.alpha, p.stability_number());
@@ -88,24 +91,25 @@ void print_text(const Summary& s) {
   std::printf("  l2          %.6e\n", s.stats.l2);
   if (s.error) std::printf("  error       %.3e (RMS vs the exact solution)\n", *s.error);
   std::printf("  time        %.3f s\n", s.seconds);
-  std::printf("  throughput  %.1f MLUP/s, %.2f GB/s effective (%d B per cell update)\n",
-              s.mlups(), s.gbs(), kBytesPerUpdate);
+  std::printf("  throughput  %.1f MLUP/s, %.2f GB/s effective (%d B per cell update)\n", s.mlups(),
+              s.gbs(), kBytesPerUpdate);
 }
 
 void print_json(const Summary& s) {
   const Problem& p = s.p;
   std::string n;
-  for (int a = 0; a < p.grid.dim; ++a) n += (a ? ", " : "") + std::to_string(p.grid.n[a]);
-  std::printf("{\"case\": \"%s\", \"dim\": %d, \"n\": [%s], \"backend\": \"%s\", \"steps\": %lld, "
-              "\"dt\": %s, \"alpha\": %s, \"r\": %s, \"heat\": %s, \"min\": %s, \"max\": %s, "
-              "\"l2\": %s, \"seconds\": %s, \"mlups\": %s, \"gbs\": %s",
-              json_escape(p.name).c_str(), p.grid.dim, n.c_str(), json_escape(s.backend).c_str(),
-              static_cast<long long>(s.steps), json_number(p.dt).c_str(),
-              json_number(p.alpha).c_str(), json_number(p.stability_number()).c_str(),
-              json_number(s.stats.heat).c_str(), json_number(s.stats.min).c_str(),
-              json_number(s.stats.max).c_str(), json_number(s.stats.l2).c_str(),
-              json_number(s.seconds).c_str(), json_number(s.mlups()).c_str(),
-              json_number(s.gbs()).c_str());
+  for (int a = 0; a < p.grid.dim; ++a)
+    n += (a ? ", " : "") + std::to_string(p.grid.n[a]);
+  std::printf(
+      "{\"case\": \"%s\", \"dim\": %d, \"n\": [%s], \"backend\": \"%s\", \"steps\": %lld, "
+      "\"dt\": %s, \"alpha\": %s, \"r\": %s, \"heat\": %s, \"min\": %s, \"max\": %s, "
+      "\"l2\": %s, \"seconds\": %s, \"mlups\": %s, \"gbs\": %s",
+      json_escape(p.name).c_str(), p.grid.dim, n.c_str(), json_escape(s.backend).c_str(),
+      static_cast<long long>(s.steps), json_number(p.dt).c_str(), json_number(p.alpha).c_str(),
+      json_number(p.stability_number()).c_str(), json_number(s.stats.heat).c_str(),
+      json_number(s.stats.min).c_str(), json_number(s.stats.max).c_str(),
+      json_number(s.stats.l2).c_str(), json_number(s.seconds).c_str(),
+      json_number(s.mlups()).c_str(), json_number(s.gbs()).c_str());
   if (s.error) std::printf(", \"error\": %s", json_number(*s.error).c_str());
   std::printf("}\n");
 }
@@ -131,12 +135,18 @@ int run_command(const RunOptions& o) {
     std::vector<double> dense(static_cast<std::size_t>(p.grid.cells()));
     solver.field().copy_interior_to(dense.data());
     std::vector<std::int64_t> shape;
-    for (int a = p.grid.dim - 1; a >= 0; --a) shape.push_back(p.grid.n[a]);
+    for (int a = p.grid.dim - 1; a >= 0; --a)
+      shape.push_back(p.grid.n[a]);
     save_npy(o.save_npy, shape, dense.data());
   }
 
-  const Summary s{p,       std::string(solver.backend().name()), reason, solver.step_count(),
-                  solver.stats(), seconds, analytic_error(p, solver.field(), solver.time())};
+  const Summary s{p,
+                  std::string(solver.backend().name()),
+                  reason,
+                  solver.step_count(),
+                  solver.stats(),
+                  seconds,
+                  analytic_error(p, solver.field(), solver.time())};
   if (o.json)
     print_json(s);
   else

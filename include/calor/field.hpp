@@ -65,7 +65,8 @@ template <class F>
 void for_each_cell(const Grid& g, F&& f) {
   for (index_t k = 0; k < g.n[2]; ++k)
     for (index_t j = 0; j < g.n[1]; ++j)
-      for (index_t i = 0; i < g.n[0]; ++i) f(i, j, k);
+      for (index_t i = 0; i < g.n[0]; ++i)
+        f(i, j, k);
 }
 
 }  // namespace calor

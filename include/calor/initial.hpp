@@ -15,11 +15,11 @@ enum class InitialKind { zero, constant, gaussian, npy };
 /// The initial state. A Gaussian is amplitude * exp(-|x - centre|^2 / (2 width^2)).
 struct Initial {
   InitialKind kind = InitialKind::zero;
-  double value = 0.0;                      ///< constant
-  std::array<double, 3> centre{0, 0, 0};   ///< gaussian, in the coordinates of cell_coordinate()
-  double width = 1.0;                      ///< gaussian standard deviation
-  double amplitude = 1.0;                  ///< gaussian peak
-  std::string path;                        ///< npy file: float64, C order, shape = grid (z, y, x)
+  double value = 0.0;                     ///< constant
+  std::array<double, 3> centre{0, 0, 0};  ///< gaussian, in the coordinates of cell_coordinate()
+  double width = 1.0;                     ///< gaussian standard deviation
+  double amplitude = 1.0;                 ///< gaussian peak
+  std::string path;                       ///< npy file: float64, C order, shape = grid (z, y, x)
 };
 
 /// Position of interior cell `i` along `axis`: (i + 1) * h. The low Dirichlet boundary node (the

@@ -21,7 +21,7 @@ struct Scheme {
   int dim = 2;
   StencilForm form = StencilForm::expanded;
   Coefficients coeffs;
-  double dq = 0.0;                 ///< volumetric rate * dt
+  double dq = 0.0;                  ///< volumetric rate * dt
   std::vector<SourceCell> sources;  ///< offsets valid for fields shaped like the solver's
 
   /// Builds the scheme of `p` for fields shaped like `f`; sources outside `f`'s interior are
@@ -32,7 +32,8 @@ struct Scheme {
 /// Adds the point sources to `out`.
 inline void add_sources(const Scheme& s, Field& out) {
   double* u = out.raw();
-  for (const SourceCell& c : s.sources) u[c.offset] += c.energy;
+  for (const SourceCell& c : s.sources)
+    u[c.offset] += c.energy;
 }
 
 }  // namespace calor

@@ -34,8 +34,7 @@ class Solver {
   /// Advances the remaining steps of the problem, calling `on_progress` about every `interval`
   /// seconds of wall time (never inside the step loop of a backend). Returns the wall time spent
   /// stepping.
-  double run(const std::function<void(const Progress&)>& on_progress = {},
-             double interval = 1.0);
+  double run(const std::function<void(const Progress&)>& on_progress = {}, double interval = 1.0);
 
   [[nodiscard]] const Problem& problem() const { return problem_; }
   [[nodiscard]] const Backend& backend() const { return *backend_; }

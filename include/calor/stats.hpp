@@ -11,13 +11,13 @@ struct Stats {
   double heat = 0;  ///< sum of the interior values (compensated summation)
   double min = 0;
   double max = 0;
-  double l2 = 0;    ///< sqrt of the sum of squares
+  double l2 = 0;  ///< sqrt of the sum of squares
 };
 
 /// Partial sums that can be combined across threads or ranks before finishing.
 struct StatsAccumulator {
-  double sum = 0, sum_c = 0;    ///< Neumaier sum and its compensation
-  double sq = 0, sq_c = 0;      ///< same for squares
+  double sum = 0, sum_c = 0;  ///< Neumaier sum and its compensation
+  double sq = 0, sq_c = 0;    ///< same for squares
   double min = 0, max = 0;
   bool empty = true;
 
@@ -28,6 +28,8 @@ struct StatsAccumulator {
 
 /// Reduces the interior of `f`, visiting cells x fastest.
 StatsAccumulator accumulate(const Field& f);
-inline Stats compute_stats(const Field& f) { return accumulate(f).finish(); }
+inline Stats compute_stats(const Field& f) {
+  return accumulate(f).finish();
+}
 
 }  // namespace calor

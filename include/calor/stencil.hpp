@@ -31,8 +31,8 @@ enum class StencilForm {
 
 /// The coefficients of the update, derived from the Fourier numbers r_d = alpha dt / h_d^2.
 struct Coefficients {
-  double c0 = 0;                 ///< centre weight (see StencilForm)
-  double c1 = 0;                 ///< neighbour-sum weight of the factored form
+  double c0 = 0;                     ///< centre weight (see StencilForm)
+  double c1 = 0;                     ///< neighbour-sum weight of the factored form
   std::array<double, 3> r{0, 0, 0};  ///< per-axis Fourier numbers (expanded form)
 };
 

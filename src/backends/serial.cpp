@@ -14,7 +14,8 @@ void reference_sweep(const Scheme& scheme, const Field& in, Field& out) {
     using S = decltype(shape);
     const Grid& g = in.grid();
     for (index_t k = 0; k < g.n[2]; ++k)
-      for (index_t j = 0; j < g.n[1]; ++j) detail::sweep_row<S>(scheme, in, out, j, k, 0, g.n[0]);
+      for (index_t j = 0; j < g.n[1]; ++j)
+        detail::sweep_row<S>(scheme, in, out, j, k, 0, g.n[0]);
   });
   add_sources(scheme, out);
 }
@@ -36,6 +37,8 @@ class SerialBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_serial_backend() { return std::make_unique<SerialBackend>(); }
+std::unique_ptr<Backend> make_serial_backend() {
+  return std::make_unique<SerialBackend>();
+}
 
 }  // namespace calor

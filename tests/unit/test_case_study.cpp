@@ -70,13 +70,15 @@ TEST(CaseStudy, EvaluatesTheStudyFormulaExactly) {
     for (int j = 1; j <= n; ++j)
       for (int i = 1; i <= n; ++i)
         at(b, i, j) = 0.5 * (at(a, i, j) + 0.25 * (at(a, i - 1, j) + at(a, i + 1, j) +
-                                                    at(a, i, j - 1) + at(a, i, j + 1)));
-    for (int k = 0; k < 3; ++k) at(b, sx[k], sy[k]) += 1.0;
+                                                   at(a, i, j - 1) + at(a, i, j + 1)));
+    for (int k = 0; k < 3; ++k)
+      at(b, sx[k], sy[k]) += 1.0;
     std::swap(a, b);
   }
   std::vector<double> expect;
   for (int j = 1; j <= n; ++j)
-    for (int i = 1; i <= n; ++i) expect.push_back(at(a, i, j));
+    for (int i = 1; i <= n; ++i)
+      expect.push_back(at(a, i, j));
   const Solver s = test::solve(study(n, steps));
   EXPECT_TRUE(test::same_bits(test::interior(s.field()), expect));
 }
@@ -109,11 +111,13 @@ TEST(Diffusion1d, MatchesTheTeachingLoop) {
   v = u;
   const double kappa = 0.1, fac = 1.0 - 2.0 * kappa;
   for (int t = 0; t < 25; ++t) {
-    for (std::size_t i = 1; i + 1 < u.size(); ++i) v[i] = fac * u[i] + kappa * (u[i + 1] + u[i - 1]);
+    for (std::size_t i = 1; i + 1 < u.size(); ++i)
+      v[i] = fac * u[i] + kappa * (u[i + 1] + u[i - 1]);
     std::swap(u, v);
   }
   s.step(25);
-  EXPECT_TRUE(test::same_bits(test::interior(s.field()), std::vector<double>(u.begin() + 1, u.end() - 1)));
+  EXPECT_TRUE(
+      test::same_bits(test::interior(s.field()), std::vector<double>(u.begin() + 1, u.end() - 1)));
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ void expect_error(const std::string& toml, const std::vector<Override>& o,
 }
 
 TEST(Config, FlagsOverrideFileOverridesPreset) {
-  const Config c = load_config("preset = \"stencil\"\nsteps = 7\nn = 100\n", "f.toml",
-                               {{"n", "60", "--n"}});
+  const Config c =
+      load_config("preset = \"stencil\"\nsteps = 7\nn = 100\n", "f.toml", {{"n", "60", "--n"}});
   EXPECT_EQ(c.problem.steps, 7);
   EXPECT_EQ(c.problem.grid.n[0], 60);
   EXPECT_EQ(c.problem.grid.n[1], 60);
@@ -35,7 +35,8 @@ TEST(Config, FlagsOverrideFileOverridesPreset) {
 }
 
 TEST(Config, ArraysAndBroadcast) {
-  const Problem p = test::problem("dim = 3\nn = [4, 5, 6]\nh = 0.5\n", {{"boundary.z", "periodic", "--set"}});
+  const Problem p =
+      test::problem("dim = 3\nn = [4, 5, 6]\nh = 0.5\n", {{"boundary.z", "periodic", "--set"}});
   EXPECT_EQ(p.grid.n[2], 6);
   EXPECT_EQ(p.grid.h[1], 0.5);
   EXPECT_EQ(p.boundaries.face[2][1].kind, BoundaryKind::periodic);
@@ -54,7 +55,9 @@ TEST(Config, UnstableDtNamesDtLimitAndStableDt) {
   EXPECT_NO_THROW(load_config("preset = \"stencil\"\ndt = 0.3\nallow_unstable = true\n", "f", {}));
 }
 
-TEST(Config, NegativeSize) { expect_error("preset = \"stencil\"\nn = -5\n", {}, {"'n'", "-5"}); }
+TEST(Config, NegativeSize) {
+  expect_error("preset = \"stencil\"\nn = -5\n", {}, {"'n'", "-5"});
+}
 
 TEST(Config, UnknownPreset) {
   expect_error("", {{"preset", "stensil", "--preset"}}, {"stensil", "stencil", "gaussian2d"});
@@ -65,7 +68,8 @@ TEST(Config, MalformedToml) {
 }
 
 TEST(Config, UnknownKeySuggestsTheNearest) {
-  expect_error("preset = \"stencil\"\nstep = 3\n", {}, {"unknown key 'step'", "did you mean 'steps'"});
+  expect_error("preset = \"stencil\"\nstep = 3\n", {},
+               {"unknown key 'step'", "did you mean 'steps'"});
   expect_error("preset = \"stencil\"\n", {{"boundary.x_lo", "periodic", "--set"}},
                {"'boundary.x_lo'", "--set", "boundary.x_low"});
   expect_error("dim = 1\nn = 4\nboundary.x_low = { type = \"dirichlet\", gradient = 1.0 }\n", {},
@@ -73,8 +77,10 @@ TEST(Config, UnknownKeySuggestsTheNearest) {
 }
 
 TEST(Config, WrongTypes) {
-  expect_error("preset = \"stencil\"\nsteps = \"many\"\n", {}, {"'steps'", "an integer", "\"many\""});
-  expect_error("preset = \"stencil\"\n", {{"alpha", "fast", "--alpha"}}, {"'alpha'", "--alpha", "\"fast\""});
+  expect_error("preset = \"stencil\"\nsteps = \"many\"\n", {},
+               {"'steps'", "an integer", "\"many\""});
+  expect_error("preset = \"stencil\"\n", {{"alpha", "fast", "--alpha"}},
+               {"'alpha'", "--alpha", "\"fast\""});
   expect_error("dim = 2\nn = [1, 2, 3]\n", {}, {"'n'", "expected 2 values"});
   expect_error("dim = 4\nn = 3\n", {}, {"'dim'", "4"});
   expect_error("dim = 1\nn = 3\nform = \"fancy\"\n", {}, {"'form'", "fancy", "expanded"});
@@ -90,7 +96,8 @@ TEST(Config, BadValues) {
   expect_error("dim = 1\nn = 8\nalpha = -1.0\n", {}, {"alpha", "-1"});
   expect_error("dim = 1\nn = 8\nsources.points = [{ at = [8], energy = 1.0 }]\n", {},
                {"sources.points[0].at[0] = 8", "[0, 7]"});
-  expect_error("dim = 2\nn = 8\nboundary.x_low = \"periodic\"\n", {}, {"boundary.x_low", "periodic", "boundary.x_high"});
+  expect_error("dim = 2\nn = 8\nboundary.x_low = \"periodic\"\n", {},
+               {"boundary.x_low", "periodic", "boundary.x_high"});
   expect_error("dim = 2\nn = 8\nh = [1.0, 2.0]\nform = \"factored\"\n", {}, {"factored", "r_y"});
 }
 
@@ -100,7 +107,8 @@ class NpyInput : public ::testing::Test {
   void SetUp() override { std::filesystem::create_directories(dir); }
   void TearDown() override { std::filesystem::remove_all(dir); }
   std::string npy_toml(const std::string& file) {
-    return "dim = 2\nn = [3, 2]\n[initial]\ntype = \"npy\"\npath = \"" + (dir / file).string() + "\"\n";
+    return "dim = 2\nn = [3, 2]\n[initial]\ntype = \"npy\"\npath = \"" + (dir / file).string() +
+           "\"\n";
   }
 };
 

@@ -20,7 +20,8 @@ TEST(Field, LayoutHasHaloOnActiveAxesOnly) {
   EXPECT_EQ(f.offset(-1, -1), 0);
   EXPECT_EQ(f.offset(0, 0), 8);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(f.raw()) % 64, 0u);
-  for (index_t i = 0; i < f.size(); ++i) EXPECT_EQ(f.raw()[i], 0.0);
+  for (index_t i = 0; i < f.size(); ++i)
+    EXPECT_EQ(f.raw()[i], 0.0);
 }
 
 TEST(Field, DenseCopyRoundTrips) {
@@ -29,7 +30,8 @@ TEST(Field, DenseCopyRoundTrips) {
   g.n = {4, 3, 2};
   Field f(g);
   std::vector<double> in(24), out(24);
-  for (int i = 0; i < 24; ++i) in[i] = i + 0.5;
+  for (int i = 0; i < 24; ++i)
+    in[i] = i + 0.5;
   f.copy_interior_from(in.data());
   EXPECT_EQ(f(1, 0, 0), 1.5);  // x fastest
   EXPECT_EQ(f(0, 1, 0), 4.5);

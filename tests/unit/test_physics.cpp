@@ -36,9 +36,18 @@ TEST(EnergyBalance, HeatChangeIsSourcesPlusBoundaryInflow) {
   for (int dim : {1, 2, 3}) {
     SCOPED_TRACE("dim " + std::to_string(dim));
     const std::string toml = R"(
-      dim = )" + std::to_string(dim) + R"(
-      n = [)" + (dim == 1 ? "40" : dim == 2 ? "23, 17" : "11, 9, 7") + R"(]
-      h = [)" + (dim == 1 ? "0.5" : dim == 2 ? "0.5, 0.25" : "0.5, 0.25, 0.4") + R"(]
+      dim = )" + std::to_string(dim) +
+                             R"(
+      n = [)" +
+                             (dim == 1   ? "40"
+                              : dim == 2 ? "23, 17"
+                                         : "11, 9, 7") +
+                             R"(]
+      h = [)" +
+                             (dim == 1   ? "0.5"
+                              : dim == 2 ? "0.5, 0.25"
+                                         : "0.5, 0.25, 0.4") +
+                             R"(]
       alpha = 0.7
       steps = 60
       [boundary]
@@ -86,11 +95,10 @@ double measured_order(int dim, const std::vector<int>& sizes, double width, int 
   std::vector<double> errors;
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     const int steps = base_steps * (1 << (2 * i));  // dt ~ h^2: 4x the steps per halving
-    const Problem p = test::problem(
-        "preset = \"gaussian" + std::to_string(dim) + "d\"\n",
-        {{"n", std::to_string(sizes[i]), "t"},
-         {"steps", std::to_string(steps), "t"},
-         {"initial.width", std::to_string(width), "t"}});
+    const Problem p = test::problem("preset = \"gaussian" + std::to_string(dim) + "d\"\n",
+                                    {{"n", std::to_string(sizes[i]), "t"},
+                                     {"steps", std::to_string(steps), "t"},
+                                     {"initial.width", std::to_string(width), "t"}});
     const Solver s = test::solve(p);
     errors.push_back(*analytic_error(p, s.field(), s.time()));
     std::printf("%dD n=%d steps=%d t=%.6g error=%.4e\n", dim, sizes[i], steps, s.time(),
@@ -148,15 +156,20 @@ TEST(Boundaries, NeumannZeroIsAMirror) {
     SCOPED_TRACE("axis " + std::to_string(axis));
     const std::string face = axis == 0 ? "x_low" : "y_low";
     const std::string n = axis == 0 ? "[8, 5]" : "[5, 8]", n2 = axis == 0 ? "[16, 5]" : "[5, 16]";
-    const Problem half = test::problem("dim = 2\nn = " + n + "\nsteps = 30\n[boundary]\nall = { type = \"dirichlet\", value = 1.0 }\n" + face +
-                                       " = \"neumann\"\n[initial]\ntype = \"constant\"\nvalue = 0.0\n");
-    const Problem full = test::problem("dim = 2\nn = " + n2 + "\nsteps = 30\n[boundary]\nall = { type = \"dirichlet\", value = 1.0 }\n");
+    const Problem half =
+        test::problem("dim = 2\nn = " + n +
+                      "\nsteps = 30\n[boundary]\nall = { type = \"dirichlet\", value = 1.0 }\n" +
+                      face + " = \"neumann\"\n[initial]\ntype = \"constant\"\nvalue = 0.0\n");
+    const Problem full =
+        test::problem("dim = 2\nn = " + n2 +
+                      "\nsteps = 30\n[boundary]\nall = { type = \"dirichlet\", value = 1.0 }\n");
     const auto a = test::interior(test::solve(half).field());
     const auto b = test::interior(test::solve(full).field());
     std::vector<double> upper;  // the mirrored run's cells 8..15 along `axis`
     for (index_t j = 0; j < (axis == 0 ? 5 : 16); ++j)
       for (index_t i = 0; i < (axis == 0 ? 16 : 5); ++i)
-        if ((axis == 0 ? i : j) >= 8) upper.push_back(b[static_cast<std::size_t>(i + (axis == 0 ? 16 : 5) * j)]);
+        if ((axis == 0 ? i : j) >= 8)
+          upper.push_back(b[static_cast<std::size_t>(i + (axis == 0 ? 16 : 5) * j)]);
     EXPECT_TRUE(test::same_bits(a, upper));
     EXPECT_GT(a[0], 0.0);  // heat did reach the mirror face
   }
@@ -169,9 +182,10 @@ TEST(Boundaries, LinearProfileIsSteadyUnderDirichletAndNeumann) {
     SCOPED_TRACE("axis " + std::to_string(axis));
     const char* ax[] = {"x", "y", "z"};
     const double t0 = 2.0, grad = 0.3, h = 0.5;
-    Problem p = test::problem("dim = 3\nn = [6, 7, 5]\nh = 0.5\nsteps = 50\n[boundary]\nall = \"periodic\"\n" +
-                              std::string(ax[axis]) + "_low = { type = \"dirichlet\", value = 2.0 }\n" +
-                              ax[axis] + "_high = { type = \"neumann\", gradient = 0.3 }\n");
+    Problem p = test::problem(
+        "dim = 3\nn = [6, 7, 5]\nh = 0.5\nsteps = 50\n[boundary]\nall = \"periodic\"\n" +
+        std::string(ax[axis]) + "_low = { type = \"dirichlet\", value = 2.0 }\n" + ax[axis] +
+        "_high = { type = \"neumann\", gradient = 0.3 }\n");
     Solver s(p, make_backend("serial"));
     for_each_cell(p.grid, [&](index_t i, index_t j, index_t k) {
       const std::array<index_t, 3> c{i, j, k};
@@ -181,7 +195,8 @@ TEST(Boundaries, LinearProfileIsSteadyUnderDirichletAndNeumann) {
     s.step(p.steps);
     const auto after = test::interior(s.field());
     double worst = 0;
-    for (std::size_t i = 0; i < before.size(); ++i) worst = std::max(worst, std::fabs(after[i] - before[i]));
+    for (std::size_t i = 0; i < before.size(); ++i)
+      worst = std::max(worst, std::fabs(after[i] - before[i]));
     EXPECT_LT(worst, 1e-12);
   }
 }
@@ -193,7 +208,8 @@ TEST(Boundaries, DirichletSteadyStateIsLinear) {
       "dim = 1\nn = 15\nsteps = 6000\n[boundary]\nx_low = { type = \"dirichlet\", value = 1.0 }\n"
       "x_high = { type = \"dirichlet\", value = 3.0 }\n");
   const auto u = test::interior(test::solve(p).field());
-  for (int i = 0; i < 15; ++i) EXPECT_NEAR(u[i], 1.0 + 2.0 * (i + 1) / 16.0, 1e-10) << i;
+  for (int i = 0; i < 15; ++i)
+    EXPECT_NEAR(u[i], 1.0 + 2.0 * (i + 1) / 16.0, 1e-10) << i;
 }
 
 TEST(Boundaries, InsulatedBoxConservesHeat) {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what calor needs on Debian 12 (run as root), skipping what is already there.
+# Usage: scripts/setup.sh [--python]   (--python also creates .venv with requirements.txt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config gfortran git
+  libcli11-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev
+  clang clang-format libclang-rt-14-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
