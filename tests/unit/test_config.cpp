@@ -103,7 +103,10 @@ TEST(Config, BadValues) {
 
 class NpyInput : public ::testing::Test {
  protected:
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "calor_npy_test";
+  // One folder per test: CTest runs tests in parallel.
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("calor_npy_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
   void SetUp() override { std::filesystem::create_directories(dir); }
   void TearDown() override { std::filesystem::remove_all(dir); }
   std::string npy_toml(const std::string& file) {
