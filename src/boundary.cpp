@@ -37,51 +37,77 @@ std::string face_name(int axis, int side) {
 
 namespace {
 
-// Fills the halo layer of one face. `plane(m)` addresses the cells of layer m along `axis`
-// (m = -1 is the low halo, m = n the high halo), iterating over the full extent of the other
-// axes, halo included, so that later axes see the corners filled by earlier ones.
-void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f) {
+using Ranges = std::array<std::array<index_t, 2>, 3>;  // [lo, hi) per axis
+
+// The whole extent of every axis, halo included.
+Ranges full_ranges(const Field& f) {
+  Ranges r{};
+  for (int a = 0; a < 3; ++a)
+    r[a] = {-f.halo(a), f.n(a) + f.halo(a)};
+  return r;
+}
+
+// Fills the halo layer of face (axis, side) at the positions of the two other axes given by
+// `range`. Filling over the full extent of the other axes, halo included, makes corners consistent
+// for periodic domains when the axes are filled in order.
+void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f,
+               const Ranges& range) {
   const index_t n = f.n(axis);
   const index_t halo_layer = side == 0 ? -1 : n;
   const index_t inner = side == 0 ? 0 : n - 1;     // first interior layer at this face
   const index_t opposite = side == 0 ? n - 1 : 0;  // its periodic image
   const double gh = b.value * g.h[axis];
-
-  // Ranges of the two other axes, including their halos.
-  int oa = (axis + 1) % 3, ob = (axis + 2) % 3;
-  if (oa > ob) std::swap(oa, ob);
-  const index_t a_lo = -f.halo(oa), a_hi = f.n(oa) + f.halo(oa);
-  const index_t b_lo = -f.halo(ob), b_hi = f.n(ob) + f.halo(ob);
-  auto at = [&](index_t m, index_t ia, index_t ib) -> double& {
-    std::array<index_t, 3> c{};
-    c[axis] = m;
-    c[oa] = ia;
-    c[ob] = ib;
-    return f(c[0], c[1], c[2]);
-  };
-  for (index_t ib = b_lo; ib < b_hi; ++ib)
-    for (index_t ia = a_lo; ia < a_hi; ++ia) {
-      double& ghost = at(halo_layer, ia, ib);
-      switch (b.kind) {
-        case BoundaryKind::dirichlet:
-          ghost = b.value;
-          break;
-        case BoundaryKind::neumann:
-          ghost = at(inner, ia, ib) + gh;
-          break;
-        case BoundaryKind::periodic:
-          ghost = at(opposite, ia, ib);
-          break;
+  const index_t step = axis == 0 ? 1 : axis == 1 ? f.stride_y() : f.stride_z();
+  const index_t to_halo = (halo_layer - inner) * step, to_opposite = (opposite - inner) * step;
+  double* u = f.raw();
+  std::array<index_t, 3> lo{}, hi{};
+  for (int a = 0; a < 3; ++a) {
+    lo[a] = a == axis ? inner : range[a][0];
+    hi[a] = a == axis ? inner + 1 : range[a][1];
+  }
+  for (index_t k = lo[2]; k < hi[2]; ++k)
+    for (index_t j = lo[1]; j < hi[1]; ++j)
+      for (index_t i = lo[0]; i < hi[0]; ++i) {
+        const index_t c = f.offset(i, j, k);
+        switch (b.kind) {
+          case BoundaryKind::dirichlet:
+            u[c + to_halo] = b.value;
+            break;
+          case BoundaryKind::neumann:
+            u[c + to_halo] = u[c] + gh;
+            break;
+          case BoundaryKind::periodic:
+            u[c + to_halo] = u[c + to_opposite];
+            break;
+        }
       }
-    }
 }
 
 }  // namespace
 
 void fill_halo(const Boundaries& bc, const Grid& grid, Field& f) {
+  const Ranges r = full_ranges(f);
   for (int axis = 0; axis < grid.dim; ++axis)
     for (int side = 0; side < 2; ++side)
-      fill_face(bc.face[axis][side], axis, side, grid, f);
+      fill_face(bc.face[axis][side], axis, side, grid, f, r);
+}
+
+void fill_halo_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab) {
+  const int outer = grid.dim - 1;
+  Ranges r = full_ranges(f);
+  r[outer] = {slab, slab + 1};
+  for (int axis = 0; axis < outer; ++axis)
+    for (int side = 0; side < 2; ++side)
+      fill_face(bc.face[axis][side], axis, side, grid, f, r);
+  if (slab == 0) fill_face(bc.face[outer][0], outer, 0, grid, f, full_ranges(f));
+  if (slab == grid.n[outer] - 1) fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f));
+}
+
+bool halo_is_constant(const Boundaries& bc, int dim) {
+  for (int a = 0; a < dim; ++a)
+    for (int s = 0; s < 2; ++s)
+      if (bc.face[a][s].kind != BoundaryKind::dirichlet) return false;
+  return true;
 }
 
 }  // namespace calor

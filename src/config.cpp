@@ -11,6 +11,7 @@
 
 #include <toml++/toml.h>
 
+#include "calor/backend.hpp"
 #include "calor/error.hpp"
 
 namespace calor {
@@ -301,6 +302,7 @@ const std::vector<std::string> kKnownKeys = {"preset",
                                              "energy",
                                              "backend",
                                              "threads",
+                                             "tile_depth",
                                              "boundary.all",
                                              "boundary.x",
                                              "boundary.y",
@@ -587,6 +589,20 @@ Config load_config(std::string_view toml_text, const std::string& source,
     throw Error("key 'threads' (" + r.where("threads") + "): " + std::to_string(threads) +
                 " is out of range; use 0 (default) to 4096");
   c.run.threads = static_cast<int>(threads);
+
+  const auto depth = r.integer("tile_depth").value_or(0);
+  if (depth < 0 || depth > 1024)
+    throw Error("key 'tile_depth' (" + r.where("tile_depth") + "): " + std::to_string(depth) +
+                " is out of range; use 0 (automatic) to 1024 steps per block");
+  c.run.tile_depth = static_cast<int>(depth);
+  const auto backends = backend_names();
+  if (std::find(backends.begin(), backends.end(), c.run.backend) == backends.end()) {
+    std::string list;
+    for (const auto& b : backends)
+      list += (list.empty() ? "" : ", ") + b;
+    throw Error("key 'backend' (" + r.where("backend") + "): unknown backend \"" + c.run.backend +
+                "\"; choose one of " + list);
+  }
 
   r.reject_unused(kKnownKeys);
   p.validate();

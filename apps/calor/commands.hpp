@@ -17,7 +17,15 @@ struct RunOptions {
   std::string save_npy;  ///< write the final interior here
 };
 
+/// What `calor bench ...` was asked to do.
+struct BenchOptions {
+  bool quick = false;  ///< small sizes, one repetition (CI)
+  int threads = 0;     ///< 0 = all
+  std::string out;     ///< write OUT.json and OUT.md
+};
+
 int run_command(const RunOptions& o);
+int bench_node_command(const BenchOptions& o);
 int info_command();
 
 }  // namespace calor::app

@@ -7,6 +7,7 @@
 #include <CLI/Version.hpp>
 
 #include "calor/backend.hpp"
+#include "calor/machine.hpp"
 #include "calor/version.hpp"
 #include "commands.hpp"
 
@@ -21,11 +22,16 @@ int info_command() {
     std::printf(" %s", b.c_str());
   Grid study;
   study.n = {4800, 4800, 1};
-  const auto [pick, why] = auto_backend_choice(study);
-  std::printf("\n  auto          picks %s for the case study: %s\n", pick.c_str(), why.c_str());
+  const Boundaries dirichlet = Boundaries::all(Boundary{});
+  const auto choice = auto_backend_choice(study, &dirichlet, 0);
+  std::printf("\n  auto          picks %s for the case study: %s\n", choice.name.c_str(),
+              choice.reason.c_str());
+  const Caches& cc = caches();
+  std::printf("  caches        L1d %zu KiB, L2 %zu KiB, last level %zu MiB\n", cc.l1d >> 10,
+              cc.l2 >> 10, cc.llc >> 20);
   const char* omp = std::getenv("OMP_NUM_THREADS");
-  std::printf("  threads       %u hardware threads; OMP_NUM_THREADS=%s\n",
-              std::thread::hardware_concurrency(), omp ? omp : "(unset)");
+  std::printf("  threads       %d by default (%u hardware threads; OMP_NUM_THREADS=%s)\n",
+              default_threads(), std::thread::hardware_concurrency(), omp ? omp : "(unset)");
   std::printf("  MPI           not built (see the MPI issue)\n");
   std::printf("  libraries     toml++ %d.%d.%d, CLI11 %s\n", TOML_LIB_MAJOR, TOML_LIB_MINOR,
               TOML_LIB_PATCH, CLI11_VERSION);

@@ -38,7 +38,10 @@ Settings come from the preset, then the TOML file, then the flags (last wins). K
   form            expanded (default) | factored (the case study's 0.5*(u + 0.25*sum))
   allow_unstable  true to run with r > 1/2
   energy          stencil preset: energy each of the three sources adds per step
-  backend, threads
+  backend         auto | serial (scalar reference) | simd | threads | tiled (temporal
+                  blocking); auto picks by grid size and says why
+  threads         threads per process, 0 = OMP_NUM_THREADS or all cores
+  tile_depth      tiled: steps per block, 0 = chosen from the L2 cache size
   [boundary]      all, x, y, z, x_low, x_high, ... = "dirichlet" | "neumann" | "periodic"
                   or {type = "dirichlet", value = 1.0} / {type = "neumann", gradient = 0.1}
   [sources]       volumetric = rate q (adds q*dt per step to every cell)
@@ -88,7 +91,8 @@ int main(int argc, char** argv) {
   value_flag("--h", "h", "Grid spacing: 1.0 or 0.5,1.0");
   value_flag("--form", "form", "Stencil arithmetic: expanded or factored");
   value_flag("--backend", "backend", "Backend: auto or one listed by `calor info`");
-  value_flag("--threads", "threads", "Threads per process (0 = default)");
+  value_flag("--threads", "threads", "Threads per process (0 = OMP_NUM_THREADS or all cores)");
+  value_flag("--tile-depth", "tile_depth", "tiled backend: steps per block (0 = automatic)");
   run->add_flag_callback(
       "--allow-unstable",
       [&] {
@@ -114,6 +118,21 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("info", "List the backends, threads and libraries compiled in");
 
+  calor::app::BenchOptions bench_opt;
+  auto* bench = app.add_subcommand("bench",
+                                   "Measure performance against this machine's memory "
+                                   "bandwidth");
+  bench->require_subcommand(1);
+  auto* node = bench->add_subcommand(
+      "node",
+      "Copy bandwidth, then every backend in and out of cache at 1 and all threads, then "
+      "the case study per backend");
+  node->add_flag("--quick", bench_opt.quick, "Small sizes and one repetition (about a minute)");
+  node->add_option("--threads", bench_opt.threads, "Threads for the parallel runs (0 = all)")
+      ->check(CLI::Range(0, 4096));
+  node->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
+  node->footer("\nExample:\n  calor bench node --out results/node   (about 3 minutes on 2 cores)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -128,6 +147,7 @@ int main(int argc, char** argv) {
       ro.progress = !no_progress;
       return calor::app::run_command(ro);
     }
+    if (node->parsed()) return calor::app::bench_node_command(bench_opt);
     return calor::app::info_command();
   } catch (const calor::Error& e) {
     std::fprintf(stderr, "calor: error: %s\n", e.what());

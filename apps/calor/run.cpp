@@ -120,11 +120,9 @@ int run_command(const RunOptions& o) {
   const Config c = o.config_path.empty() ? load_config("", "command line", o.overrides)
                                          : load_config_file(o.config_path, o.overrides);
   const Problem& p = c.problem;
-  BackendOptions bo;
-  bo.threads = c.run.threads;
-  std::string backend_name = c.run.backend, reason = "chosen with --backend";
-  if (backend_name == "auto") std::tie(backend_name, reason) = auto_backend_choice(p.grid);
-  Solver solver(p, make_backend(backend_name, bo));
+  const BackendOptions bo{c.run.threads, c.run.tile_depth};
+  std::string reason;
+  Solver solver(p, select_backend(c.run.backend, bo, p.grid, &p.boundaries, &reason));
 
   ProgressReporter progress(o.progress ? ProgressReporter::automatic()
                                        : ProgressReporter::Mode::none);

@@ -33,16 +33,27 @@ class Backend {
 
 /// Options a backend may use.
 struct BackendOptions {
-  int threads = 0;  ///< 0 = the default (OMP_NUM_THREADS or all cores)
+  int threads = 0;     ///< 0 = the default (OMP_NUM_THREADS or all cores)
+  int tile_depth = 0;  ///< tiled: steps per block, 0 = chosen from the cache size
+};
+
+/// A backend picked by "auto", with the reason shown to the user.
+struct BackendChoice {
+  std::string name;
+  std::string reason;
 };
 
 /// Names of the backends compiled in, plus "auto".
 std::vector<std::string> backend_names();
-/// Creates a backend by name ("auto" picks the fastest available); throws calor::Error listing
-/// the choices for an unknown name.
+/// Creates a backend by name; throws calor::Error listing the choices for an unknown name.
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& opt = {});
-/// What "auto" picks for a grid and why, e.g. {"serial", "only backend compiled in"}.
-std::pair<std::string, std::string> auto_backend_choice(const Grid& grid);
+/// What "auto" picks for a grid, its boundaries (null under MPI) and a thread count, and why.
+BackendChoice auto_backend_choice(const Grid& grid, const Boundaries* bc, int threads);
+/// Creates backend `name`, resolving "auto" with auto_backend_choice; `reason` (if given)
+/// receives why that backend runs.
+std::unique_ptr<Backend> select_backend(std::string_view name, const BackendOptions& opt,
+                                        const Grid& grid, const Boundaries* bc,
+                                        std::string* reason = nullptr);
 
 /// One reference sweep: out = scheme(in) on the interior, then the point sources. Backends that
 /// do not tile may call this per step; it fixes the order of operations all must reproduce.

@@ -47,4 +47,12 @@ std::string face_name(int axis, int side);
 /// Axes are filled in order x, y, z, so corners are consistent for periodic domains.
 void fill_halo(const Boundaries& bc, const Grid& grid, Field& f);
 
+/// Fills what a temporally blocked sweep needs after computing slab `slab` (index along the
+/// outermost active axis): the inner axes' halo of that slab, and the outer face's halo slab when
+/// `slab` is the first or last one. Requires the outer axis not to be periodic.
+void fill_halo_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab);
+
+/// True when every face is Dirichlet: the halo never changes once filled.
+bool halo_is_constant(const Boundaries& bc, int dim);
+
 }  // namespace calor

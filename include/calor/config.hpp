@@ -15,7 +15,8 @@ namespace calor {
 /// Settings that choose how, not what, to compute.
 struct RunSettings {
   std::string backend = "auto";
-  int threads = 0;  ///< 0 = default
+  int threads = 0;     ///< 0 = default
+  int tile_depth = 0;  ///< tiled backend: steps per block, 0 = automatic
 };
 
 /// A fully checked configuration.

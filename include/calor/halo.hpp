@@ -13,6 +13,9 @@ class Halo {
   virtual ~Halo() = default;
   /// Makes the halo of `f` consistent with its interior and the boundary conditions.
   virtual void update(Field& f) = 0;
+  /// The boundary conditions when every face is physical (no neighbour process), else null. A
+  /// temporally blocked backend needs them to fill halos slab by slab inside a tile.
+  [[nodiscard]] virtual const Boundaries* physical() const { return nullptr; }
 };
 
 /// The single-process halo: every face is a physical boundary.
@@ -20,6 +23,7 @@ class BoundaryHalo final : public Halo {
  public:
   explicit BoundaryHalo(Boundaries bc) : bc_(bc) {}
   void update(Field& f) override { fill_halo(bc_, f.grid(), f); }
+  [[nodiscard]] const Boundaries* physical() const override { return &bc_; }
 
  private:
   Boundaries bc_;

@@ -22,7 +22,7 @@ struct Scheme {
   StencilForm form = StencilForm::expanded;
   Coefficients coeffs;
   double dq = 0.0;                  ///< volumetric rate * dt
-  std::vector<SourceCell> sources;  ///< offsets valid for fields shaped like the solver's
+  std::vector<SourceCell> sources;  ///< sorted by offset (stable), for fields like the solver's
 
   /// Builds the scheme of `p` for fields shaped like `f`; sources outside `f`'s interior are
   /// dropped (under domain decomposition each rank keeps its own).

@@ -36,28 +36,42 @@ struct Coefficients {
   std::array<double, 3> r{0, 0, 0};  ///< per-axis Fourier numbers (expanded form)
 };
 
-/// New value of the cell at `u` (a pointer into a field with strides sy, sz), without sources.
-template <int Dim, StencilForm Form>
-CALOR_HD inline double stencil_update(const Coefficients& k, const double* u, index_t sy,
-                                      index_t sz) {
+/// The coefficients as values of type T: double for scalar code, a SIMD vector for vector code.
+template <class T>
+struct Weights {
+  T c0, c1, rx, ry, rz;
+  CALOR_HD static Weights from(const Coefficients& k) {
+    return Weights{T{} + k.c0, T{} + k.c1, T{} + k.r[0], T{} + k.r[1], T{} + k.r[2]};
+  }
+};
+
+/// The update of one cell (or one vector of cells) from its value `u` and its neighbours, without
+/// sources. T is double or a SIMD vector type with elementwise + and *; both perform the same
+/// operations in the same order, so scalar and vector code agree bit for bit. Neighbours of
+/// inactive axes are ignored.
+template <int Dim, StencilForm Form, class T>
+CALOR_HD inline T combine(const Weights<T>& w, T u, T xm, T xp, T ym, T yp, T zm, T zp) {
   if constexpr (Form == StencilForm::factored) {
-    double s = u[-1] + u[1];
-    if constexpr (Dim >= 2) s = s + u[-sy] + u[sy];
-    if constexpr (Dim >= 3) s = s + u[-sz] + u[sz];
-    return k.c0 * (u[0] + k.c1 * s);
+    T s = xm + xp;
+    if constexpr (Dim >= 2) s = s + ym + yp;
+    if constexpr (Dim >= 3) s = s + zm + zp;
+    return w.c0 * (u + w.c1 * s);
   } else {
-    double s = k.r[0] * (u[-1] + u[1]);
-    if constexpr (Dim >= 2) s = s + k.r[1] * (u[-sy] + u[sy]);
-    if constexpr (Dim >= 3) s = s + k.r[2] * (u[-sz] + u[sz]);
-    return k.c0 * u[0] + s;
+    T s = w.rx * (xm + xp);
+    if constexpr (Dim >= 2) s = s + w.ry * (ym + yp);
+    if constexpr (Dim >= 3) s = s + w.rz * (zm + zp);
+    return w.c0 * u + s;
   }
 }
 
-/// New value including the constant volumetric source increment `dq` (= rate * dt), added last.
+/// New value of the cell at `u` (a pointer into a field with strides sy, sz), plus the volumetric
+/// increment `dq` when Volumetric, added last.
 template <int Dim, StencilForm Form, bool Volumetric>
-CALOR_HD inline double cell_update(const Coefficients& k, const double* u, index_t sy, index_t sz,
-                                   double dq) {
-  const double v = stencil_update<Dim, Form>(k, u, sy, sz);
+CALOR_HD inline double cell_update(const Weights<double>& w, const double* u, index_t sy,
+                                   index_t sz, double dq) {
+  const double ym = Dim >= 2 ? u[-sy] : 0.0, yp = Dim >= 2 ? u[sy] : 0.0;
+  const double zm = Dim >= 3 ? u[-sz] : 0.0, zp = Dim >= 3 ? u[sz] : 0.0;
+  const double v = combine<Dim, Form>(w, u[0], u[-1], u[1], ym, yp, zm, zp);
   if constexpr (Volumetric) {
     return v + dq;
   } else {

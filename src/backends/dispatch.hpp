@@ -36,17 +36,4 @@ decltype(auto) dispatch(const Scheme& s, Fn&& fn) {
   return dispatch_form<3>(s, std::forward<Fn>(fn));
 }
 
-/// Updates cells [i0, i1) of row (j, k): the innermost loop every CPU backend runs.
-template <class S>
-inline void sweep_row(const Scheme& s, const Field& in, Field& out, index_t j, index_t k,
-                      index_t i0, index_t i1) {
-  const index_t sy = in.stride_y(), sz = in.stride_z();
-  const double* __restrict src = in.raw() + in.offset(0, j, k);
-  double* __restrict dst = out.raw() + out.offset(0, j, k);
-  const Coefficients c = s.coeffs;
-  const double dq = s.dq;
-  for (index_t i = i0; i < i1; ++i)
-    dst[i] = cell_update<S::dim, S::form, S::volumetric>(c, src + i, sy, sz, dq);
-}
-
 }  // namespace calor::detail

@@ -1,21 +1,22 @@
-// The reference backend: plain loops in the canonical order. Every other backend must
-// reproduce its results bit for bit.
-
-#include "calor/backend.hpp"
+// The reference backend: plain scalar loops in the canonical order (this file is compiled without
+// auto-vectorisation). Every other backend must reproduce its results bit for bit.
 
 #include <utility>
 
+#include "calor/backend.hpp"
 #include "dispatch.hpp"
+#include "rows.hpp"
 
 namespace calor {
 
 void reference_sweep(const Scheme& scheme, const Field& in, Field& out) {
   detail::dispatch(scheme, [&](auto shape) {
     using S = decltype(shape);
+    const auto w = Weights<double>::from(scheme.coeffs);
     const Grid& g = in.grid();
     for (index_t k = 0; k < g.n[2]; ++k)
       for (index_t j = 0; j < g.n[1]; ++j)
-        detail::sweep_row<S>(scheme, in, out, j, k, 0, g.n[0]);
+        detail::row_scalar<S>(w, scheme.dq, detail::row(in, out, j, k), 0, g.n[0]);
   });
   add_sources(scheme, out);
 }

@@ -1,0 +1,21 @@
+#pragma once
+/// \file machine.hpp
+/// What the backends need to know about the machine: caches and cores.
+
+#include <cstddef>
+
+namespace calor {
+
+/// Cache sizes in bytes (per core for L1/L2, shared for the last level), read from the system.
+struct Caches {
+  std::size_t l1d = 32 << 10;
+  std::size_t l2 = 1 << 20;
+  std::size_t llc = 8 << 20;  ///< last-level cache
+};
+
+/// This machine's caches (read once from /sys, with conservative fallbacks).
+const Caches& caches();
+/// Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores available.
+int default_threads();
+
+}  // namespace calor

@@ -1,0 +1,33 @@
+// The simd backend: one thread, every SIMD lane, streaming stores on grids larger than the cache.
+
+#include <utility>
+
+#include "calor/backend.hpp"
+#include "sweep.hpp"
+
+namespace calor {
+
+namespace {
+
+class SimdBackend final : public Backend {
+ public:
+  std::string_view name() const override { return "simd"; }
+  void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
+               std::int64_t steps) override {
+    const bool stream = detail::should_stream(cur);
+    for (std::int64_t s = 0; s < steps; ++s) {
+      halo.update(cur);
+      detail::sweep_rows(scheme, cur, next, 0, detail::row_count(cur.grid()), stream);
+      add_sources(scheme, next);
+      std::swap(cur, next);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_simd_backend() {
+  return std::make_unique<SimdBackend>();
+}
+
+}  // namespace calor

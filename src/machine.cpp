@@ -1,0 +1,59 @@
+#include "calor/machine.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+namespace calor {
+
+namespace {
+
+// Parses sizes such as "32K" or "32768K" from /sys/devices/system/cpu/cpu0/cache/indexN/size.
+std::size_t sys_cache(int index, std::size_t fallback, int* level = nullptr) {
+  const std::string base = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index);
+  std::ifstream size(base + "/size"), lvl(base + "/level");
+  std::string s;
+  if (!(size >> s) || s.empty()) return fallback;
+  std::size_t v = std::strtoull(s.c_str(), nullptr, 10);
+  if (s.back() == 'K') v <<= 10;
+  if (s.back() == 'M') v <<= 20;
+  if (level != nullptr && !(lvl >> *level)) *level = 0;
+  return v > 0 ? v : fallback;
+}
+
+}  // namespace
+
+const Caches& caches() {
+  static const Caches c = [] {
+    Caches r;
+    for (int idx = 0; idx < 8; ++idx) {
+      std::ifstream type("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(idx) +
+                         "/type");
+      std::string t;
+      if (!(type >> t)) break;
+      if (t == "Instruction") continue;
+      int level = 0;
+      const std::size_t v = sys_cache(idx, 0, &level);
+      if (v == 0) continue;
+      if (level == 1) r.l1d = v;
+      if (level == 2) r.l2 = v;
+      if (level >= 2) r.llc = v;  // the highest level seen wins
+    }
+    return r;
+  }();
+  return c;
+}
+
+int default_threads() {
+  if (const char* e = std::getenv("OMP_NUM_THREADS")) {
+    const int n = std::atoi(e);
+    if (n > 0) return n;
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+}  // namespace calor
