@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config gfortran git
-  libcli11-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev
+  libcli11-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev openmpi-bin libopenmpi-dev
   clang clang-format libclang-rt-14-dev
 )
 missing=()

@@ -103,6 +103,10 @@ void fill_halo_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t sl
   if (slab == grid.n[outer] - 1) fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f));
 }
 
+void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side) {
+  fill_face(bc.face[axis][side], axis, side, grid, f, full_ranges(f));
+}
+
 bool halo_is_constant(const Boundaries& bc, int dim) {
   for (int a = 0; a < dim; ++a)
     for (int s = 0; s < 2; ++s)

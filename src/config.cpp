@@ -578,6 +578,12 @@ Config load_config(std::string_view toml_text, const std::string& source,
       throw Error("key 'energy' (" + r.where("energy") +
                   ") sets the case study's source strength and needs preset = \"stencil\"; for "
                   "other problems use [[sources.points]] with at and energy");
+    if (p.grid.dim != 2 || p.grid.n[0] < 3 || p.grid.n[1] < 3)
+      throw Error(
+          "preset \"stencil\" is a 2D case of at least 3 x 3 cells (its sources sit at "
+          "N/3 and N/2), got dim = " +
+          std::to_string(p.grid.dim) + ", n = " + std::to_string(p.grid.n[0]) +
+          (p.grid.dim > 1 ? " x " + std::to_string(p.grid.n[1]) : ""));
     if (r.find("sources.points") == nullptr)
       p.sources.points = stencil_sources(p.grid.n[0], p.grid.n[1], *e);
   }

@@ -19,7 +19,8 @@ std::string shape_string(const std::vector<std::int64_t>& s) {
 
 }  // namespace
 
-void apply_initial(const Initial& init, Field& f) {
+void apply_initial(const Initial& init, Field& f, const Grid& global,
+                   const std::array<index_t, 3>& origin) {
   const Grid& g = f.grid();
   switch (init.kind) {
     case InitialKind::zero:
@@ -31,10 +32,10 @@ void apply_initial(const Initial& init, Field& f) {
     case InitialKind::gaussian: {
       const double inv = 1.0 / (2.0 * init.width * init.width);
       for_each_cell(g, [&](index_t i, index_t j, index_t k) {
-        const std::array<index_t, 3> c{i, j, k};
+        const std::array<index_t, 3> c{i + origin[0], j + origin[1], k + origin[2]};
         double r2 = 0;
         for (int a = 0; a < g.dim; ++a) {
-          const double d = cell_coordinate(g, a, c[a]) - init.centre[a];
+          const double d = cell_coordinate(global, a, c[a]) - init.centre[a];
           r2 += d * d;
         }
         f(i, j, k) = init.amplitude * std::exp(-r2 * inv);
@@ -46,12 +47,15 @@ void apply_initial(const Initial& init, Field& f) {
       // NumPy order: the slowest axis first, so a 2D grid of nx by ny is shape (ny, nx).
       std::vector<std::int64_t> want;
       for (int d = g.dim - 1; d >= 0; --d)
-        want.push_back(g.n[d]);
+        want.push_back(global.n[d]);
       if (a.shape != want)
         throw Error("initial.path '" + init.path + "' has shape " + shape_string(a.shape) +
                     ", expected " + shape_string(want) +
                     " (NumPy order: z, y, x; x = the first grid size)");
-      f.copy_interior_from(a.data.data());
+      for_each_cell(g, [&](index_t i, index_t j, index_t k) {
+        const index_t gi = i + origin[0], gj = j + origin[1], gk = k + origin[2];
+        f(i, j, k) = a.data[static_cast<std::size_t>(gi + global.n[0] * (gj + global.n[1] * gk))];
+      });
       return;
     }
   }

@@ -5,22 +5,29 @@
 
 namespace calor {
 
-Solver::Solver(Problem problem, std::unique_ptr<Backend> backend)
-    : problem_(std::move(problem)), backend_(std::move(backend)), halo_(problem_.boundaries) {
+Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
+               std::shared_ptr<const Domain> domain)
+    : problem_(std::move(problem)), backend_(std::move(backend)), domain_(std::move(domain)) {
   problem_.validate();
-  cur_ = Field(problem_.grid);
-  next_ = Field(problem_.grid);
-  apply_initial(problem_.initial, cur_);
-  scheme_ = Scheme::from(problem_, cur_);
+  if (!domain_) domain_ = std::make_shared<WholeDomain>(problem_.grid);
+  const Box box = domain_->box();
+  Grid local = problem_.grid;
+  for (int a = 0; a < 3; ++a)
+    local.n[a] = box.size(a);
+  cur_ = Field(local);
+  next_ = Field(local);
+  apply_initial(problem_.initial, cur_, problem_.grid, box.low);
+  scheme_ = Scheme::from(problem_, cur_, box.low);
+  halo_ = domain_->make_halo(problem_.boundaries);
   // The halo of `next` is written by the halo update before it is read; fill both so that a
   // field handed out between steps has a consistent halo too.
-  halo_.update(cur_);
-  halo_.update(next_);
+  halo_->update(cur_);
+  halo_->update(next_);
 }
 
 void Solver::step(std::int64_t n) {
   if (n <= 0) return;
-  backend_->advance(scheme_, halo_, cur_, next_, n);
+  backend_->advance(scheme_, *halo_, cur_, next_, n);
   steps_done_ += n;
 }
 

@@ -24,7 +24,8 @@ struct BenchOptions {
   std::string out;     ///< write OUT.json and OUT.md
 };
 
-int run_command(const RunOptions& o);
+class Processes;
+int run_command(const RunOptions& o, const Processes& procs);
 int bench_node_command(const BenchOptions& o);
 int info_command();
 

@@ -10,6 +10,7 @@
 #include "calor/machine.hpp"
 #include "calor/version.hpp"
 #include "commands.hpp"
+#include "processes.hpp"
 
 namespace calor::app {
 
@@ -32,7 +33,7 @@ int info_command() {
   const char* omp = std::getenv("OMP_NUM_THREADS");
   std::printf("  threads       %d by default (%u hardware threads; OMP_NUM_THREADS=%s)\n",
               default_threads(), std::thread::hardware_concurrency(), omp ? omp : "(unset)");
-  std::printf("  MPI           not built (see the MPI issue)\n");
+  std::printf("  MPI           %s\n", Processes::library().c_str());
   std::printf("  libraries     toml++ %d.%d.%d, CLI11 %s\n", TOML_LIB_MAJOR, TOML_LIB_MINOR,
               TOML_LIB_PATCH, CLI11_VERSION);
   return 0;

@@ -9,6 +9,7 @@
 #include "calor/config.hpp"
 #include "calor/error.hpp"
 #include "commands.hpp"
+#include "processes.hpp"
 
 namespace {
 
@@ -55,6 +56,7 @@ Presets:
 }  // namespace
 
 int main(int argc, char** argv) {
+  calor::app::Processes procs(argc, argv);
   CLI::App app{
       "calor: heat diffusion on structured grids (1D/2D/3D, explicit FTCS), from one core to "
       "many.\nRun `calor run` for the reference case study, `calor SUBCOMMAND --help` for more."};
@@ -136,7 +138,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Every rank parses the same arguments; one message is enough.
+    if (procs.root()) return app.exit(e);
+    return e.get_exit_code();
   }
 
   try {
@@ -145,7 +149,7 @@ int main(int argc, char** argv) {
       if (ro.config_path.empty())
         ro.overrides.insert(ro.overrides.begin(), {"preset", "stencil", "default"});
       ro.progress = !no_progress;
-      return calor::app::run_command(ro);
+      return calor::app::run_command(ro, procs);
     }
     if (node->parsed()) return calor::app::bench_node_command(bench_opt);
     return calor::app::info_command();

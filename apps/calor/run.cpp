@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -8,13 +9,19 @@
 
 #include "calor/analytic.hpp"
 #include "calor/backend.hpp"
+#include "calor/error.hpp"
+#include "calor/machine.hpp"
 #include "calor/npy.hpp"
 #include "calor/solver.hpp"
+#include "json.hpp"
+#include "processes.hpp"
 #include "progress.hpp"
 
 namespace calor::app {
 
 namespace {
+
+int threads_used = 1;
 
 std::string grid_string(const Grid& g) {
   std::string s;
@@ -37,32 +44,10 @@ std::string boundary_string(const Boundaries& bc, int dim) {
   return r;
 }
 
-std::string json_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '"' || c == '\\') r += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      r += buf;
-      continue;
-    }
-    r += c;
-  }
-  return r;
-}
-
-// Shortest decimal that reads back as the same double; JSON has no NaN, so those become null.
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
 struct Summary {
   const Problem& p;
-  std::string backend, backend_reason;
+  std::string backend, backend_reason, processes;
+  int threads;
   std::int64_t steps;
   Stats stats;
   double seconds;
@@ -83,6 +68,8 @@ void print_text(const Summary& s) {
               boundary_string(p.boundaries, p.grid.dim).c_str(), p.sources.points.size(),
               p.sources.points.size() == 1 ? "" : "s");
   std::printf("  backend     %s (%s)\n", s.backend.c_str(), s.backend_reason.c_str());
+  std::printf("  processes   %s, %d thread%s each\n", s.processes.c_str(), s.threads,
+              s.threads == 1 ? "" : "s");
   std::printf("  steps       %lld   dt %g   alpha %g   r = %g (FTCS limit 0.5)\n",
               static_cast<long long>(s.steps), p.dt, p.alpha, p.stability_number());
   std::printf("  heat        %.4f\n", s.stats.heat);
@@ -97,54 +84,78 @@ void print_text(const Summary& s) {
 
 void print_json(const Summary& s) {
   const Problem& p = s.p;
-  std::string n;
+  std::string n = "[";
   for (int a = 0; a < p.grid.dim; ++a)
     n += (a ? ", " : "") + std::to_string(p.grid.n[a]);
-  std::printf(
-      "{\"case\": \"%s\", \"dim\": %d, \"n\": [%s], \"backend\": \"%s\", \"steps\": %lld, "
-      "\"dt\": %s, \"alpha\": %s, \"r\": %s, \"heat\": %s, \"min\": %s, \"max\": %s, "
-      "\"l2\": %s, \"seconds\": %s, \"mlups\": %s, \"gbs\": %s",
-      json_escape(p.name).c_str(), p.grid.dim, n.c_str(), json_escape(s.backend).c_str(),
-      static_cast<long long>(s.steps), json_number(p.dt).c_str(), json_number(p.alpha).c_str(),
-      json_number(p.stability_number()).c_str(), json_number(s.stats.heat).c_str(),
-      json_number(s.stats.min).c_str(), json_number(s.stats.max).c_str(),
-      json_number(s.stats.l2).c_str(), json_number(s.seconds).c_str(),
-      json_number(s.mlups()).c_str(), json_number(s.gbs()).c_str());
-  if (s.error) std::printf(", \"error\": %s", json_number(*s.error).c_str());
-  std::printf("}\n");
+  JsonObject j;
+  j.add("case", p.name).add("dim", p.grid.dim).raw("n", n + "]").add("backend", s.backend);
+  j.add("processes", s.processes).add("threads", s.threads);
+  j.add("steps", static_cast<long long>(s.steps)).add("dt", p.dt).add("alpha", p.alpha);
+  j.add("r", p.stability_number()).add("heat", s.stats.heat).add("min", s.stats.min);
+  j.add("max", s.stats.max).add("l2", s.stats.l2).add("seconds", s.seconds);
+  j.add("mlups", s.mlups()).add("gbs", s.gbs());
+  if (s.error) j.add("error", *s.error);
+  std::printf("%s\n", j.str().c_str());
 }
 
 }  // namespace
 
-int run_command(const RunOptions& o) {
-  const Config c = o.config_path.empty() ? load_config("", "command line", o.overrides)
-                                         : load_config_file(o.config_path, o.overrides);
-  const Problem& p = c.problem;
-  const BackendOptions bo{c.run.threads, c.run.tile_depth};
+int run_command(const RunOptions& o, const Processes& procs) {
+  // Set-up can fail on some ranks only (a file one node cannot read): every rank reports whether
+  // it succeeded before any collective step, so that no rank waits for one that gave up.
+  std::unique_ptr<Solver> solver;
   std::string reason;
-  Solver solver(p, select_backend(c.run.backend, bo, p.grid, &p.boundaries, &reason));
+  try {
+    const Config c = o.config_path.empty() ? load_config("", "command line", o.overrides)
+                                           : load_config_file(o.config_path, o.overrides);
+    BackendOptions bo{c.run.threads, c.run.tile_depth};
+    // Share each node's cores between the ranks on it unless told otherwise.
+    if (bo.threads == 0 && procs.local_size() > 1)
+      bo.threads = std::max(1, default_threads() / procs.local_size());
+    auto domain = procs.domain(c.problem.grid, c.problem.boundaries);
+    auto backend = select_backend(c.run.backend, bo, c.problem.grid,
+                                  procs.size() == 1 ? &c.problem.boundaries : nullptr, &reason);
+    solver = std::make_unique<Solver>(c.problem, std::move(backend), domain);
+    threads_used = bo.threads > 0 ? bo.threads : default_threads();
+  } catch (const Error& e) {
+    if (!procs.agree(false, e.what())) return 1;
+  }
+  if (!procs.agree(true, "")) return 1;
 
-  ProgressReporter progress(o.progress ? ProgressReporter::automatic()
-                                       : ProgressReporter::Mode::none);
-  const double seconds = solver.run([&](const Progress& pr) { progress(pr); }, progress.interval());
+  const Problem& p = solver->problem();
+  ProgressReporter progress(o.progress && procs.root() ? ProgressReporter::automatic()
+                                                       : ProgressReporter::Mode::none);
+  solver->domain().barrier();
+  double seconds = 0;
+  try {
+    seconds = solver->run([&](const Progress& pr) { progress(pr); }, progress.interval());
+    solver->domain().barrier();
+    seconds = solver->domain().max_over_ranks(seconds);
+  } catch (const std::exception& e) {
+    procs.abort(e.what(), 1);
+  }
   progress.finish();
 
+  const bool need_global = !o.save_npy.empty() || has_analytic_solution(p);
+  const std::vector<double> global = need_global ? solver->gather() : std::vector<double>{};
+  const Stats stats = solver->stats();
+  if (!procs.root()) return 0;
   if (!o.save_npy.empty()) {
-    std::vector<double> dense(static_cast<std::size_t>(p.grid.cells()));
-    solver.field().copy_interior_to(dense.data());
     std::vector<std::int64_t> shape;
     for (int a = p.grid.dim - 1; a >= 0; --a)
       shape.push_back(p.grid.n[a]);
-    save_npy(o.save_npy, shape, dense.data());
+    save_npy(o.save_npy, shape, global.data());
   }
-
   const Summary s{p,
-                  std::string(solver.backend().name()),
+                  std::string(solver->backend().name()),
                   reason,
-                  solver.step_count(),
-                  solver.stats(),
+                  solver->domain().describe(),
+                  threads_used,
+                  solver->step_count(),
+                  stats,
                   seconds,
-                  analytic_error(p, solver.field(), solver.time())};
+                  has_analytic_solution(p) ? analytic_error(p, global, solver->time())
+                                           : std::optional<double>{}};
   if (o.json)
     print_json(s);
   else

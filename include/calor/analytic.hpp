@@ -3,6 +3,7 @@
 /// Exact solutions of the continuous heat equation, for verification.
 
 #include <optional>
+#include <vector>
 
 #include "calor/field.hpp"
 #include "calor/problem.hpp"
@@ -14,8 +15,11 @@ namespace calor {
 /// summed over the nearest periodic images.
 double gaussian_solution(const Problem& p, double t, index_t i, index_t j, index_t k);
 
-/// Root-mean-square difference between `f` and the analytic solution at time `t`, or nothing if
-/// the problem has no analytic solution (not a periodic Gaussian without sources).
-std::optional<double> analytic_error(const Problem& p, const Field& f, double t);
+/// True for a Gaussian on a fully periodic domain without sources.
+bool has_analytic_solution(const Problem& p);
+
+/// Root-mean-square difference between the global interior `u` (dense, x fastest) and the
+/// analytic solution at time `t`, or nothing if the problem has none.
+std::optional<double> analytic_error(const Problem& p, const std::vector<double>& u, double t);
 
 }  // namespace calor

@@ -47,6 +47,9 @@ std::string face_name(int axis, int side);
 /// Axes are filled in order x, y, z, so corners are consistent for periodic domains.
 void fill_halo(const Boundaries& bc, const Grid& grid, Field& f);
 
+/// Fills the halo of one face, (axis, side), over the full extent of the other axes.
+void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side);
+
 /// Fills what a temporally blocked sweep needs after computing slab `slab` (index along the
 /// outermost active axis): the inner axes' halo of that slab, and the outer face's halo slab when
 /// `slab` is the first or last one. Requires the outer axis not to be periodic.

@@ -28,7 +28,9 @@ inline double cell_coordinate(const Grid& g, int axis, index_t i) {
   return static_cast<double>(i + 1) * g.h[axis];
 }
 
-/// Sets the interior of `f` to the initial state (loading the .npy file if asked).
-void apply_initial(const Initial& init, Field& f);
+/// Sets the interior of `f` to the initial state (loading the .npy file if asked). `f` holds the
+/// cells of `global` starting at global index `origin` (all of it on one process).
+void apply_initial(const Initial& init, Field& f, const Grid& global,
+                   const std::array<index_t, 3>& origin = {0, 0, 0});
 
 }  // namespace calor

@@ -24,9 +24,11 @@ struct Scheme {
   double dq = 0.0;                  ///< volumetric rate * dt
   std::vector<SourceCell> sources;  ///< sorted by offset (stable), for fields like the solver's
 
-  /// Builds the scheme of `p` for fields shaped like `f`; sources outside `f`'s interior are
-  /// dropped (under domain decomposition each rank keeps its own).
-  static Scheme from(const Problem& p, const Field& f);
+  /// Builds the scheme of `p` for fields shaped like `f`, whose cell (0, 0, 0) is global cell
+  /// `origin`. Sources are kept where `f` computes them: its interior, widened by `reach` cells
+  /// into the halo (a rank that recomputes its neighbours' edge cells adds their sources too).
+  static Scheme from(const Problem& p, const Field& f, const std::array<index_t, 3>& origin = {},
+                     index_t reach = 0);
 };
 
 /// Adds the point sources to `out`.

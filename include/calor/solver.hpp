@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "calor/backend.hpp"
+#include "calor/domain.hpp"
 #include "calor/field.hpp"
 #include "calor/halo.hpp"
 #include "calor/problem.hpp"
@@ -26,8 +27,10 @@ struct Progress {
 /// Solves one Problem with one Backend.
 class Solver {
  public:
-  /// Validates `problem`, allocates the fields and applies the initial condition.
-  Solver(Problem problem, std::unique_ptr<Backend> backend);
+  /// Validates `problem`, allocates this process's fields and applies the initial condition.
+  /// `domain` says which part of the grid this process owns (default: all of it).
+  Solver(Problem problem, std::unique_ptr<Backend> backend,
+         std::shared_ptr<const Domain> domain = nullptr);
 
   /// Advances `n` steps.
   void step(std::int64_t n);
@@ -43,14 +46,19 @@ class Solver {
   [[nodiscard]] Field& field() { return cur_; }
   [[nodiscard]] std::int64_t step_count() const { return steps_done_; }
   [[nodiscard]] double time() const { return static_cast<double>(steps_done_) * problem_.dt; }
-  [[nodiscard]] Stats stats() const { return compute_stats(cur_); }
+  /// Heat, min, max and L2 of the whole global interior (a collective call under MPI).
+  [[nodiscard]] Stats stats() const { return domain_->reduce(accumulate(cur_)).finish(); }
+  /// The global interior, dense and x fastest, on process 0; empty elsewhere (collective).
+  [[nodiscard]] std::vector<double> gather() const { return domain_->gather(cur_); }
+  [[nodiscard]] const Domain& domain() const { return *domain_; }
 
  private:
   Problem problem_;
   std::unique_ptr<Backend> backend_;
+  std::shared_ptr<const Domain> domain_;
   Field cur_, next_;
   Scheme scheme_;
-  BoundaryHalo halo_;
+  std::unique_ptr<Halo> halo_;
   std::int64_t steps_done_ = 0;
 };
 

@@ -55,6 +55,10 @@ TEST(Config, UnstableDtNamesDtLimitAndStableDt) {
   EXPECT_NO_THROW(load_config("preset = \"stencil\"\ndt = 0.3\nallow_unstable = true\n", "f", {}));
 }
 
+TEST(Config, StencilPresetNeedsRoomForItsSources) {
+  expect_error("preset = \"stencil\"\nn = 2\n", {}, {"stencil", "3 x 3", "n = 2"});
+}
+
 TEST(Config, NegativeSize) {
   expect_error("preset = \"stencil\"\nn = -5\n", {}, {"'n'", "-5"});
 }

@@ -100,7 +100,7 @@ double measured_order(int dim, const std::vector<int>& sizes, double width, int 
                                      {"steps", std::to_string(steps), "t"},
                                      {"initial.width", std::to_string(width), "t"}});
     const Solver s = test::solve(p);
-    errors.push_back(*analytic_error(p, s.field(), s.time()));
+    errors.push_back(*analytic_error(p, s.gather(), s.time()));
     std::printf("%dD n=%d steps=%d t=%.6g error=%.4e\n", dim, sizes[i], steps, s.time(),
                 errors.back());
   }

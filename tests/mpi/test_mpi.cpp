@@ -1,0 +1,183 @@
+// Domain decomposition must not change the arithmetic: at every rank count, for every case and
+// backend, the gathered field equals the single-process reference bit for bit.
+// Run under mpiexec -n P (CTest does so for P = 1, 2, 3, 4, 6, 7).
+
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <random>
+
+#include "../unit/cases.hpp"
+#include "../unit/helpers.hpp"
+#include "calor/error.hpp"
+#include "calor/mpi_domain.hpp"
+
+namespace calor {
+namespace {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+
+int world_size() {
+  int s = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+
+// The same pseudo-random global field on every rank.
+std::vector<double> random_field(const Grid& g) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::vector<double> v(static_cast<std::size_t>(g.cells()));
+  for (double& x : v)
+    x = u(rng);
+  return v;
+}
+
+void set_global(Solver& s, const std::vector<double>& global) {
+  const Box b = s.domain().box();
+  const Grid& g = s.problem().grid;
+  for_each_cell(s.field().grid(), [&](index_t i, index_t j, index_t k) {
+    const index_t gi = i + b.low[0], gj = j + b.low[1], gk = k + b.low[2];
+    s.field()(i, j, k) = global[static_cast<std::size_t>(gi + g.n[0] * (gj + g.n[1] * gk))];
+  });
+}
+
+// Every rank runs the reference itself (cheap at these sizes) and compares on rank 0.
+std::vector<double> reference(const Problem& p) {
+  Solver s(p, make_backend("serial"));
+  set_global(s, random_field(p.grid));
+  s.step(p.steps);
+  return s.gather();
+}
+
+std::vector<double> distributed(const Problem& p, const std::string& backend, int threads) {
+  auto d = std::make_shared<MpiDomain>(p.grid, p.boundaries, MPI_COMM_WORLD);
+  Solver s(p, make_backend(backend, BackendOptions{threads, 0}), d);
+  set_global(s, random_field(p.grid));
+  s.step(p.steps / 3);
+  s.step(p.steps - p.steps / 3);
+  return s.gather();
+}
+
+// True on every rank when rank 0 saw identical bits (so that all ranks agree on the verdict).
+::testing::AssertionResult same_everywhere(const std::vector<double>& a,
+                                           const std::vector<double>& b) {
+  int ok = 1;
+  std::string why;
+  if (world_rank() == 0) {
+    const auto r = test::same_bits(a, b);
+    ok = r ? 1 : 0;
+    why = r.message();
+  }
+  MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << why;
+}
+
+// Does the grid split over this many ranks? (MpiDomain refuses, on every rank, if not.)
+bool splits(const Problem& p) {
+  try {
+    MpiDomain d(p.grid, p.boundaries, MPI_COMM_WORLD);
+    return true;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fewer ranks"), std::string::npos) << e.what();
+    return false;
+  }
+}
+
+TEST(Mpi, EveryCaseAndBackendMatchesTheReference) {
+  int compared = 0, skipped = 0;
+  for (const test::Case& c : test::cases()) {
+    SCOPED_TRACE(c.name + " on " + std::to_string(world_size()) + " ranks:\n" + c.toml);
+    const Problem p = test::problem(c.toml);
+    if (!splits(p)) {
+      ++skipped;
+      continue;
+    }
+    const auto ref = reference(p);
+    for (const auto& [backend, threads] : std::vector<std::pair<std::string, int>>{
+             {"serial", 1}, {"simd", 1}, {"threads", 2}, {"tiled", 2}}) {
+      EXPECT_TRUE(same_everywhere(distributed(p, backend, threads), ref)) << backend;
+      ++compared;
+    }
+  }
+  if (world_rank() == 0)
+    std::printf("%d ranks: %d comparisons, %d cases too small to split\n", world_size(), compared,
+                skipped);
+  EXPECT_GT(compared, 40);
+}
+
+TEST(Mpi, SourcesOnBlockEdgesAndCorners) {
+  // A source on every other cell: whatever the split, many sit on block edges and corners.
+  for (int dim : {1, 2, 3}) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    const int n = dim == 3 ? 11 : dim == 2 ? 23 : 61;
+    std::string points = "points = [";
+    for (int k = 0; k < (dim == 3 ? n : 1); k += 2)
+      for (int j = 0; j < (dim >= 2 ? n : 1); j += 2)
+        for (int i = 0; i < n; i += 2) {
+          points += "{ at = [" + std::to_string(i);
+          if (dim >= 2) points += ", " + std::to_string(j);
+          if (dim >= 3) points += ", " + std::to_string(k);
+          points += "], energy = " + std::to_string(0.1 + 0.01 * i) + " },";
+        }
+    points.back() = ']';
+    const Problem p =
+        test::problem("dim = " + std::to_string(dim) + "\nn = " + std::to_string(n) +
+                      "\nsteps = 9\nboundary.all = \"periodic\"\n[sources]\n" + points + "\n");
+    if (!splits(p)) continue;
+    const auto ref = reference(p);
+    EXPECT_TRUE(same_everywhere(distributed(p, "simd", 1), ref));
+    EXPECT_TRUE(same_everywhere(distributed(p, "threads", 2), ref));
+  }
+}
+
+TEST(Mpi, CaseStudyHeatAndBits) {
+  const Problem p = test::problem("preset = \"stencil\"\nn = 97\nsteps = 10\n");
+  auto d = std::make_shared<MpiDomain>(p.grid, p.boundaries, MPI_COMM_WORLD);
+  Solver s(p, make_backend("simd"), d);
+  s.step(p.steps);
+  const Stats st = s.stats();
+  EXPECT_NEAR(st.heat, 30.0, 1e-12);
+  Solver r(p, make_backend("serial"));
+  r.step(p.steps);
+  EXPECT_TRUE(same_everywhere(s.gather(), r.gather()));
+  EXPECT_NEAR(st.l2, r.stats().l2, 1e-13 * r.stats().l2);
+  EXPECT_EQ(st.max, r.stats().max);
+}
+
+TEST(Mpi, TooManyRanksIsAClearError) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  const Problem p = test::problem("dim = 2\nn = [1, 1]\n");
+  try {
+    MpiDomain d(p.grid, p.boundaries, MPI_COMM_WORLD);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("cannot split 1 cells"), std::string::npos) << m;
+    EXPECT_NE(m.find("fewer ranks"), std::string::npos) << m;
+  }
+}
+
+}  // namespace
+}  // namespace calor
+
+int main(int argc, char** argv) {
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+  ::testing::InitGoogleTest(&argc, argv);
+  // Only rank 0 prints; every rank runs every test (they are collective).
+  if (calor::world_rank() != 0) {
+    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+  }
+  const int result = RUN_ALL_TESTS();
+  int worst = result;
+  MPI_Allreduce(&result, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return worst;
+}
