@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what calor needs on Debian 12 (run as root), skipping what is already there.
-# Usage: scripts/setup.sh [--python]   (--python also creates .venv with requirements.txt)
+# Usage: scripts/setup.sh [--python]
+#   --python  also creates .venv (python3 -m venv) with the pinned requirements.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config gfortran git
   libcli11-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev openmpi-bin libopenmpi-dev
   clang clang-format libclang-rt-14-dev
+  python3 python3-venv python3-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -18,4 +20,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--python" ]; then
+  # Rebuilt only when requirements.txt changes (its hash is stamped into the environment).
+  want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  have=$(cat .venv/.requirements.sha256 2>/dev/null || true)
+  if [ "$want" != "$have" ]; then
+    echo "setup: creating .venv from requirements.txt"
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --upgrade pip
+    .venv/bin/pip install --quiet -r requirements.txt
+    echo "$want" > .venv/.requirements.sha256
+  fi
 fi
