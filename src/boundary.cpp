@@ -65,22 +65,28 @@ void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f,
     lo[a] = a == axis ? inner : range[a][0];
     hi[a] = a == axis ? inner + 1 : range[a][1];
   }
-  for (index_t k = lo[2]; k < hi[2]; ++k)
-    for (index_t j = lo[1]; j < hi[1]; ++j)
-      for (index_t i = lo[0]; i < hi[0]; ++i) {
-        const index_t c = f.offset(i, j, k);
-        switch (b.kind) {
-          case BoundaryKind::dirichlet:
-            u[c + to_halo] = b.value;
-            break;
-          case BoundaryKind::neumann:
-            u[c + to_halo] = u[c] + gh;
-            break;
-          case BoundaryKind::periodic:
-            u[c + to_halo] = u[c + to_opposite];
-            break;
+  // Periodic faces copy every halo layer (a wide halo lets a backend take several steps); the
+  // other kinds only the first, the only one a single step reads.
+  const index_t layers = b.kind == BoundaryKind::periodic ? f.halo(axis) : 1;
+  for (index_t m = 0; m < layers; ++m) {
+    const index_t shift = (side == 0 ? -m : m) * step;
+    for (index_t k = lo[2]; k < hi[2]; ++k)
+      for (index_t j = lo[1]; j < hi[1]; ++j)
+        for (index_t i = lo[0]; i < hi[0]; ++i) {
+          const index_t c = f.offset(i, j, k);
+          switch (b.kind) {
+            case BoundaryKind::dirichlet:
+              u[c + to_halo] = b.value;
+              break;
+            case BoundaryKind::neumann:
+              u[c + to_halo] = u[c] + gh;
+              break;
+            case BoundaryKind::periodic:
+              u[c + to_halo + shift] = u[c + to_opposite + shift];
+              break;
+          }
         }
-      }
+  }
 }
 
 }  // namespace
@@ -92,26 +98,22 @@ void fill_halo(const Boundaries& bc, const Grid& grid, Field& f) {
       fill_face(bc.face[axis][side], axis, side, grid, f, r);
 }
 
-void fill_halo_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab) {
+void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab,
+                        const std::array<std::array<bool, 2>, 3>& physical) {
   const int outer = grid.dim - 1;
   Ranges r = full_ranges(f);
   r[outer] = {slab, slab + 1};
   for (int axis = 0; axis < outer; ++axis)
     for (int side = 0; side < 2; ++side)
-      fill_face(bc.face[axis][side], axis, side, grid, f, r);
-  if (slab == 0) fill_face(bc.face[outer][0], outer, 0, grid, f, full_ranges(f));
-  if (slab == grid.n[outer] - 1) fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f));
+      if (physical[axis][side]) fill_face(bc.face[axis][side], axis, side, grid, f, r);
+  if (slab == 0 && physical[outer][0])
+    fill_face(bc.face[outer][0], outer, 0, grid, f, full_ranges(f));
+  if (slab == grid.n[outer] - 1 && physical[outer][1])
+    fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f));
 }
 
 void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side) {
   fill_face(bc.face[axis][side], axis, side, grid, f, full_ranges(f));
-}
-
-bool halo_is_constant(const Boundaries& bc, int dim) {
-  for (int a = 0; a < dim; ++a)
-    for (int s = 0; s < 2; ++s)
-      if (bc.face[a][s].kind != BoundaryKind::dirichlet) return false;
-  return true;
 }
 
 }  // namespace calor

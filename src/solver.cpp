@@ -14,11 +14,17 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   Grid local = problem_.grid;
   for (int a = 0; a < 3; ++a)
     local.n[a] = box.size(a);
-  cur_ = Field(local);
-  next_ = Field(local);
-  apply_initial(problem_.initial, cur_, problem_.grid, box.low);
-  scheme_ = Scheme::from(problem_, cur_, box.low);
   halo_ = domain_->make_halo(problem_.boundaries);
+  // As wide a halo as the backend wants, but never wider than the thinnest block along an
+  // exchanged axis (a periodic or neighbour's halo is copied from that many interior cells).
+  int width = std::max(1, backend_->halo_width(local, *halo_));
+  for (int a = 0; a < local.dim; ++a)
+    if (halo_->exchanged(a, 0) || halo_->exchanged(a, 1))
+      width = static_cast<int>(std::min<index_t>(width, domain_->min_block(a)));
+  cur_ = Field(local, width);
+  next_ = Field(local, width);
+  apply_initial(problem_.initial, cur_, problem_.grid, box.low);
+  scheme_ = Scheme::from(problem_, cur_, box.low, width);
   // The halo of `next` is written by the halo update before it is read; fill both so that a
   // field handed out between steps has a consistent halo too.
   halo_->update(cur_);

@@ -50,8 +50,7 @@ Timing time_stencil(const std::string& backend, int threads, index_t n, std::int
   Timing t;
   t.cells = n * n;
   auto run = [&](std::int64_t s) {
-    Solver solver(c.problem, select_backend(backend, BackendOptions{threads, 0}, c.problem.grid,
-                                            &c.problem.boundaries));
+    Solver solver(c.problem, select_backend(backend, BackendOptions{threads, 0}, c.problem.grid));
     t.backend = solver.backend().name();
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> u(0.0, 1.0);

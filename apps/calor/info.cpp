@@ -23,8 +23,7 @@ int info_command() {
     std::printf(" %s", b.c_str());
   Grid study;
   study.n = {4800, 4800, 1};
-  const Boundaries dirichlet = Boundaries::all(Boundary{});
-  const auto choice = auto_backend_choice(study, &dirichlet, 0);
+  const auto choice = auto_backend_choice(study, 0);
   std::printf("\n  auto          picks %s for the case study: %s\n", choice.name.c_str(),
               choice.reason.c_str());
   const Caches& cc = caches();

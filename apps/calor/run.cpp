@@ -113,8 +113,10 @@ int run_command(const RunOptions& o, const Processes& procs) {
     if (bo.threads == 0 && procs.local_size() > 1)
       bo.threads = std::max(1, default_threads() / procs.local_size());
     auto domain = procs.domain(c.problem.grid, c.problem.boundaries);
-    auto backend = select_backend(c.run.backend, bo, c.problem.grid,
-                                  procs.size() == 1 ? &c.problem.boundaries : nullptr, &reason);
+    Grid block = c.problem.grid;
+    for (int a = 0; a < 3; ++a)
+      block.n[a] = domain->box().size(a);
+    auto backend = select_backend(c.run.backend, bo, block, &reason);
     solver = std::make_unique<Solver>(c.problem, std::move(backend), domain);
     threads_used = bo.threads > 0 ? bo.threads : default_threads();
   } catch (const Error& e) {

@@ -29,6 +29,12 @@ class Backend {
   /// `cur` and `next`); `halo` is updated before each step that reads it.
   virtual void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
                        std::int64_t steps) = 0;
+  /// Halo layers this backend would like on fields of `grid` filled by `halo` (the solver may
+  /// give fewer where blocks are thin). A backend that takes several steps per exchange wants
+  /// more than one.
+  [[nodiscard]] virtual int halo_width(const Grid& /*grid*/, const Halo& /*halo*/) const {
+    return 1;
+  }
 };
 
 /// Options a backend may use.
@@ -47,13 +53,12 @@ struct BackendChoice {
 std::vector<std::string> backend_names();
 /// Creates a backend by name; throws calor::Error listing the choices for an unknown name.
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& opt = {});
-/// What "auto" picks for a grid, its boundaries (null under MPI) and a thread count, and why.
-BackendChoice auto_backend_choice(const Grid& grid, const Boundaries* bc, int threads);
-/// Creates backend `name`, resolving "auto" with auto_backend_choice; `reason` (if given)
-/// receives why that backend runs.
+/// What "auto" picks for a process's block `grid` and a thread count (0 = default), and why.
+BackendChoice auto_backend_choice(const Grid& grid, int threads);
+/// Creates backend `name`, resolving "auto" for a process's block `grid` with
+/// auto_backend_choice; `reason` (if given) receives why that backend runs.
 std::unique_ptr<Backend> select_backend(std::string_view name, const BackendOptions& opt,
-                                        const Grid& grid, const Boundaries* bc,
-                                        std::string* reason = nullptr);
+                                        const Grid& grid, std::string* reason = nullptr);
 
 /// One reference sweep: out = scheme(in) on the interior, then the point sources. Backends that
 /// do not tile may call this per step; it fixes the order of operations all must reproduce.

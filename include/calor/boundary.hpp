@@ -43,19 +43,19 @@ std::string describe(const Boundary& b);
 /// "x_low", "y_high", ... the config key of a face.
 std::string face_name(int axis, int side);
 
-/// Fills the halo of `f` (width 1 on the active axes) from its interior according to `bc`.
-/// Axes are filled in order x, y, z, so corners are consistent for periodic domains.
+/// Fills the halo of `f` from its interior according to `bc`: the first layer of Dirichlet and
+/// Neumann faces, every layer of periodic ones. Axes are filled in order x, y, z over the full
+/// extent of the others, so corners are consistent for periodic domains.
 void fill_halo(const Boundaries& bc, const Grid& grid, Field& f);
 
 /// Fills the halo of one face, (axis, side), over the full extent of the other axes.
 void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side);
 
 /// Fills what a temporally blocked sweep needs after computing slab `slab` (index along the
-/// outermost active axis): the inner axes' halo of that slab, and the outer face's halo slab when
-/// `slab` is the first or last one. Requires the outer axis not to be periodic.
-void fill_halo_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab);
-
-/// True when every face is Dirichlet: the halo never changes once filled.
-bool halo_is_constant(const Boundaries& bc, int dim);
+/// outermost active axis, possibly in the halo): the halo of that slab on the inner axes' faces,
+/// and the outer face's halo slab when `slab` is the first or last interior one; only faces where
+/// `physical[axis][side]` is true.
+void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab,
+                        const std::array<std::array<bool, 2>, 3>& physical);
 
 }  // namespace calor

@@ -30,6 +30,8 @@ class Domain {
   [[nodiscard]] virtual int size() const { return 1; }
   /// E.g. "1 process" or "6 ranks as 3 x 2".
   [[nodiscard]] virtual std::string describe() const { return "1 process"; }
+  /// The thinnest block along `axis` over all processes: no halo may be wider than this.
+  [[nodiscard]] virtual index_t min_block(int axis) const { return box().size(axis); }
   /// Waits for every process (collective).
   virtual void barrier() const {}
   /// The largest `v` over the processes (collective), e.g. the wall time of the slowest.

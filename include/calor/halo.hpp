@@ -1,29 +1,54 @@
 #pragma once
 /// \file halo.hpp
-/// Who fills the halo before a step: the physical boundary conditions on one process, and (with
-/// MPI) the neighbours' data. Backends call this; they never know which it is.
+/// Who fills the halo before a step. Each face is either physical (a Dirichlet or Neumann
+/// condition, computed from the cells next to it) or exchanged (periodic, or a neighbour
+/// process's cells): an exchanged face can deliver a halo several cells wide, which lets a
+/// backend advance several steps per exchange. Backends never know whether MPI is involved.
+
+#include <array>
 
 #include "calor/boundary.hpp"
 
 namespace calor {
 
-/// Brings the halo of a field up to date for the next step.
+/// Which faces are physical: mask[axis][side].
+using FaceMask = std::array<std::array<bool, 2>, 3>;
+
+/// Brings the halo of a field up to date.
 class Halo {
  public:
   virtual ~Halo() = default;
-  /// Makes the halo of `f` consistent with its interior and the boundary conditions.
+  /// Makes the whole halo of `f` (all f.halo() layers of exchanged faces, the first layer of
+  /// physical faces) consistent with the interior: the state at the current step.
   virtual void update(Field& f) = 0;
-  /// The boundary conditions when every face is physical (no neighbour process), else null. A
-  /// temporally blocked backend needs them to fill halos slab by slab inside a tile.
-  [[nodiscard]] virtual const Boundaries* physical() const { return nullptr; }
+  /// True when face (axis, side) is filled from other cells rather than a boundary condition.
+  [[nodiscard]] virtual bool exchanged(int axis, int side) const = 0;
+  /// The boundary conditions (used on physical faces).
+  [[nodiscard]] virtual const Boundaries& boundaries() const = 0;
+
+  /// The physical faces of a `dim`-dimensional grid.
+  [[nodiscard]] FaceMask physical_faces(int dim) const {
+    FaceMask m{};
+    for (int a = 0; a < dim; ++a)
+      for (int s = 0; s < 2; ++s)
+        m[a][s] = !exchanged(a, s);
+    return m;
+  }
+  /// True when any face of a `dim`-dimensional grid is exchanged.
+  [[nodiscard]] bool any_exchanged(int dim) const {
+    for (int a = 0; a < dim; ++a)
+      if (exchanged(a, 0) || exchanged(a, 1)) return true;
+    return false;
+  }
 };
 
-/// The single-process halo: every face is a physical boundary.
+/// The single-process halo: boundary conditions on every face, periodic ones by copying.
 class BoundaryHalo final : public Halo {
  public:
   explicit BoundaryHalo(Boundaries bc) : bc_(bc) {}
   void update(Field& f) override { fill_halo(bc_, f.grid(), f); }
-  [[nodiscard]] const Boundaries* physical() const override { return &bc_; }
+  [[nodiscard]] bool exchanged(int axis, int /*side*/) const override { return bc_.periodic(axis); }
+  [[nodiscard]] const Boundaries& boundaries() const override { return bc_; }
 
  private:
   Boundaries bc_;

@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <string>
@@ -34,6 +35,12 @@ class MpiDomain final : public Domain {
   [[nodiscard]] int size() const override { return size_; }
   [[nodiscard]] std::string describe() const override;
   void barrier() const override { MPI_Barrier(cart_); }
+  [[nodiscard]] index_t min_block(int axis) const override {
+    index_t m = boxes_.front().size(axis);
+    for (const Box& b : boxes_)
+      m = std::min(m, b.size(axis));
+    return m;
+  }
   [[nodiscard]] double max_over_ranks(double v) const override {
     MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, cart_);
     return v;

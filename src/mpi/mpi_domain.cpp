@@ -26,6 +26,11 @@ class MpiHalo final : public Halo {
       if (t != MPI_DATATYPE_NULL) MPI_Type_free(&t);
   }
 
+  [[nodiscard]] bool exchanged(int axis, int side) const override {
+    return d_.neighbour(axis, side) != MPI_PROC_NULL;
+  }
+  [[nodiscard]] const Boundaries& boundaries() const override { return bc_; }
+
   void update(Field& f) override {
     RequestSet& set = requests_for(f);
     const Grid& g = f.grid();

@@ -54,9 +54,10 @@ std::vector<double> reference(const Problem& p) {
   return s.gather();
 }
 
-std::vector<double> distributed(const Problem& p, const std::string& backend, int threads) {
+std::vector<double> distributed(const Problem& p, const std::string& backend, int threads,
+                                int depth = 0) {
   auto d = std::make_shared<MpiDomain>(p.grid, p.boundaries, MPI_COMM_WORLD);
-  Solver s(p, make_backend(backend, BackendOptions{threads, 0}), d);
+  Solver s(p, make_backend(backend, BackendOptions{threads, depth}), d);
   set_global(s, random_field(p.grid));
   s.step(p.steps / 3);
   s.step(p.steps - p.steps / 3);
@@ -99,9 +100,17 @@ TEST(Mpi, EveryCaseAndBackendMatchesTheReference) {
       continue;
     }
     const auto ref = reference(p);
-    for (const auto& [backend, threads] : std::vector<std::pair<std::string, int>>{
-             {"serial", 1}, {"simd", 1}, {"threads", 2}, {"tiled", 2}}) {
-      EXPECT_TRUE(same_everywhere(distributed(p, backend, threads), ref)) << backend;
+    // tiled with depth k exchanges a k-wide halo every k steps (communication-avoiding mode).
+    for (const auto& [backend, threads, depth] :
+         std::vector<std::tuple<std::string, int, int>>{{"serial", 1, 0},
+                                                        {"simd", 1, 0},
+                                                        {"threads", 2, 0},
+                                                        {"tiled", 2, 0},
+                                                        {"tiled", 1, 1},
+                                                        {"tiled", 2, 2},
+                                                        {"tiled", 1, 4}}) {
+      EXPECT_TRUE(same_everywhere(distributed(p, backend, threads, depth), ref))
+          << backend << " depth " << depth;
       ++compared;
     }
   }
@@ -133,6 +142,8 @@ TEST(Mpi, SourcesOnBlockEdgesAndCorners) {
     const auto ref = reference(p);
     EXPECT_TRUE(same_everywhere(distributed(p, "simd", 1), ref));
     EXPECT_TRUE(same_everywhere(distributed(p, "threads", 2), ref));
+    for (int k : {2, 4})
+      EXPECT_TRUE(same_everywhere(distributed(p, "tiled", 2, k), ref)) << k;
   }
 }
 
