@@ -19,14 +19,24 @@ struct RunOptions {
 
 /// What `calor bench ...` was asked to do.
 struct BenchOptions {
-  bool quick = false;  ///< small sizes, one repetition (CI)
-  int threads = 0;     ///< 0 = all
-  std::string out;     ///< write OUT.json and OUT.md
+  bool quick = false;      ///< small sizes, one repetition (CI)
+  int threads = 0;         ///< 0 = all
+  std::string out;         ///< write OUT.json and OUT.md
+  std::vector<int> ranks;  ///< bench scaling: process counts (default 1, 2, 4)
+};
+
+/// One measurement of `calor bench scaling`, run under mpiexec.
+struct ScalingWorkerOptions {
+  long long nx = 4800, ny = 4800, steps = 500;
+  std::string backend = "simd";
+  int threads = 1, depth = 0;
 };
 
 class Processes;
 int run_command(const RunOptions& o, const Processes& procs);
 int bench_node_command(const BenchOptions& o);
+int bench_scaling_command(const BenchOptions& o);
+int bench_scaling_worker(const ScalingWorkerOptions& o, const Processes& procs);
 int info_command();
 
 }  // namespace calor::app

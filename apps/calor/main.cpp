@@ -1,6 +1,7 @@
 // calor: the command line. Subcommands: run, info.
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -56,7 +57,6 @@ Presets:
 }  // namespace
 
 int main(int argc, char** argv) {
-  calor::app::Processes procs(argc, argv);
   CLI::App app{
       "calor: heat diffusion on structured grids (1D/2D/3D, explicit FTCS), from one core to "
       "many.\nRun `calor run` for the reference case study, `calor SUBCOMMAND --help` for more."};
@@ -135,13 +135,38 @@ int main(int argc, char** argv) {
   node->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
   node->footer("\nExample:\n  calor bench node --out results/node   (about 3 minutes on 2 cores)");
 
+  auto* scaling = bench->add_subcommand(
+      "scaling",
+      "Strong and weak scaling over MPI ranks (time, speedup, efficiency in the "
+      "comparison study's format) and the halo-overhead ratio; launches mpiexec");
+  scaling->add_flag("--quick", bench_opt.quick, "Small sizes (under a minute)");
+  scaling->add_option("--ranks", bench_opt.ranks, "Process counts, e.g. 1,2,4")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 4096));
+  scaling->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
+  scaling->footer("\nExample:\n  calor bench scaling --ranks 1,2,4 --out results/scaling");
+
+  calor::app::ScalingWorkerOptions worker_opt;
+  auto* worker = bench->add_subcommand("scaling-worker", "(internal) one run of bench scaling");
+  worker->group("");  // hidden from --help
+  worker->add_option("--nx", worker_opt.nx)->check(CLI::Range(1LL, 1LL << 40));
+  worker->add_option("--ny", worker_opt.ny)->check(CLI::Range(1LL, 1LL << 40));
+  worker->add_option("--steps", worker_opt.steps)->check(CLI::Range(1LL, 1LL << 40));
+  worker->add_option("--backend", worker_opt.backend);
+  worker->add_option("--threads", worker_opt.threads)->check(CLI::Range(0, 4096));
+  worker->add_option("--depth", worker_opt.depth)->check(CLI::Range(0, 1024));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Every rank parses the same arguments; one message is enough.
-    if (procs.root()) return app.exit(e);
+    // Under mpiexec every rank parses the same arguments; one message is enough.
+    const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+    if (rank == nullptr || std::string(rank) == "0") return app.exit(e);
     return e.get_exit_code();
   }
+  // Only the commands that compute in parallel join MPI: `bench scaling` launches mpiexec itself,
+  // which an MPI process may not do.
+  calor::app::Processes procs(run->parsed() || worker->parsed());
 
   try {
     if (run->parsed()) {
@@ -152,6 +177,8 @@ int main(int argc, char** argv) {
       return calor::app::run_command(ro, procs);
     }
     if (node->parsed()) return calor::app::bench_node_command(bench_opt);
+    if (scaling->parsed()) return calor::app::bench_scaling_command(bench_opt);
+    if (worker->parsed()) return calor::app::bench_scaling_worker(worker_opt, procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {
     std::fprintf(stderr, "calor: error: %s\n", e.what());

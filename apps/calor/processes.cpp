@@ -11,14 +11,15 @@
 
 namespace calor::app {
 
-Processes::Processes(int& argc, char**& argv) {
+Processes::Processes(bool parallel) {
 #ifdef CALOR_HAVE_MPI
+  if (!parallel) return;
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {
     // SERIALIZED: a backend's threads take turns to exchange halos (one thread at a time).
     int provided = 0;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided);
+    MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
     owns_mpi_ = true;
   }
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
@@ -28,8 +29,7 @@ Processes::Processes(int& argc, char**& argv) {
   MPI_Comm_size(node, &local_size_);
   MPI_Comm_free(&node);
 #else
-  (void)argc;
-  (void)argv;
+  (void)parallel;
 #endif
 }
 
@@ -72,6 +72,19 @@ void Processes::abort(const std::string& error, int code) const {
   if (size_ > 1) MPI_Abort(MPI_COMM_WORLD, code);
 #endif
   std::exit(code);
+}
+
+void Processes::barrier() const {
+#ifdef CALOR_HAVE_MPI
+  if (size_ > 1) MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
+double Processes::max(double v) const {
+#ifdef CALOR_HAVE_MPI
+  if (size_ > 1) MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+#endif
+  return v;
 }
 
 std::string Processes::library() {

@@ -12,7 +12,8 @@ namespace calor::app {
 
 class Processes {
  public:
-  Processes(int& argc, char**& argv);
+  /// Joins MPI (when built with it) if `parallel`; otherwise this is a single process.
+  explicit Processes(bool parallel);
   ~Processes();
   Processes(const Processes&) = delete;
   Processes& operator=(const Processes&) = delete;
@@ -29,6 +30,10 @@ class Processes {
   bool agree(bool ok, const std::string& error) const;
   /// Ends the whole job after reporting `error` from this rank (MPI_Abort with several ranks).
   [[noreturn]] void abort(const std::string& error, int code) const;
+  /// Waits for every rank.
+  void barrier() const;
+  /// The largest `v` over the ranks.
+  [[nodiscard]] double max(double v) const;
   /// "MPI (Open MPI v4.1.4)" or "not built".
   static std::string library();
 
