@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config gfortran git
   libcli11-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev openmpi-bin libopenmpi-dev
+  libhdf5-mpi-dev libpng-dev libfftw3-dev libfftw3-mpi-dev
+  paraview python3-paraview
   clang clang-format libclang-rt-14-dev
   python3 python3-venv python3-dev
 )

@@ -11,10 +11,6 @@ std::unique_ptr<Backend> make_threads_backend(int threads);
 std::unique_ptr<Backend> make_tiled_backend(int threads, int depth);
 const char* tiling_obstacle(const Grid& g);
 
-std::vector<std::string> backend_names() {
-  return {"auto", "serial", "simd", "threads", "tiled"};
-}
-
 BackendChoice auto_backend_choice(const Grid& grid, int threads) {
   if (threads <= 0) threads = default_threads();
   const double bytes = 2.0 * static_cast<double>(grid.cells()) * sizeof(double);

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <sstream>
@@ -303,6 +305,17 @@ const std::vector<std::string> kKnownKeys = {"preset",
                                              "backend",
                                              "threads",
                                              "tile_depth",
+                                             "check_every",
+                                             "method",
+                                             "spectral.mode",
+                                             "spectral.planning",
+                                             "spectral.wisdom",
+                                             "output.path",
+                                             "output.every",
+                                             "output.png",
+                                             "output.png_every",
+                                             "checkpoint.path",
+                                             "checkpoint.every",
                                              "boundary.all",
                                              "boundary.x",
                                              "boundary.y",
@@ -437,9 +450,135 @@ void merge(toml::table& dst, const toml::table& src) {
   }
 }
 
+// toml++ 3.3 (Debian 12) reaches __builtin_unreachable for some non-ASCII code points (upstream
+// issues #190 and #295; our fuzzer found it too). So the parser only ever sees ASCII: non-ASCII
+// text in basic strings becomes \uXXXX escapes (the same string), in comments '?', and anywhere
+// else it is an error, as is malformed UTF-8. Even where this scan misreads malformed TOML, the
+// parser gets pure ASCII and reports the error itself.
+std::string ascii_toml(std::string_view text, const std::string& source) {
+  std::string out;
+  out.reserve(text.size());
+  enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
+  bool trimming = false;  // after a line-ending backslash in a """ string
+  int line = 1, col = 0;
+  auto fail = [&](const std::string& what) {
+    throw Error("malformed TOML in " + source + " at line " + std::to_string(line) + ", column " +
+                std::to_string(col) + ": " + what);
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    ++col;
+    if (c >= 0x80) {
+      // Decode one UTF-8 sequence.
+      const int len = c >= 0xF0 && c < 0xF5   ? 4
+                      : c >= 0xE0 && c < 0xF0 ? 3
+                      : c >= 0xC2 && c < 0xE0 ? 2
+                                              : 0;
+      if (len == 0 || i + static_cast<std::size_t>(len) > text.size()) fail("invalid UTF-8");
+      char32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+      for (int k = 1; k < len; ++k) {
+        const auto cc = static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]);
+        if ((cc & 0xC0) != 0x80) fail("invalid UTF-8");
+        cp = (cp << 6) | (cc & 0x3F);
+      }
+      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+          (cp >= 0xD800 && cp <= 0xDFFF))
+        fail("invalid UTF-8");
+      char buf[16];
+      if (in == In::comment) {
+        out += '?';
+      } else if (in == In::basic || in == In::ml_basic) {
+        std::snprintf(buf, sizeof buf, cp > 0xFFFF ? "\\U%08X" : "\\u%04X",
+                      static_cast<unsigned>(cp));
+        out += buf;
+        trimming = false;
+      } else {
+        std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+        fail(std::string("non-ASCII character ") + buf +
+             (in == In::code ? " outside a string or comment"
+                             : " in a 'literal' string; use a \"basic\" string"));
+      }
+      i += static_cast<std::size_t>(len - 1);
+      continue;
+    }
+    out += static_cast<char>(c);
+    const auto at = [&](std::string_view s) { return text.substr(i, s.size()) == s; };
+    if (c == '\n') {
+      ++line;
+      col = 0;
+      if (in == In::comment || in == In::basic || in == In::literal) in = In::code;
+      continue;
+    }
+    switch (in) {
+      case In::code:
+        if (c == '#') {
+          in = In::comment;
+        } else if (at("\"\"\"")) {
+          in = In::ml_basic;
+          out += "\"\"";
+          i += 2;
+          col += 2;
+        } else if (at("'''")) {
+          in = In::ml_literal;
+          out += "''";
+          i += 2;
+          col += 2;
+        } else if (c == '"') {
+          in = In::basic;
+        } else if (c == '\'') {
+          in = In::literal;
+        }
+        break;
+      case In::basic:
+        if (c == '\\' && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80) {
+          out += text[++i];
+          ++col;
+        } else if (c == '"') {
+          in = In::code;
+        }
+        break;
+      case In::literal:
+        if (c == '\'') in = In::code;
+        break;
+      case In::ml_basic:
+        if (trimming && c != ' ' && c != '\t' && c != '\r') trimming = false;
+        if (c == '\\') {
+          // A line-ending backslash trims the whitespace that follows, newlines included.
+          std::size_t j = i + 1;
+          while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'))
+            ++j;
+          if (j < text.size() && text[j] == '\n') {
+            trimming = true;
+          } else if (i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80) {
+            out += text[++i];
+            ++col;
+          }
+        } else if (at("\"\"\"")) {
+          in = In::code;
+          out += "\"\"";
+          i += 2;
+          col += 2;
+        }
+        break;
+      case In::ml_literal:
+        if (at("'''")) {
+          in = In::code;
+          out += "''";
+          i += 2;
+          col += 2;
+        }
+        break;
+      case In::comment:
+        break;
+    }
+  }
+  return out;
+}
+
 toml::table parse_toml(std::string_view text, const std::string& source) {
+  const std::string ascii = ascii_toml(text, source);
   try {
-    return toml::parse(text, source);
+    return toml::parse(ascii, source);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
     throw Error("malformed TOML in " + source + " at line " + std::to_string(b.line) + ", column " +
@@ -450,12 +589,13 @@ toml::table parse_toml(std::string_view text, const std::string& source) {
 toml::table parse_override(const Override& o) {
   std::string value = o.value;
   // "480,320" -> [480, 320]
-  if (value.find(',') != std::string::npos && value.front() != '[' && value.front() != '"')
+  if (!value.empty() && value.find(',') != std::string::npos && value.front() != '[' &&
+      value.front() != '"' && value.front() != '{')
     value = "[" + value + "]";
-  std::string text = o.key + " = " + value;
   try {
-    return toml::parse(text, o.origin);
+    return toml::parse(ascii_toml(o.key + " = " + value, o.origin), o.origin);
   } catch (const toml::parse_error&) {
+  } catch (const Error&) {
   }
   // A bare word: take it as a string.
   std::string quoted = "\"";
@@ -465,7 +605,7 @@ toml::table parse_override(const Override& o) {
   }
   quoted += '"';
   try {
-    return toml::parse(o.key + " = " + quoted, o.origin);
+    return toml::parse(ascii_toml(o.key + " = " + quoted, o.origin), o.origin);
   } catch (const toml::parse_error& e) {
     throw Error("cannot use " + o.origin + " " + o.key + "=" + o.value + ": " +
                 std::string(e.description()));
@@ -601,6 +741,63 @@ Config load_config(std::string_view toml_text, const std::string& source,
     throw Error("key 'tile_depth' (" + r.where("tile_depth") + "): " + std::to_string(depth) +
                 " is out of range; use 0 (automatic) to 1024 steps per block");
   c.run.tile_depth = static_cast<int>(depth);
+  // "every": a number of steps, or a duration such as "30s" or "5min".
+  auto every = [&](const std::string& key) {
+    Every e;
+    const toml::node* node = r.find(key);
+    if (node == nullptr) return e;
+    if (auto i = node->as_integer()) {
+      e.steps = i->get();
+      if (e.steps < 1)
+        throw Error("key '" + key + "' (" + r.where(key) + "): " + std::to_string(e.steps) +
+                    " steps is out of range; use 1 or more, or a duration such as \"30s\"");
+      return e;
+    }
+    if (auto s = node->as_string()) {
+      char* end = nullptr;
+      const std::string& v = s->get();
+      const double x = std::strtod(v.c_str(), &end);
+      const std::string unit = end != nullptr ? std::string(end) : "";
+      const double scale = unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
+      if (end == v.c_str() || scale == 0 || !(x > 0))
+        throw Error("key '" + key + "' (" + r.where(key) + "): \"" + v +
+                    "\" is not a step count or a duration such as \"30s\", \"5min\" or \"1h\"");
+      e.seconds = x * scale;
+      return e;
+    }
+    r.wrong(key, *node, "a number of steps or a duration such as \"30s\"");
+  };
+  c.run.output = r.string("output.path").value_or("");
+  c.run.output_every = every("output.every");
+  c.run.png = r.string("output.png").value_or("");
+  c.run.png_every = r.integer("output.png_every").value_or(0);
+  c.run.checkpoint = r.string("checkpoint.path").value_or("");
+  c.run.checkpoint_every = every("checkpoint.every");
+  c.run.check_every = r.integer("check_every").value_or(100);
+  if (c.run.check_every < 0 || c.run.png_every < 0)
+    throw Error("keys 'check_every' and 'output.png_every' must be 0 or more steps");
+  if (c.run.output_every.set() && c.run.output.empty())
+    throw Error("key 'output.every' needs output.path (--output FILE.h5), the file to write");
+  if (c.run.checkpoint_every.set() && c.run.checkpoint.empty())
+    throw Error("key 'checkpoint.every' needs checkpoint.path (--checkpoint FILE.h5)");
+  if (c.run.png_every > 0 && c.run.png.empty())
+    throw Error("key 'output.png_every' needs output.png (--png PREFIX), the frame name prefix");
+  // One of `choices`, or an Error that lists them.
+  auto choice = [&](const std::string& key, const std::string& fallback,
+                    std::initializer_list<const char*> choices) {
+    const std::string v = r.string(key).value_or(fallback);
+    std::string list;
+    for (const char* ch : choices) {
+      if (v == ch) return v;
+      list += (list.empty() ? "" : ", ") + std::string(ch);
+    }
+    throw Error("key '" + key + "' (" + r.where(key) + "): unknown value \"" + v +
+                "\"; choose one of " + list);
+  };
+  c.run.method = choice("method", "stencil", {"stencil", "spectral"});
+  c.run.spectral_mode = choice("spectral.mode", "discrete", {"discrete", "continuous"});
+  c.run.fft_planning = choice("spectral.planning", "estimate", {"estimate", "measure", "patient"});
+  c.run.fft_wisdom = r.string("spectral.wisdom").value_or("");
   const auto backends = backend_names();
   if (std::find(backends.begin(), backends.end(), c.run.backend) == backends.end()) {
     std::string list;

@@ -37,28 +37,27 @@ void Solver::step(std::int64_t n) {
   steps_done_ += n;
 }
 
-double Solver::run(const std::function<void(const Progress&)>& on_progress, double interval) {
+double Solver::run(const std::function<bool(const Progress&)>& after_chunk, double interval,
+                   std::int64_t stride) {
   using clock = std::chrono::steady_clock;
   const std::int64_t total = problem_.steps;
   const auto t0 = clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
-  // Steps are taken in chunks sized so that a chunk lasts about `interval` seconds: progress is
-  // reported between chunks and the backend's own loop (and any temporal blocking) runs whole.
+  // Steps are taken in chunks of about `interval` seconds, so that the backend's own loop (and
+  // any temporal blocking) runs whole between callbacks. Every rank sizes chunks from the slowest
+  // rank's time, so that all take the same chunks and meet at the same steps.
   std::int64_t chunk = 1;
-  double last_report = 0;
   while (steps_done_ < total) {
-    const std::int64_t n = std::min(chunk, total - steps_done_);
+    std::int64_t n = std::min(chunk, total - steps_done_);
+    if (stride > 0) n = std::min(n, stride - steps_done_ % stride);
     const double before = seconds();
     step(n);
-    const double took = seconds() - before;
-    if (took < 0.25 * interval)
+    const double took = domain_->max_over_ranks(seconds() - before);
+    if (took < 0.25 * interval && n == chunk)
       chunk *= 2;
     else if (took > interval && chunk > 1)
       chunk /= 2;
-    if (on_progress && (seconds() - last_report >= interval || steps_done_ == total)) {
-      last_report = seconds();
-      on_progress(Progress{steps_done_, total, last_report});
-    }
+    if (after_chunk && !after_chunk(Progress{steps_done_, total, seconds()})) break;
   }
   return seconds();
 }

@@ -73,14 +73,14 @@ Result launch(const std::string& self, int ranks, const std::string& args) {
   return r;
 }
 
+}  // namespace
+
 std::string self_path() {
   char buf[4096];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) return "calor";
   return std::string(buf, static_cast<std::size_t>(n));
 }
-
-}  // namespace
 
 int bench_scaling_worker(const ScalingWorkerOptions& o, const Processes& procs) {
   // The decomposed problem, timed after one warm-up block of steps.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "calor/config.hpp"
+#include "calor/spectral.hpp"
 
 namespace calor::app {
 
@@ -15,6 +16,14 @@ struct RunOptions {
   bool json = false;
   bool progress = true;
   std::string save_npy;  ///< write the final interior here
+  std::string restart;   ///< continue from this checkpoint
+  bool force = false;    ///< restart although the physics changed
+};
+
+/// What `calor render` was asked to do.
+struct RenderOptions {
+  std::string input, dataset, output;
+  long long slice = -1;
 };
 
 /// What `calor bench ...` was asked to do.
@@ -32,11 +41,22 @@ struct ScalingWorkerOptions {
   int threads = 1, depth = 0;
 };
 
+/// What `calor bench compare` was asked to do: compare.py's own flags, passed through.
+struct CompareOptions {
+  std::vector<std::string> args;
+};
+
 class Processes;
 int run_command(const RunOptions& o, const Processes& procs);
 int bench_node_command(const BenchOptions& o);
 int bench_scaling_command(const BenchOptions& o);
 int bench_scaling_worker(const ScalingWorkerOptions& o, const Processes& procs);
+/// This program's path (/proc/self/exe), for commands that start it again; "calor" if unknown.
+std::string self_path();
+
+int bench_fft_command(const BenchFftOptions& o);
+int bench_compare_command(const CompareOptions& o);
 int info_command();
+int render_command(const RenderOptions& o);
 
 }  // namespace calor::app

@@ -1,4 +1,4 @@
-// calor: the command line. Subcommands: run, info.
+// calor: the command line. Subcommands: run, info, render, bench (node, scaling, fft, compare).
 
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +28,8 @@ Examples:
   calor run --preset gaussian2d --n 256      prints the error against the exact solution
   calor run examples/stencil.toml --steps 100    a file, with a flag overriding it
   calor run --preset diffusion1d --set boundary.all=neumann
+  calor run --preset gaussian3d --n 128 --method spectral   all steps by FFT
+  calor run --output out/run.h5 --output-every 100 --checkpoint out/run.ckpt.h5
 
 Settings come from the preset, then the TOML file, then the flags (last wins). Keys:
   preset          stencil | diffusion1d | gaussian2d | gaussian3d (default: stencil without a file)
@@ -44,6 +46,15 @@ Settings come from the preset, then the TOML file, then the flags (last wins). K
                   blocking); auto picks by grid size and says why
   threads         threads per process, 0 = OMP_NUM_THREADS or all cores
   tile_depth      tiled: steps per block, 0 = chosen from the L2 cache size
+  method          stencil (explicit FTCS) | spectral (FFT: all steps at once; periodic
+                  or zero-Dirichlet faces)
+  check_every     NaN/Inf/blow-up check interval in steps (default 100)
+  [output]        path = HDF5 snapshots (+ .xmf for ParaView), every = steps or "30s"/"5min",
+                  png = frame prefix, png_every = steps
+  [checkpoint]    path = checkpoint file, every = steps or "10min"; SIGINT/SIGTERM/SIGUSR1
+                  save one and exit with status 75; continue with --restart FILE
+  [spectral]      mode = discrete (bit-close to the stencil) | continuous (exact in time),
+                  planning = estimate | measure | patient, wisdom = FFTW wisdom file
   [boundary]      all, x, y, z, x_low, x_high, ... = "dirichlet" | "neumann" | "periodic"
                   or {type = "dirichlet", value = 1.0} / {type = "neumann", gradient = 0.1}
   [sources]       volumetric = rate q (adds q*dt per step to every cell)
@@ -95,6 +106,11 @@ int main(int argc, char** argv) {
   value_flag("--backend", "backend", "Backend: auto or one listed by `calor info`");
   value_flag("--threads", "threads", "Threads per process (0 = OMP_NUM_THREADS or all cores)");
   value_flag("--tile-depth", "tile_depth", "tiled backend: steps per block (0 = automatic)");
+  value_flag("--method", "method",
+             "stencil (explicit FTCS, default) or spectral (FFT: periodic or zero-Dirichlet "
+             "faces)");
+  value_flag("--spectral-mode", "spectral.mode",
+             "spectral: discrete (the stencil's answer, default) or continuous (the PDE's)");
   run->add_flag_callback(
       "--allow-unstable",
       [&] {
@@ -117,8 +133,36 @@ int main(int argc, char** argv) {
   bool no_progress = false;
   run->add_flag("--no-progress", no_progress, "No progress bar or progress log on stderr");
   run->add_option("--save-npy", ro.save_npy, "Write the final interior field to this .npy file");
+  value_flag("--output", "output.path",
+             "HDF5 snapshot file; an XDMF file for ParaView is written beside it");
+  value_flag("--output-every", "output.every",
+             "Snapshot interval: steps (100) or time (30s, 5min)");
+  value_flag("--png", "output.png", "PNG frame prefix: PREFIX_<step>.png (2D; 3D: middle z-slice)");
+  value_flag("--png-every", "output.png_every", "PNG frame interval in steps");
+  value_flag("--checkpoint", "checkpoint.path",
+             "Checkpoint file (kept safe: temp, fsync, rename, .prev)");
+  value_flag("--checkpoint-every", "checkpoint.every",
+             "Checkpoint interval: steps or time (10min)");
+  value_flag("--check-every", "check_every",
+             "NaN/Inf/blow-up check interval in steps (default 100)");
+  run->add_option("--restart", ro.restart, "Continue from this checkpoint")
+      ->check(CLI::ExistingFile);
+  run->add_flag("--force", ro.force, "Restart although alpha, dt, sources or boundaries changed");
 
   app.add_subcommand("info", "List the backends, threads and libraries compiled in");
+
+  calor::app::RenderOptions render_opt;
+  auto* render = app.add_subcommand("render", "Turn a snapshot or checkpoint into a PNG heat map");
+  render->add_option("file", render_opt.input, "HDF5 file written by --output or --checkpoint")
+      ->required()
+      ->check(CLI::ExistingFile);
+  render->add_option("--dataset", render_opt.dataset,
+                     "Snapshot step or dataset path (default: the last)");
+  render->add_option("-o,--out", render_opt.output, "PNG to write (default: FILE.png)");
+  render->add_option("--slice", render_opt.slice, "3D: the z index to show (default: the middle)");
+  render->footer(
+      "\nExample:\n  calor run --preset gaussian3d --output g.h5 --output-every 50\n"
+      "  calor render g.h5 --dataset 100 -o g100.png");
 
   calor::app::BenchOptions bench_opt;
   auto* bench = app.add_subcommand("bench",
@@ -145,6 +189,40 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   scaling->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
   scaling->footer("\nExample:\n  calor bench scaling --ranks 1,2,4 --out results/scaling");
+
+  calor::BenchFftOptions fft_opt;
+  auto* fft = bench->add_subcommand(
+      "fft",
+      "FFTW speed under the spectral solver: r2c + c2r pairs on n^3 grids, planning "
+      "time, and the case study by the spectral method, beside the copy bandwidth");
+  fft->add_flag("--quick", fft_opt.quick, "Sizes 32 to 128 and ESTIMATE planning only (seconds)");
+  fft->add_option("--sizes", fft_opt.sizes, "Cube edges, e.g. 64,128 (default 64 ... 576)")
+      ->delimiter(',')
+      ->check(CLI::Range(2, 4096));
+  fft->add_option("--threads", fft_opt.threads, "Thread counts, e.g. 1,2 (default 1 and all)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 4096));
+  fft->add_option("--reps", fft_opt.reps, "Timed pairs per size (default 5; --quick: 2)")
+      ->check(CLI::Range(1, 1000));
+  fft->add_option("--wisdom", fft_opt.wisdom, "FFTW wisdom file: read before, written after");
+  fft->add_option("--out", fft_opt.out, "Write the results to OUT.json and OUT.md");
+  fft->footer(
+      "\nExample:\n  calor bench fft --quick\n  calor bench fft --sizes 256,576 "
+      "--wisdom fft.wisdom --out results/fft");
+
+  calor::app::CompareOptions compare_opt;
+  auto* compare = bench->add_subcommand(
+      "compare",
+      "The comparison study side by side: Python, NumPy, Numba, Cython, F2Py, Fortran, Devito, "
+      "pystencils and calor on the case study, serial and under MPI (bench/compare/compare.py "
+      "with the project's .venv; its flags pass through)");
+  compare->set_help_flag();  // --help reaches compare.py, which lists its own flags
+  compare->allow_extras();
+  compare->prefix_command();
+  compare->footer(
+      "\nExamples:\n  calor bench compare --help       the driver's flags\n"
+      "  calor bench compare --quick      N=480, 50 steps (a few minutes)\n"
+      "  calor bench compare --extrapolate-python --out out/compare   the full study");
 
   calor::app::ScalingWorkerOptions worker_opt;
   auto* worker = bench->add_subcommand("scaling-worker", "(internal) one run of bench scaling");
@@ -177,7 +255,13 @@ int main(int argc, char** argv) {
       return calor::app::run_command(ro, procs);
     }
     if (node->parsed()) return calor::app::bench_node_command(bench_opt);
+    if (render->parsed()) return calor::app::render_command(render_opt);
     if (scaling->parsed()) return calor::app::bench_scaling_command(bench_opt);
+    if (fft->parsed()) return calor::app::bench_fft_command(fft_opt);
+    if (compare->parsed()) {
+      compare_opt.args = compare->remaining();
+      return calor::app::bench_compare_command(compare_opt);
+    }
     if (worker->parsed()) return calor::app::bench_scaling_worker(worker_opt, procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {

@@ -2,23 +2,38 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #ifdef CALOR_HAVE_MPI
 #include <mpi.h>
 
+#include "calor/io.hpp"
 #include "calor/mpi_domain.hpp"
 #endif
 
 namespace calor::app {
 
+bool Processes::launched_by_mpi() {
+  // CALOR_MPI=0/1 overrides; otherwise the variables Open MPI, PMIx, and MPICH/Hydra launchers
+  // set in each process they start.
+  if (const char* force = std::getenv("CALOR_MPI"); force != nullptr && *force != '\0')
+    return std::string(force) != "0";
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+    if (std::getenv(v) != nullptr) return true;
+  return false;
+}
+
 Processes::Processes(bool parallel) {
 #ifdef CALOR_HAVE_MPI
-  if (!parallel) return;
+  // A process not started by mpiexec is a job of one: joining MPI as a singleton would only add
+  // start-up time (Open MPI 4 forks a daemon for it) and the library's unreleased memory.
+  if (!parallel || !launched_by_mpi()) return;
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized) {
     // SERIALIZED: a backend's threads take turns to exchange halos (one thread at a time).
     int provided = 0;
+    prefer_reliable_mpi_io();
     MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
     owns_mpi_ = true;
   }

@@ -12,7 +12,8 @@ namespace calor::app {
 
 class Processes {
  public:
-  /// Joins MPI (when built with it) if `parallel`; otherwise this is a single process.
+  /// Joins MPI (when built with it) if `parallel` and an MPI launcher started this process
+  /// (see launched_by_mpi); otherwise this is a single process.
   explicit Processes(bool parallel);
   ~Processes();
   Processes(const Processes&) = delete;
@@ -34,6 +35,8 @@ class Processes {
   void barrier() const;
   /// The largest `v` over the ranks.
   [[nodiscard]] double max(double v) const;
+  /// True when mpiexec (or another MPI launcher) started this process; CALOR_MPI=0/1 overrides.
+  static bool launched_by_mpi();
   /// "MPI (Open MPI v4.1.4)" or "not built".
   static std::string library();
 

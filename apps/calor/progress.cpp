@@ -10,6 +10,9 @@ ProgressReporter::Mode ProgressReporter::automatic() {
 
 void ProgressReporter::operator()(const Progress& p) {
   if (mode_ == Mode::none || p.total <= 0) return;
+  // Called after every chunk of steps; draws at most every interval().
+  if (p.step < p.total && p.seconds - last_ < interval()) return;
+  last_ = p.seconds;
   const double frac = static_cast<double>(p.step) / static_cast<double>(p.total);
   const double eta = frac > 0 ? p.seconds * (1 - frac) / frac : 0;
   if (mode_ == Mode::bar) {

@@ -25,6 +25,7 @@ class ProgressReporter {
  private:
   Mode mode_;
   bool drawn_ = false;
+  double last_ = 0;
 };
 
 }  // namespace calor::app

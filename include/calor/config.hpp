@@ -4,6 +4,7 @@
 /// wrong types and out-of-range values are errors naming the key, the value and where it came
 /// from. Nothing is silently ignored.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,11 +13,29 @@
 
 namespace calor {
 
-/// Settings that choose how, not what, to compute.
+/// How often something happens: every `steps` steps, or every `seconds` of wall time.
+struct Every {
+  std::int64_t steps = 0;
+  double seconds = 0;
+  [[nodiscard]] bool set() const { return steps > 0 || seconds > 0; }
+};
+
+/// Settings that choose how, not what, to compute, and what to write.
 struct RunSettings {
   std::string backend = "auto";
   int threads = 0;     ///< 0 = default
   int tile_depth = 0;  ///< tiled backend: steps per block, 0 = automatic
+  std::string output;  ///< HDF5 snapshot file (an .xmf sidecar is written beside it)
+  Every output_every;
+  std::string png;  ///< PNG frame prefix: PREFIX_<step>.png
+  std::int64_t png_every = 0;
+  std::string checkpoint;  ///< checkpoint file
+  Every checkpoint_every;
+  std::int64_t check_every = 100;  ///< NaN/Inf and blow-up check interval in steps (0: at the end)
+  std::string method = "stencil";  ///< stencil (explicit FTCS) | spectral (FFT, periodic only)
+  std::string spectral_mode = "discrete";  ///< discrete (= the stencil) | continuous (exact)
+  std::string fft_planning = "estimate";   ///< estimate | measure | patient
+  std::string fft_wisdom;                  ///< FFTW wisdom file, read before and written after
 };
 
 /// A fully checked configuration.

@@ -16,6 +16,10 @@
 namespace calor {
 
 /// One rank's block of a grid split over a Cartesian process grid.
+/// Combines every rank's partial statistics in rank order, on every rank of `comm`: the same
+/// answer everywhere, whatever the decomposition's timing.
+StatsAccumulator reduce_in_rank_order(const StatsAccumulator& local, MPI_Comm comm);
+
 class MpiDomain final : public Domain {
  public:
   /// Splits `g` over the ranks of `comm` with MPI_Dims_create and MPI_Cart_create (periodic where

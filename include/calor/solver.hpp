@@ -34,10 +34,12 @@ class Solver {
 
   /// Advances `n` steps.
   void step(std::int64_t n);
-  /// Advances the remaining steps of the problem, calling `on_progress` about every `interval`
-  /// seconds of wall time (never inside the step loop of a backend). Returns the wall time spent
-  /// stepping.
-  double run(const std::function<void(const Progress&)>& on_progress = {}, double interval = 1.0);
+  /// Advances to the problem's last step in chunks of about `interval` seconds that never cross a
+  /// multiple of `stride` (when > 0). After each chunk `after_chunk` runs (outside any backend
+  /// loop) and may return false to stop early. Collective under MPI: every rank takes the same
+  /// chunks. Returns the wall time spent.
+  double run(const std::function<bool(const Progress&)>& after_chunk = {}, double interval = 0.5,
+             std::int64_t stride = 0);
 
   [[nodiscard]] const Problem& problem() const { return problem_; }
   [[nodiscard]] const Backend& backend() const { return *backend_; }
@@ -45,6 +47,8 @@ class Solver {
   /// Mutable state, e.g. to set a custom initial field; the halo is refilled before each step.
   [[nodiscard]] Field& field() { return cur_; }
   [[nodiscard]] std::int64_t step_count() const { return steps_done_; }
+  /// Continues from step `step` (after a checkpoint's field was loaded into field()).
+  void restart_at(std::int64_t step) { steps_done_ = step; }
   [[nodiscard]] double time() const { return static_cast<double>(steps_done_) * problem_.dt; }
   /// Heat, min, max and L2 of the whole global interior (a collective call under MPI).
   [[nodiscard]] Stats stats() const { return domain_->reduce(accumulate(cur_)).finish(); }

@@ -155,14 +155,15 @@ std::unique_ptr<Halo> MpiDomain::make_halo(const Boundaries& bc) const {
   return std::make_unique<MpiHalo>(*this, bc);
 }
 
-StatsAccumulator MpiDomain::reduce(const StatsAccumulator& local) const {
-  // Every rank combines all partial results in rank order: the same answer everywhere.
+StatsAccumulator reduce_in_rank_order(const StatsAccumulator& local, MPI_Comm comm) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
   const double mine[7] = {
       local.sum, local.sum_c, local.sq, local.sq_c, local.min, local.max, local.empty ? 1.0 : 0.0};
-  std::vector<double> all(7 * static_cast<std::size_t>(size_));
-  MPI_Allgather(mine, 7, MPI_DOUBLE, all.data(), 7, MPI_DOUBLE, cart_);
+  std::vector<double> all(7 * static_cast<std::size_t>(size));
+  MPI_Allgather(mine, 7, MPI_DOUBLE, all.data(), 7, MPI_DOUBLE, comm);
   StatsAccumulator total;
-  for (int r = 0; r < size_; ++r) {
+  for (int r = 0; r < size; ++r) {
     const double* p = all.data() + 7 * r;
     StatsAccumulator part;
     part.sum = p[0];
@@ -175,6 +176,10 @@ StatsAccumulator MpiDomain::reduce(const StatsAccumulator& local) const {
     total.merge(part);
   }
   return total;
+}
+
+StatsAccumulator MpiDomain::reduce(const StatsAccumulator& local) const {
+  return reduce_in_rank_order(local, cart_);
 }
 
 std::vector<double> MpiDomain::gather(const Field& local) const {

@@ -1,0 +1,247 @@
+#pragma once
+/// \file spectral.hpp
+/// The spectral method: the state after any number of steps from one transform pair (FFTW).
+///
+/// On a periodic axis the FTCS operator is diagonal in the Fourier basis; on a Dirichlet-zero axis
+/// of calor's node-based grid (cells at x = (i+1)h, boundary nodes at 0 and (n+1)h holding 0) it
+/// is diagonal in the sine basis sin(pi (i+1)(m+1)/(n+1)), which is FFTW's RODFT00 (DST-I). So a
+/// mode's amplitude after T steps is its initial amplitude times G^T, where
+///     G = 1 - 4 sum_d r_d sin^2(theta_d),  theta_d = pi m_d / n_d (periodic) or
+///                                          pi (m_d + 1) / (2 (n_d + 1)) (Dirichlet 0)
+/// is the amplification factor of u' = u + sum_d r_d (u_{-d} - 2u + u_{+d}), and sources injected
+/// after every step add s_hat * sum_{m<T} G^m = s_hat (1 - G^T) / (1 - G). That is the `discrete`
+/// mode: the exact result of the stencil, up to rounding, at any step count. The `continuous`
+/// mode multiplies by exp(-alpha |k|^2 t) instead: the exact solution of the PDE for the initial
+/// state's trigonometric interpolant.
+///
+/// Mixed axes (some periodic, some Dirichlet 0) use FFTW's separable r2r transform with R2HC on
+/// the periodic axes: its cosine and sine rows of one wavenumber share the eigenvalue, so the
+/// operator stays diagonal. All-periodic problems use the faster r2c/c2r pair.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calor/box.hpp"
+#include "calor/problem.hpp"
+#include "calor/stats.hpp"
+
+#if defined(CALOR_HAVE_FFTW_MPI)
+#include <mpi.h>
+#endif
+
+struct fftw_plan_s;  // FFTW's plan type, so that this header does not need <fftw3.h>
+
+namespace calor {
+
+/// What the spectral solver computes.
+enum class SpectralMode {
+  continuous,  ///< the heat equation itself: each mode decays as exp(-alpha |k|^2 t)
+  discrete,    ///< the FTCS scheme: each mode is multiplied by G per step (matches the stencil)
+};
+
+/// "continuous" or "discrete".
+std::string_view to_string(SpectralMode m);
+/// Parses "continuous" or "discrete"; throws calor::Error naming the value otherwise.
+SpectralMode spectral_mode_from_string(std::string_view s);
+
+/// How hard FFTW searches for a fast plan: estimate plans at once; measure times candidates
+/// (seconds to minutes for large grids, instant with imported wisdom); patient searches longer.
+enum class FftPlanning { estimate, measure, patient };
+
+/// How the spectral solver computes.
+struct SpectralOptions {
+  SpectralMode mode = SpectralMode::discrete;
+  int threads = 0;  ///< FFTW threads per process (fftw3_omp); 0 = calor::default_threads()
+  FftPlanning planning = FftPlanning::estimate;
+};
+
+/// True for FFTW builds (CALOR_HAVE_FFTW); the spectral solver throws calor::Error otherwise.
+bool spectral_available();
+
+/// Throws calor::Error, naming the face or setting and suggesting the stencil method, if `p`
+/// cannot be solved spectrally in `mode`: Neumann faces, non-zero Dirichlet values, different
+/// kinds on the two faces of one axis, point sources in continuous mode, or an invalid problem.
+void check_spectral(const Problem& p, SpectralMode mode);
+
+namespace detail {
+class FftPlans;
+}
+
+/// Solves one Problem by transforms: construction plans the transforms once and transforms the
+/// initial state and the sources; each advance_to() is then one multiply and one inverse
+/// transform, whatever the step count.
+class SpectralSolver {
+ public:
+  /// Up to this many point sources are transformed in closed form, more by one forward FFT.
+  static constexpr std::size_t kAnalyticSources = 32;
+
+  /// Checks `p` (see check_spectral), plans the transforms and transforms the initial state.
+  explicit SpectralSolver(const Problem& p, const SpectralOptions& o = {});
+  SpectralSolver(const Problem& p, SpectralMode mode, int threads = 0)
+      : SpectralSolver(p, SpectralOptions{mode, threads, FftPlanning::estimate}) {}
+  ~SpectralSolver();
+  SpectralSolver(SpectralSolver&&) noexcept;
+  SpectralSolver& operator=(SpectralSolver&&) noexcept;
+  SpectralSolver(const SpectralSolver&) = delete;
+  SpectralSolver& operator=(const SpectralSolver&) = delete;
+
+  /// Replaces the initial state by `global` (dense, x fastest, grid.cells() values; under MPI
+  /// every rank passes the whole field) and resets the step count to 0 (collective).
+  void set_initial(const std::vector<double>& global);
+  /// Sets the state to the solution `steps` steps (time steps * dt) after the initial state:
+  /// one inverse transform (collective).
+  void advance_to(std::int64_t steps);
+  /// advance_to(problem().steps).
+  void solve() { advance_to(problem_.steps); }
+
+  [[nodiscard]] const Problem& problem() const { return problem_; }
+  [[nodiscard]] const SpectralOptions& options() const { return options_; }
+  [[nodiscard]] std::int64_t step_count() const { return steps_; }
+  [[nodiscard]] double time() const { return static_cast<double>(steps_) * problem_.dt; }
+  /// This process's cells of the state, dense and x fastest, covering local_box().
+  [[nodiscard]] const std::vector<double>& field() const { return field_; }
+  /// The global cells field() holds (the whole grid on one process).
+  [[nodiscard]] Box local_box() const { return box_; }
+  /// The global state, dense and x fastest, on rank 0; empty elsewhere (collective).
+  [[nodiscard]] std::vector<double> gather() const;
+  /// Heat, min, max and L2 of the global state (collective).
+  [[nodiscard]] Stats stats() const;
+  /// E.g. "FFTW fftw-3.3.10-sse2-avx, r2r (RODFT00 x RODFT00) by r2c lines, 2 threads, 1 process".
+  [[nodiscard]] std::string describe() const;
+  /// Seconds FFTW spent planning this solver's transforms.
+  [[nodiscard]] double planning_seconds() const;
+#if defined(CALOR_HAVE_FFTW_MPI)
+  // (Last in the section: clang-format 14 stops joining short functions after an #if here.)
+  /// Distributed over the ranks of `comm` (collective) in FFTW-MPI slabs along the outermost
+  /// axis; 1D problems are computed whole on every rank (FFTW-MPI has no 1D real transforms).
+  SpectralSolver(const Problem& p, const SpectralOptions& o, MPI_Comm comm);
+#endif
+
+ private:
+  void init(std::unique_ptr<detail::FftPlans> plans);
+  void transform(const std::vector<double>& local, std::vector<double>& spectral);
+  /// Adds weight times the transform of a unit impulse at cell `at` (of the constant 1 where
+  /// every entry is -1) to `target`, in closed form.
+  void add_separable(std::vector<double>& target, double weight, const std::array<index_t, 3>& at);
+
+  Problem problem_;
+  SpectralOptions options_;
+  std::unique_ptr<detail::FftPlans> plans_;
+  std::array<std::vector<double>, 3> eig_;  ///< per axis and spectral index: 4 r sin^2 or alpha k^2
+  double norm_ = 1;                         ///< 1 / (the transform pair's scale)
+  std::vector<double> u0_hat_, s_hat_;      ///< transforms of the initial state and the sources
+  bool has_u0_ = false, has_sources_ = false;
+  std::vector<double> field_;
+  Box box_;
+  std::int64_t steps_ = 0;
+};
+
+/// Loads FFTW wisdom (plans measured before) from `path`; later plans of the same shape and flags
+/// are then instant. Returns false if the file does not exist; throws calor::Error if it is not
+/// FFTW wisdom.
+bool import_fft_wisdom(const std::string& path);
+/// Saves the wisdom of every plan made so far to `path`; throws calor::Error if it cannot.
+void export_fft_wisdom(const std::string& path);
+#if defined(CALOR_HAVE_FFTW_MPI)
+/// import_fft_wisdom on rank 0, then broadcast to every rank of `comm` (collective).
+bool import_fft_wisdom(const std::string& path, MPI_Comm comm);
+/// Gathers every rank's wisdom to rank 0, which saves it (collective).
+void export_fft_wisdom(const std::string& path, MPI_Comm comm);
+#endif
+
+/// What `calor bench fft` was asked to do (apps/calor/bench_fft.cpp).
+struct BenchFftOptions {
+  std::vector<int> sizes;    ///< cube edges; empty = 64, 128, 256, 384, 576 (--quick: 32..128)
+  std::vector<int> threads;  ///< empty = 1 and calor::default_threads()
+  int reps = 0;              ///< timed pairs per size; 0 = 5 (--quick: 2)
+  bool quick = false;        ///< small sizes, ESTIMATE planning only (CI)
+  std::string wisdom;        ///< import before and export after, if not empty
+  std::string out;           ///< write OUT.json and OUT.md, if not empty
+};
+
+namespace detail {
+
+/// One axis of a transform's local array, outermost first (internal to the spectral solver).
+struct FftAxis {
+  int axis = 0;        ///< calor axis (0 = x)
+  index_t global = 1;  ///< length of the whole axis
+  index_t start = 0;   ///< first index held by this process
+  index_t count = 1;   ///< indices held by this process
+};
+
+/// The transform kind of one calor axis.
+enum class FftKind {
+  dft,       ///< periodic, complex DFT (an outer axis of an r2c transform)
+  dft_half,  ///< periodic, r2c along x: indices 0 .. n/2
+  r2hc,      ///< periodic within an r2r transform (halfcomplex: r0 .. r(n/2), i(..) .. i1)
+  dst1,      ///< Dirichlet 0: RODFT00
+};
+
+/// A planned, in-place forward/backward transform pair over one FFTW buffer: serial (spectral.cpp)
+/// or FFTW-MPI slabs (spectral_mpi.cpp). Internal to SpectralSolver.
+class FftPlans {
+ public:
+  FftPlans() = default;
+  virtual ~FftPlans();
+  FftPlans(const FftPlans&) = delete;
+  FftPlans& operator=(const FftPlans&) = delete;
+
+  /// Real data in buffer -> spectral data in buffer (unnormalised).
+  virtual void forward();
+  /// Spectral data in buffer -> real data in buffer (unnormalised; destroys the input).
+  virtual void backward();
+  /// Dense local fields of every process -> the global field on rank 0 (collective).
+  [[nodiscard]] virtual std::vector<double> gather(const std::vector<double>& local) const {
+    return local;
+  }
+  /// Combines every process's partial statistics (collective).
+  [[nodiscard]] virtual StatsAccumulator reduce(const StatsAccumulator& local) const {
+    return local;
+  }
+  /// True on every process if `v` is true on any (collective).
+  [[nodiscard]] virtual bool any(bool v) const { return v; }
+  [[nodiscard]] virtual int processes() const { return 1; }
+
+  double* buffer = nullptr;        ///< FFTW-allocated, real layout and spectral layout in place
+  std::vector<FftAxis> real_axes;  ///< outermost first; the last is x
+  index_t real_pitch = 0;          ///< doubles from one x row to the next in `buffer`
+  std::vector<FftAxis> spec_axes;  ///< outermost first (may be transposed under MPI)
+  bool complex = false;            ///< spectral values are complex (two doubles each)
+  std::array<FftKind, 3> kinds{};  ///< per calor axis
+  std::string description;         ///< e.g. "r2c/c2r" or "r2r (RODFT00 x R2HC)"
+  int threads = 1;                 ///< FFTW threads the plans use
+  double planning_seconds = 0;     ///< wall time of the two planner calls
+  fftw_plan_s* forward_plan = nullptr;
+  fftw_plan_s* backward_plan = nullptr;
+
+  /// Doubles of spectral data held by this process.
+  [[nodiscard]] index_t spectral_values() const;
+};
+
+/// FFTW's planner is not thread-safe: every planner and wisdom call holds this lock. The first
+/// call initialises FFTW's threads (fftw_init_threads, before any other FFTW call).
+std::unique_lock<std::mutex> lock_fftw_planner();
+/// FFTW_ESTIMATE, FFTW_MEASURE or FFTW_PATIENT.
+unsigned fftw_planner_flags(FftPlanning p);
+/// The transform kind of each active axis of `p` (inactive axes: dft).
+std::array<FftKind, 3> fft_kinds(const Problem& p);
+/// "r2c/c2r" or "r2r (RODFT00 x R2HC ...)", outermost axis first.
+std::string describe_kinds(int dim, const std::array<FftKind, 3>& kinds);
+#if defined(CALOR_HAVE_FFTW_MPI)
+/// FFTW-MPI slab plans over `comm` (spectral_mpi.cpp); in 1D, serial plans of the whole line on
+/// every rank (FFTW-MPI parallelises only multi-dimensional real transforms).
+std::unique_ptr<FftPlans> make_mpi_fft_plans(const Grid& g, const std::array<FftKind, 3>& kinds,
+                                             int threads, FftPlanning planning, MPI_Comm comm);
+#endif
+/// Serial plans of the whole grid.
+std::unique_ptr<FftPlans> make_serial_fft_plans(const Grid& g, const std::array<FftKind, 3>& kinds,
+                                                int threads, FftPlanning planning);
+
+}  // namespace detail
+
+}  // namespace calor
