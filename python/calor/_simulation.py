@@ -1,0 +1,138 @@
+"""calor.Simulation: a running simulation, its field as a NumPy view."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, NamedTuple, Optional, Union
+
+from . import _calor
+from ._problem import Problem
+from ._progress import make_bar
+
+
+def _check_same_mpi(comm: Any) -> None:
+    """A communicator handle means something only to the MPI library that made it: mpi4py must
+    use the one calor was built with (requirements.txt builds mpi4py from source for that)."""
+    if not _calor.have_mpi:
+        raise RuntimeError("this calor was built without MPI (install libopenmpi-dev and "
+                           "reinstall calor)")
+    mpi = sys.modules.get("mpi4py.MPI")
+    if mpi is None or not isinstance(comm, mpi.Comm):
+        return  # not an mpi4py communicator: the C++ side checks what it can
+    theirs, ours = mpi.Get_library_version().strip(), _calor.mpi_library().strip()
+    if theirs != ours:
+        raise RuntimeError(f"mpi4py uses another MPI library than calor: {theirs.splitlines()[0]!r}"
+                           f" vs {ours.splitlines()[0]!r}; reinstall mpi4py against calor's "
+                           "(pip install --no-binary mpi4py mpi4py)")
+
+
+class Stats(NamedTuple):
+    """Verification values of the global interior."""
+
+    heat: float  #: sum of the values (compensated summation)
+    min: float
+    max: float
+    l2: float  #: sqrt of the sum of squares
+
+
+class Simulation(_calor.Simulation):
+    """Solves one Problem: owns the fields and steps them with a backend.
+
+    ::
+
+        sim = calor.Simulation(calor.presets.stencil(n=480, steps=50))
+        sim.run()                  # the problem's steps, with a progress bar
+        sim.stats().heat           # 150.0
+        u = sim.field              # NumPy view of the state, shape (480, 480), no copy
+        sim.step(10)               # 10 more steps; read sim.field again afterwards
+
+    Arguments:
+        problem: a calor.Problem.
+        backend: "auto", "serial", "simd", "threads" or "tiled" (see calor.backends());
+            None takes the problem's setting, "auto" unless it says otherwise. "auto" picks by
+            grid size; sim.backend and sim.backend_reason say what it chose and why.
+        threads: threads per process; None takes the problem's setting, and 0 means the
+            default (OMP_NUM_THREADS, else every core; under MPI the cores of a node are
+            shared between its ranks).
+        comm: an mpi4py communicator (e.g. MPI.COMM_WORLD) to split the grid over its ranks,
+            or None for one process. MPI must be running (import mpi4py.MPI); calor neither
+            initialises nor finalises it. Every rank then builds the Simulation and calls
+            step(), run(), stats() and gather() together; sim.field is that rank's block and
+            sim.box says where it sits.
+
+    The field: sim.field is a writable NumPy view of the current state's interior (shape
+    (nz, ny, nx) trimmed to dim, x contiguous; the halo is skipped through the strides). The
+    engine keeps two buffers and swaps them each step, so a view is valid until the next step:
+    take sim.field again after stepping. Writing into it (sim.field[...] = ...) changes the
+    state the next step starts from. np.from_dlpack(sim) gives the same memory through DLPack.
+
+    Threads and signals: the GIL is released while the engine steps, so other Python threads
+    run; steps are taken in chunks of about half a second (long enough not to cut the tiled
+    backend's temporal blocks), and Ctrl-C (KeyboardInterrupt) between two chunks leaves the
+    state at a whole step (sim.step_count tells which).
+    """
+
+    def __init__(self, problem: Problem, backend: Optional[str] = None,
+                 threads: Optional[int] = None, comm: Any = None) -> None:
+        """Allocates the fields and applies the initial state; see the class for the
+        arguments."""
+        if not isinstance(problem, _calor.Problem):
+            raise TypeError(f"problem must be a calor.Problem, got {type(problem).__name__}")
+        handle = None
+        if comm is not None:
+            py2f = getattr(comm, "py2f", None)
+            if py2f is None:
+                raise TypeError("comm must be an mpi4py communicator such as MPI.COMM_WORLD, "
+                                f"got {type(comm).__name__}")
+            _check_same_mpi(comm)
+            handle = py2f()
+        super().__init__(problem, problem.backend if backend is None else backend,
+                         problem.threads if threads is None else threads, handle)
+        self._problem = problem
+        self._comm = comm
+
+    @property
+    def problem(self) -> Problem:
+        """The problem being solved."""
+        return self._problem
+
+    @property
+    def comm(self) -> Any:
+        """The mpi4py communicator given, or None."""
+        return self._comm
+
+    def stats(self) -> Stats:
+        """Heat, min, max and L2 norm of the global interior (collective under MPI)."""
+        return Stats(*self._stats())
+
+    def run(self, progress: Union[bool, Callable[[int, int, float], None]] = True) -> float:
+        """Takes the problem's remaining steps (problem.steps - step_count); returns the wall
+        time spent stepping, in seconds.
+
+        progress: True shows a bar on rank 0 (tqdm if it is installed, else a text bar in a
+        terminal or a notebook, or a line every 5 s in a log); False shows nothing; a callable
+        is called as progress(step, total, seconds) about every half second.
+        """
+        total = self._problem.steps
+        remaining = total - self.step_count
+        if remaining <= 0:
+            return 0.0
+        bar = None
+        if callable(progress):
+            callback = progress
+        elif progress and self.rank == 0:
+            bar = make_bar(total, self.step_count)
+            callback = bar.update
+        else:
+            callback = None
+        try:
+            return self._advance(remaining, callback, total)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def __repr__(self) -> str:
+        n = " x ".join(str(v) for v in self._problem.n)
+        where = f", {self.decomposition}" if self.ranks > 1 else ""
+        return (f"<calor.Simulation {self._problem.preset} {n}, step {self.step_count}/"
+                f"{self._problem.steps}, backend {self.backend!r}{where}>")

@@ -1,0 +1,119 @@
+"""calor.Problem: keyword arguments checked by the engine's own load_config, with its messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import calor
+
+
+def test_no_arguments_is_the_case_study():
+    p = calor.Problem()
+    assert (p.preset, p.dim, p.n, p.steps, p.dt, p.alpha, p.form) == (
+        "stencil", 2, (4800, 4800), 500, 0.125, 1.0, "factored")
+    assert p.r == 0.25 and p.shape == (4800, 4800)
+    assert len(p.point_sources) == 3
+
+
+def test_presets_mirror_the_command_line():
+    p = calor.presets.stencil(n=480, energy=2.0, steps=50)
+    assert (p.n, p.steps) == ((480, 480), 50)
+    # The study's sources, 1-based (N/2, N/2), (N/3, N/3), (N*4/5, N*8/9), here 0-based.
+    assert p.point_sources == [((239, 239), 2.0), ((159, 159), 2.0), ((383, 425), 2.0)]
+    d = calor.presets.diffusion1d(n=1000)
+    assert (d.dim, d.n, d.shape, d.alpha) == (1, (1000,), (1000,), 0.1)
+    g = calor.presets.gaussian2d(n=64)
+    assert g.h == (1 / 64, 1 / 64) and set(g.boundary.values()) == {"periodic"}
+    g3 = calor.presets.gaussian3d(n=8, steps=3)
+    assert (g3.dim, g3.shape, g3.steps) == (3, (8, 8, 8), 3)
+    assert "4800" in calor.presets.stencil.__doc__
+
+
+def test_grid_sizes_are_x_first_and_shapes_numpy_order():
+    p = calor.Problem(preset="none", dim=3, n=[5, 6, 7], h=[1.0, 2.0, 4.0])
+    assert p.n == (5, 6, 7) and p.shape == (7, 6, 5) and p.h == (1.0, 2.0, 4.0)
+    assert p.dt == pytest.approx(p.max_stable_dt / 2)
+
+
+def test_nested_dicts_set_dotted_keys():
+    p = calor.Problem(preset="none", dim=2, n=[20, 10], steps=5,
+                      boundary={"all": "neumann",
+                                "x_low": {"type": "dirichlet", "value": 1.5}},
+                      sources={"volumetric": 0.25, "points": [{"at": [3, 4], "energy": 2.0}]},
+                      initial={"type": "constant", "value": 1.0})
+    assert p.boundary["x_low"] == "dirichlet(1.5)" and p.boundary["y_high"] == "neumann(0)"
+    assert p.point_sources == [((3, 4), 2.0)] and p.volumetric == 0.25
+    q = calor.Problem(preset="none", dim=1, n=8, **{"boundary.all": "periodic"})
+    assert q.boundary == {"x_low": "periodic", "x_high": "periodic"}
+
+
+def test_numpy_values_are_accepted():
+    p = calor.Problem(preset="none", dim=2, n=np.array([12, 8]), steps=np.int64(3),
+                      alpha=np.float64(0.5))
+    assert (p.n, p.steps, p.alpha) == ((12, 8), 3, 0.5)
+
+
+def test_none_means_the_default():
+    assert calor.Problem(n=48, dt=None).dt == 0.125
+
+
+def test_unknown_key_names_it_and_suggests():
+    with pytest.raises(ValueError, match=r"unknown key 'stepz' \(calor.Problem\(stepz=...\)\); "
+                                         r"did you mean 'steps'"):
+        calor.Problem(n=48, stepz=10)
+
+
+def test_unstable_dt_is_refused_with_the_largest_stable_one():
+    with pytest.raises(calor.Error, match=r"dt = 0.3 is unstable.*largest stable dt is 0.25"):
+        calor.Problem(n=48, dt=0.3)
+    p = calor.Problem(n=48, dt=0.3, allow_unstable=True)
+    assert p.r == pytest.approx(0.6) and p.allow_unstable
+
+
+def test_wrong_types_name_key_value_and_origin():
+    with pytest.raises(ValueError, match=r"key 'boundary.x.value' \(calor.Problem\(boundary="
+                                         r"...\)\): expected a number, got a string \"hot\""):
+        calor.Problem(preset="none", dim=2, n=8,
+                      boundary={"x": {"type": "dirichlet", "value": "hot"}})
+    with pytest.raises(ValueError, match=r"key 'steps'.*expected an integer"):
+        calor.Problem(n=48, steps=2.5)
+    with pytest.raises(ValueError, match="unknown preset 'stencill'"):
+        calor.Problem(preset="stencill")
+
+
+def test_the_engine_error_is_a_value_error():
+    assert issubclass(calor.Error, ValueError)
+
+
+def test_values_python_cannot_express_as_settings():
+    with pytest.raises(TypeError, match=r"calor.Problem\(n=...\).*cannot express a object"):
+        calor.Problem(n=object())
+    with pytest.raises(ValueError, match="not a setting name"):
+        calor.Problem(**{"n = 3\nsteps": 4})
+
+
+def test_strings_are_quoted_for_toml(tmp_path):
+    path = tmp_path / 'a "quoted", comma\\name.npy'
+    start = np.arange(12.0).reshape(3, 4)
+    np.save(path, start)
+    p = calor.Problem(preset="none", dim=2, n=[4, 3], steps=1,
+                      initial={"type": "npy", "path": path})
+    sim = calor.Simulation(p)
+    assert np.array_equal(sim.field, start)
+
+
+def test_from_toml_with_overrides(tmp_path):
+    f = tmp_path / "case.toml"
+    f.write_text('preset = "stencil"\nn = 64\nsteps = 7\n')
+    p = calor.Problem.from_toml(f, steps=9)
+    assert (p.n, p.steps) == ((64, 64), 9) and isinstance(p, calor.Problem)
+    f.write_text('n = 64\nstepz = 7\n')
+    with pytest.raises(ValueError, match=rf"unknown key 'stepz' \({f}\)"):
+        calor.Problem.from_toml(f)
+
+
+def test_repr_reads_like_the_settings():
+    assert repr(calor.presets.stencil(n=480, steps=50)) == (
+        "calor.Problem(preset='stencil', dim=2, n=480 x 480, steps=50, dt=0.125, alpha=1, "
+        "r=0.25, form='factored')")
