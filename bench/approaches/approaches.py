@@ -50,7 +50,36 @@ APPROACHES = {approach.name: approach for approach in [
              run_function="run_parallel", prepare_function="prepare_parallel", threaded=True),
     Approach("cython", "cython_typed", "Cython: typed memoryviews, -O3 -ffp-contract=off"),
     Approach("f2py", "f2py_fortran", "Fortran step via numpy.f2py (meson), -O3 -ffp-contract=off"),
+    # Modern peers (bench/compare runs them beside the above). Devito decomposes the grid
+    # itself under MPI (devito_dsl.run_mpi, DEVITO_MPI=1), so it has no mpi_driver step.
+    Approach("devito", "devito_dsl", "Devito: Eq on a TimeFunction, SparseTimeFunction sources, "
+             "C Operator", prepare_function=None),
+    Approach("devito-openmp", "devito_dsl", "Devito: the same Operator generated with OpenMP",
+             run_function="run_openmp", prepare_function=None, threaded=True),
+    Approach("pystencils", "pystencils_kernel", "pystencils: Assignment on Fields, "
+             "create_kernel, vectorised C"),
+    Approach("pystencils-openmp", "pystencils_kernel", "pystencils: the same kernel with OpenMP",
+             run_function="run_openmp", prepare_function="prepare_openmp", threaded=True),
 ]}
+
+#: Registry hooks that are not registered here, and why (bench/compare shows them as skipped).
+UNAVAILABLE: dict[str, str] = {}
+
+
+def _hook_calor_python() -> None:
+    """calor's own Python module, when it is built: registered only if `import calor` works."""
+    from calor_python import importable
+
+    ok, why = importable()
+    if ok:
+        APPROACHES["calor-python"] = Approach(
+            "calor-python", "calor_python", "calor's Python module: calor.Simulation, backend "
+            "auto", prepare_function=None, threaded=True)
+    else:
+        UNAVAILABLE["calor-python"] = why
+
+
+_hook_calor_python()
 
 
 def get(name: str) -> Approach:
