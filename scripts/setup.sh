@@ -26,13 +26,15 @@ fi
 
 if [ "${1:-}" = "--python" ]; then
   # Rebuilt only when requirements.txt changes (its hash is stamped into the environment).
-  want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  want=$(cat requirements.txt bench/compare/requirements-devito.txt | sha256sum | cut -d' ' -f1)
   have=$(cat .venv/.requirements.sha256 2>/dev/null || true)
   if [ "$want" != "$have" ]; then
     echo "setup: creating .venv from requirements.txt"
     python3 -m venv .venv
     .venv/bin/pip install --quiet --upgrade pip
     .venv/bin/pip install --quiet -r requirements.txt
+    # Devito without its declared pins (see the file): its dependencies are in requirements.txt.
+    .venv/bin/pip install --quiet --no-deps -r bench/compare/requirements-devito.txt
     echo "$want" > .venv/.requirements.sha256
   fi
 fi
