@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -122,15 +123,49 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+// A value as TOML-like text for messages. Written here rather than with toml++'s formatter,
+// which converts log10 of a float below 1 to size_t (undefined behaviour; found by fuzzing).
+void render_to(std::string& out, const toml::node& n) {
+  if (out.size() > 64) return;
+  if (const auto* a = n.as_array()) {
+    out += '[';
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      if (i) out += ", ";
+      render_to(out, *a->get(i));
+    }
+    out += ']';
+  } else if (const auto* t = n.as_table()) {
+    out += "{ ";
+    bool first = true;
+    for (const auto& [k, v] : *t) {
+      if (!first) out += ", ";
+      first = false;
+      out += std::string(k.str()) + " = ";
+      render_to(out, v);
+    }
+    out += " }";
+  } else if (const auto* str = n.as_string()) {
+    out += '"' + str->get() + '"';
+  } else if (const auto* i = n.as_integer()) {
+    out += std::to_string(i->get());
+  } else if (const auto* d = n.as_floating_point()) {
+    char buf[32];
+    const auto r = std::to_chars(buf, buf + sizeof buf, d->get());  // shortest exact text
+    std::string text(buf, r.ptr);
+    if (text.find_first_of(".eni") == std::string::npos) text += ".0";
+    out += text;
+  } else if (const auto* b = n.as_boolean()) {
+    out += b->get() ? "true" : "false";
+  } else {
+    std::ostringstream os;  // dates and times
+    n.visit([&](const auto& v) { os << v; });
+    out += os.str();
+  }
+}
+
 std::string render(const toml::node& n) {
-  std::ostringstream os;
-  n.visit([&](const auto& v) {
-    if constexpr (toml::is_string<decltype(v)>)
-      os << '"' << v.get() << '"';
-    else
-      os << v;
-  });
-  std::string s = os.str();
+  std::string s;
+  render_to(s, n);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }

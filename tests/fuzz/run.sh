@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the configuration parser (TOML + overrides) with libFuzzer, ASan and UBSan.
 # Usage: tests/fuzz/run.sh [SECONDS]   (default 60)
-# Starts from the hand-written seeds in tests/fuzz/seeds; what it finds grows build-fuzz/corpus.
+# Reads the hand-written seeds (tests/fuzz/seeds) and the kept corpus (tests/fuzz/corpus, a
+# minimised set: `build-fuzz/config_fuzz -merge=1 tests/fuzz/corpus build-fuzz/corpus` after a
+# long run keeps what it found); new inputs go to build-fuzz/corpus.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
@@ -16,6 +18,6 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
 mkdir -p "$out/corpus"
 # A crash leaves build-fuzz/crash-<hash> and a non-zero exit status.
 "$out/config_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 -print_final_stats=1 \
-  -artifact_prefix="$out/" "$out/corpus" tests/fuzz/seeds > "$out/fuzz.log" 2>&1 ||
+  -artifact_prefix="$out/" "$out/corpus" tests/fuzz/corpus tests/fuzz/seeds > "$out/fuzz.log" 2>&1 ||
   { tail -40 "$out/fuzz.log"; echo "fuzz: FAILED (the input is in $out/)"; exit 1; }
 tail -6 "$out/fuzz.log"
