@@ -26,6 +26,19 @@ class Halo {
   /// The boundary conditions (used on physical faces).
   [[nodiscard]] virtual const Boundaries& boundaries() const = 0;
 
+  /// Split update, to overlap an exchange with computation, for star stencils (they never read
+  /// a halo cell that lies in two faces' halos, a corner). begin_update fills the physical
+  /// faces and starts filling the first layer of the exchanged ones; until end_update, a
+  /// backend may update every cell whose neighbours are not in an exchanged face's halo, and
+  /// should call progress() now and then so that the transfer moves on. After end_update the
+  /// faces (not the corners) hold the current step. By default all of it happens in
+  /// begin_update.
+  virtual void begin_update(Field& f) { update(f); }
+  virtual void progress() {}
+  virtual void end_update(Field& /*f*/) {}
+  /// True when begin_update returns before the exchange is done (so overlap can pay).
+  [[nodiscard]] virtual bool overlaps() const { return false; }
+
   /// The physical faces of a `dim`-dimensional grid.
   [[nodiscard]] FaceMask physical_faces(int dim) const {
     FaceMask m{};

@@ -15,9 +15,20 @@ class SimdBackend final : public Backend {
   void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
                std::int64_t steps) override {
     const bool stream = detail::should_stream(cur);
+    const index_t rows = detail::row_count(cur.grid());
+    // Under MPI: exchange while the inner cells are updated, then the layer next to the faces.
+    const bool overlap = halo.overlaps();
+    const detail::Inner inner = detail::inner_region(halo, cur.grid());
     for (std::int64_t s = 0; s < steps; ++s) {
-      halo.update(cur);
-      detail::sweep_rows(scheme, cur, next, 0, detail::row_count(cur.grid()), stream);
+      if (overlap) {
+        halo.begin_update(cur);
+        detail::sweep_rows_part(scheme, cur, next, 0, rows, stream, inner, true, &halo);
+        halo.end_update(cur);
+        detail::sweep_rows_part(scheme, cur, next, 0, rows, stream, inner, false, nullptr);
+      } else {
+        halo.update(cur);
+        detail::sweep_rows(scheme, cur, next, 0, rows, stream);
+      }
       add_sources(scheme, next);
       std::swap(cur, next);
     }

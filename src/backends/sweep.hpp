@@ -1,6 +1,7 @@
 #pragma once
 // One vectorised sweep over a range of x-rows, shared by the simd, threads and tiled backends.
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -53,6 +54,63 @@ inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0,
       sweep_rows<S, true>(s, in, out, r0, r1);
     else
       sweep_rows<S, false>(s, in, out, r0, r1);
+  });
+  if (stream) stream_fence();
+}
+
+/// The cells a step may update while an overlapped halo exchange is in flight: all but the
+/// layer next to each exchanged face, as [lo, hi) per axis.
+struct Inner {
+  index_t lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
+  [[nodiscard]] bool holds_row(index_t j, index_t k) const {
+    return j >= lo[1] && j < hi[1] && k >= lo[2] && k < hi[2];
+  }
+};
+
+inline Inner inner_region(const Halo& h, const Grid& g) {
+  Inner in;
+  for (int a = 0; a < g.dim; ++a) {
+    in.lo[a] = h.exchanged(a, 0) ? 1 : 0;
+    in.hi[a] = std::max(in.lo[a], g.n[a] - (h.exchanged(a, 1) ? 1 : 0));
+  }
+  return in;
+}
+
+/// Updates flattened rows [r0, r1) of `out`, in one of two parts: the inner cells (while the
+/// exchange is in flight, calling halo.progress() every few rows) or the rest (after it).
+/// Every cell gets exactly the arithmetic of sweep_rows.
+template <class S, bool Stream>
+inline void sweep_rows_part(const Scheme& s, const Field& in, Field& out, index_t r0, index_t r1,
+                            const Inner& inner, bool inner_part, Halo* halo) {
+  const auto w = Weights<double>::from(s.coeffs);
+  const auto wv = Weights<vec>::from(s.coeffs);
+  const Grid& g = in.grid();
+  const index_t nx = g.n[0];
+  for (index_t r = r0; r < r1; ++r) {
+    const index_t j = r % g.n[1], k = r / g.n[1];
+    const Row rw = row(in, out, j, k);
+    const bool inside = inner.holds_row(j, k);
+    if (inner_part) {
+      if (inside) row_simd<S, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
+      if (halo != nullptr && (r - r0) % 16 == 15) halo->progress();
+    } else if (inside) {
+      row_simd<S, Stream>(w, wv, s.dq, rw, 0, inner.lo[0]);
+      row_simd<S, Stream>(w, wv, s.dq, rw, inner.hi[0], nx);
+    } else {
+      row_simd<S, Stream>(w, wv, s.dq, rw, 0, nx);
+    }
+  }
+}
+
+/// sweep_rows_part with the stencil shape and streaming chosen at run time.
+inline void sweep_rows_part(const Scheme& s, const Field& in, Field& out, index_t r0, index_t r1,
+                            bool stream, const Inner& inner, bool inner_part, Halo* halo) {
+  dispatch(s, [&](auto shape) {
+    using S = decltype(shape);
+    if (stream)
+      sweep_rows_part<S, true>(s, in, out, r0, r1, inner, inner_part, halo);
+    else
+      sweep_rows_part<S, false>(s, in, out, r0, r1, inner, inner_part, halo);
   });
   if (stream) stream_fence();
 }

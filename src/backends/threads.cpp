@@ -20,10 +20,25 @@ void threaded_steps(const Scheme& scheme, Halo& halo, Field& cur, Field& next, s
 #pragma omp parallel num_threads(threads)
   {
     const auto [lo, hi] = static_block(rows, omp_get_thread_num(), omp_get_num_threads());
+    const bool overlap = halo.overlaps();
+    const Inner inner = inner_region(halo, cur.grid());
+    const bool master = omp_get_thread_num() == 0;
     for (std::int64_t s = 0; s < steps; ++s) {
+      if (overlap) {
+        // One thread talks to MPI (MPI_THREAD_SERIALIZED) and moves the transfer on while
+        // every thread updates the inner cells of its rows.
 #pragma omp single
-      halo.update(cur);
-      sweep_rows(scheme, cur, next, lo, hi, stream);
+        halo.begin_update(cur);
+        sweep_rows_part(scheme, cur, next, lo, hi, stream, inner, true, master ? &halo : nullptr);
+#pragma omp barrier
+#pragma omp single
+        halo.end_update(cur);
+        sweep_rows_part(scheme, cur, next, lo, hi, stream, inner, false, nullptr);
+      } else {
+#pragma omp single
+        halo.update(cur);
+        sweep_rows(scheme, cur, next, lo, hi, stream);
+      }
       add_sources_in(scheme, next, next.offset(0, lo % cur.n(1), lo / cur.n(1)),
                      next.offset(0, hi % cur.n(1), hi / cur.n(1)));
 #pragma omp barrier
