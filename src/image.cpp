@@ -203,4 +203,8 @@ void write_png_frame(const Solver& s, const std::string& prefix) {
   write_heatmap_png(prefix + name, plane, nx, ny, "step " + std::to_string(s.step_count()));
 }
 
+std::string image_library() {
+  return std::string("libpng ") + png_get_libpng_ver(nullptr);
+}
+
 }  // namespace calor

@@ -402,6 +402,18 @@ void SnapshotWriter::write(const Solver& s) {
   if (std::rename(tmp.c_str(), xmf_.c_str()) != 0) fail(xmf_, "rename the XDMF file into");
 }
 
+std::string io_library() {
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+#ifdef H5_HAVE_PARALLEL
+  const char* kind = "parallel: MPI-IO";
+#else
+  const char* kind = "serial";
+#endif
+  return "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." +
+         std::to_string(release) + " (" + kind + ")";
+}
+
 void prefer_reliable_mpi_io() {
   ::setenv("OMPI_MCA_io", "romio321", /*overwrite=*/0);
 }

@@ -41,6 +41,16 @@ bool spectral_available() {
 #endif
 }
 
+std::string spectral_library() {
+#if defined(CALOR_HAVE_FFTW_MPI)
+  return std::string("FFTW ") + fftw_version + " (threads: fftw3_omp; MPI: fftw3_mpi)";
+#elif defined(CALOR_HAVE_FFTW)
+  return std::string("FFTW ") + fftw_version + " (threads: fftw3_omp; no MPI)";
+#else
+  return "none: the spectral method is off (install libfftw3-dev and rebuild)";
+#endif
+}
+
 void check_spectral(const Problem& p, SpectralMode mode) {
   p.validate();
   const std::string hint = "; use the stencil method instead (method = \"stencil\")";

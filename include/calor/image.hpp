@@ -24,4 +24,7 @@ std::vector<double> image_plane(const std::vector<double>& field,
 /// Gathers the solver's field (collective) and writes PREFIX_<step>.png on rank 0.
 void write_png_frame(const Solver& s, const std::string& prefix);
 
+/// "libpng 1.6.39", for `calor info`.
+std::string image_library();
+
 }  // namespace calor

@@ -47,6 +47,9 @@ void write_checkpoint(const Solver& s, const std::string& path);
 // so this selects ROMIO (OMPI_MCA_io=romio321) unless the user has chosen a component.
 void prefer_reliable_mpi_io();
 
+/// "HDF5 1.10.8 (parallel)": the library writing snapshots and checkpoints, for `calor info`.
+std::string io_library();
+
 /// What a checkpoint holds besides the field.
 struct CheckpointInfo {
   int version = 0;

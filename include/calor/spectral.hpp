@@ -62,6 +62,8 @@ struct SpectralOptions {
 
 /// True for FFTW builds (CALOR_HAVE_FFTW); the spectral solver throws calor::Error otherwise.
 bool spectral_available();
+/// "FFTW fftw-3.3.10-sse2-avx (threads, MPI)" or why there is none, for `calor info`.
+std::string spectral_library();
 
 /// Throws calor::Error, naming the face or setting and suggesting the stencil method, if `p`
 /// cannot be solved spectrally in `mode`: Neumann faces, non-zero Dirichlet values, different
