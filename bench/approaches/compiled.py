@@ -23,6 +23,9 @@ HERE = Path(__file__).resolve().parent
 BUILD = HERE / "_build"
 #: Every compiled approach is built with these: no -ffast-math, and no fused multiply-add.
 FLAGS = ["-O3", "-ffp-contract=off"]
+#: The Debian packages that provide each tool, for the error message when one is missing.
+PACKAGES = {"gfortran": "gfortran", "mpif90": "libopenmpi-dev gfortran",
+            "mpiexec": "openmpi-bin"}
 
 
 def _toolchain(*commands: str) -> str:
@@ -32,7 +35,7 @@ def _toolchain(*commands: str) -> str:
         found = shutil.which(command)
         if found is None:
             raise RuntimeError(f"{command} not found: install it (Debian: apt-get install "
-                               f"{'gfortran' if command == 'gfortran' else 'gcc'})")
+                               f"{PACKAGES.get(command, 'gcc')})")
         out = subprocess.run([found, "--version"], capture_output=True, text=True).stdout
         lines.append(out.splitlines()[0] if out else command)
     return "\n".join(lines)
@@ -127,3 +130,13 @@ def fortran_reference() -> Path:
     folder = cached("fortran_stencil", [HERE / "fortran" / "stencil.f90"],
                     [["gfortran", *FLAGS, "stencil.f90", "-o", "stencil"]], _toolchain("gfortran"))
     return folder / "stencil"
+
+
+def fortran_mpi(extra_flags: tuple[str, ...] = ()) -> Path:
+    """The MPI Fortran program fortran/stencil_mpi.f90, built with Open MPI's mpif90, FLAGS and
+    `extra_flags` (e.g. -march=native, to match a sequential program built so).
+    Usage: mpiexec -n P stencil_mpi N steps energy out.raw (rank 0 writes what stencil writes)."""
+    folder = cached("fortran_stencil_mpi", [HERE / "fortran" / "stencil_mpi.f90"],
+                    [["mpif90", *FLAGS, *extra_flags, "stencil_mpi.f90", "-o", "stencil_mpi"]],
+                    _toolchain("mpif90", "mpiexec"))
+    return folder / "stencil_mpi"

@@ -64,6 +64,10 @@ CALOR_THREADED = {"threads", "tiled", "auto"}
 DEFAULT_ORDER = ["fortran", "python", "numpy", "numba", "numba-parallel", "cython", "f2py",
                  "devito", "devito-openmp", "pystencils", "pystencils-openmp", "calor-python",
                  "calor"]
+#: What the Fortran row runs: sequentially, and in its MPI columns (where mpif90 is found).
+FORTRAN_ABOUT = "bench/approaches/fortran/stencil.f90, sequential, -O3 -ffp-contract=off"
+FORTRAN_MPI_ABOUT = ("; MPI: bench/approaches/fortran/stencil_mpi.f90 (mpif90, the same "
+                     "flags, 2D Cartesian grid, Sendrecv halos)")
 #: Environment of a run on `threads` threads (per process).
 THREAD_VARIABLES = ["OMP_NUM_THREADS", "NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "MKL_NUM_THREADS"]
@@ -205,29 +209,39 @@ class Runner:
         return {"times": record["seconds"], "compile_seconds": record["compile_seconds"],
                 "dims": record.get("dims"), "command": " ".join(command)}, out
 
-    # The Fortran program, once per repetition (it times its own loop with system_clock).
-    def fortran(self, n: int, steps: int, repeat: int) -> tuple[dict, Path]:
-        binary = self.args.fortran_binary
-        raw = self.scratch / f"fortran-{n}-{steps}.raw"
-        times = []
+    # The Fortran programs, once per repetition: stencil.f90 alone (it times its own loop with
+    # system_clock), or stencil_mpi.f90 under mpiexec (MPI_Wtime, the slowest rank's loop).
+    def fortran(self, n: int, steps: int, repeat: int, ranks: int = 0) -> tuple[dict, Path]:
+        binary = self.args.fortran_mpi_binary if ranks else self.args.fortran_binary
+        if binary is None:
+            raise JobError("failed", "no MPI Fortran program: " + self.args.fortran_mpi_how
+                           if ranks else "no Fortran program")
+        prefix = mpiexec_prefix(ranks) if ranks else []
+        raw = self.scratch / f"fortran-{n}-{steps}-{ranks}r.raw"
+        times, dims = [], None
         for k in range(repeat):
-            command = [str(binary), str(n), str(steps), repr(self.args.energy)]
+            command = prefix + [str(binary), str(n), str(steps), repr(self.args.energy)]
             if k == 0:
                 command.append(str(raw))
             stdout = execute(command, thread_env(1), self.args.timeout)
             words = stdout.split()
             try:
                 seconds = float(words[words.index("seconds") + 1])
-                # It prints seconds to 1 ms but MLUP/s to 0.1: the finer clock reading.
                 mlups = float(words[words.index("mlups") + 1])
+                if ranks:
+                    dims = [int(w) for w in words[words.index("dims") + 1:][:2]]
             except (ValueError, IndexError):
                 raise JobError("failed", "unexpected output: " + stdout[-300:]) from None
-            times.append(n * n * steps / (mlups * 1e6) if mlups > 0 else seconds)
-        out = self.npy(f"fortran-{n}")
+            if ranks:
+                times.append(seconds)  # MPI_Wtime, printed to 1 ns
+            else:
+                # It prints seconds to 1 ms but MLUP/s to 0.1: the finer clock reading.
+                times.append(n * n * steps / (mlups * 1e6) if mlups > 0 else seconds)
+        out = self.npy(f"fortran-{n}-{ranks}r")
         np.save(out, np.fromfile(raw, dtype=np.float64).reshape(n, n))
         raw.unlink()
-        return {"times": times, "compile_seconds": None, "dims": None,
-                "command": " ".join(command[:4])}, out
+        return {"times": times, "compile_seconds": None, "dims": dims,
+                "command": " ".join(command[:len(prefix) + 4])}, out
 
     # calor's CLI, alone or under mpiexec, once per repetition (its own loop timer).
     def calor(self, backend: str, n: int, steps: int, threads: int, ranks: int,
@@ -343,7 +357,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "with that run's case, repetitions and bandwidth, and rewrite DIR's outputs; "
                    "the update is recorded in results.json")
     p.add_argument("--rows", help="with --update: comma-separated row keys, as in "
-                   "results.csv (e.g. calor-tiled@2,calor-auto@2)")
+                   "results.csv (e.g. calor-tiled@2,calor-auto@2), each the whole row with "
+                   "the columns planned for it now; KEY:COLUMN for one cell only (e.g. "
+                   "fortran:2, the column as in results.csv), the row's other cells kept")
     args = p.parse_args(argv)
     if args.update:
         if not args.rows:
@@ -355,7 +371,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.ranks = ",".join(str(r) for r in case["ranks"]) or "none"
         args.out = args.update
         args.previous = previous
-        args.row_keys = [k.strip() for k in args.rows.split(",") if k.strip()]
+        args.row_entries = [k.strip() for k in args.rows.split(",") if k.strip()]
+        # Row key -> the columns to measure again (None: the whole row).
+        args.row_columns = {}
+        for entry in args.row_entries:
+            key, _, column = entry.partition(":")
+            if not column:
+                args.row_columns[key] = None
+            elif args.row_columns.get(key, set()) is not None:
+                args.row_columns.setdefault(key, set()).add(column)
+        args.row_keys = list(args.row_columns)
         known_rows = {row["key"] for row in previous["rows"]}
         missing = [k for k in args.row_keys if k not in known_rows]
         if missing:
@@ -407,11 +432,39 @@ def fortran_binary(args: argparse.Namespace) -> tuple[Path | None, str]:
         return None, f"not available: {error}"
 
 
+def cmake_arch_flags(binary: Path) -> list[str]:
+    """The architecture flags CMake built `binary` with: -march=native unless its build folder
+    was configured with CALOR_NATIVE=OFF (CMakeLists.txt)."""
+    cache = binary.resolve().parent.parent / "CMakeCache.txt"
+    try:
+        text = cache.read_text(errors="replace")
+    except OSError:
+        return []
+    return [] if "CALOR_NATIVE:BOOL=OFF" in text else ["-march=native"]
+
+
+def fortran_mpi_binary(args: argparse.Namespace) -> tuple[Path | None, str]:
+    """The MPI Fortran program, built by compiled.py with mpif90 (cached in _build/), with the
+    sequential program's flags: compiled.FLAGS, and -march=native where that is the CMake
+    build's (so that the MPI columns differ from Seq only by MPI)."""
+    try:
+        import compiled
+
+        extra = cmake_arch_flags(args.fortran) if args.fortran.exists() else []
+        built = compiled.fortran_mpi(tuple(extra))
+        flags = " ".join(compiled.FLAGS + extra)
+        return built, f"{built} (mpif90 {flags}, built by compiled.py)"
+    except Exception as error:  # no mpif90, or the build failed
+        return None, f"not available: {error}"
+
+
 def plan(args: argparse.Namespace) -> list[Row]:
     """The rows, in table order, with their cells still pending."""
     rows: list[Row] = []
     all_threads = args.threads
     mpi_ok = shutil.which("mpiexec") is not None
+    # The Fortran row's MPI columns run stencil_mpi.f90, built with Open MPI's mpif90.
+    fortran_mpi_ok = mpi_ok and shutil.which("mpif90") is not None
 
     def add(row: Row, mpi: bool) -> None:
         row.cells["seq"] = Cell(row.key, "seq", row.threads, 0, args.size, args.steps)
@@ -424,8 +477,8 @@ def plan(args: argparse.Namespace) -> list[Row]:
     for name in args.names:
         if name == "fortran":
             add(Row("fortran", "Fortran (F90, gfortran)", "fortran", "fortran", 1,
-                    "bench/approaches/fortran/stencil.f90, sequential, -O3 -ffp-contract=off",
-                    "fortran"), mpi=False)
+                    FORTRAN_ABOUT + (FORTRAN_MPI_ABOUT if fortran_mpi_ok else ""),
+                    "fortran"), mpi=fortran_mpi_ok)
         elif name == "calor":
             for backend in args.calor_backend_list:
                 counts = [1] + ([all_threads] if backend in CALOR_THREADED and all_threads > 1
@@ -483,7 +536,7 @@ def measure(runner: Runner, row: Row, cell: Cell, reference: Reference,
     start = time.perf_counter()
     try:
         if row.kind == "fortran":
-            result, path = runner.fortran(n, steps, args.repeat)
+            result, path = runner.fortran(n, steps, args.repeat, cell.ranks)
         elif row.kind == "calor":
             result, path = runner.calor(row.approach, n, steps, row.threads, cell.ranks,
                                         args.repeat)
@@ -546,17 +599,33 @@ def finish_cells(rows: list[Row], bandwidth: dict, cores: int) -> None:
                 cell.efficiency = base.best / (cell.threads * max(cell.ranks, 1) * cell.best)
 
 
-def reload_rows(previous: dict, keys: list[str]) -> list[Row]:
-    """The rows of an earlier results.json, those in `keys` with fresh (pending) cells."""
+def reload_rows(previous: dict, keys: list[str] | dict[str, set[str] | None],
+                planned: dict[str, Row] | None = None) -> list[Row]:
+    """The rows of an earlier results.json, those in `keys` with fresh (pending) cells. A row
+    in `keys` that `planned` (plan()'s rows, by key) has takes its description and columns
+    from there, so that columns added since (e.g. the Fortran row's MPI columns) are measured
+    too; the others keep their columns. `keys` may map a key to the only columns to measure
+    again (None: all): the row's other earlier cells are kept, its other new ones left out."""
+    only = keys if isinstance(keys, dict) else dict.fromkeys(keys)
     rows = []
     for data in previous["rows"]:
         row = Row(**{k: v for k, v in data.items() if k != "cells"})
-        for column, cell in data["cells"].items():
-            if row.key in keys:
-                row.cells[column] = Cell(row.key, column, cell["threads"], cell["ranks"],
-                                         cell["n"], cell["steps"])
-            else:
-                row.cells[column] = Cell(**cell)
+        fresh = (planned or {}).get(row.key) if row.key in only else None
+        if fresh is not None:
+            row.label, row.about, row.note = fresh.label, fresh.about, fresh.note
+            columns = only[row.key]
+            for column, cell in fresh.cells.items():
+                if columns is None or column in columns:
+                    row.cells[column] = Cell(**asdict(cell))
+                elif column in data["cells"]:
+                    row.cells[column] = Cell(**data["cells"][column])
+        else:
+            for column, cell in data["cells"].items():
+                if row.key in only and (only[row.key] is None or column in only[row.key]):
+                    row.cells[column] = Cell(row.key, column, cell["threads"], cell["ranks"],
+                                             cell["n"], cell["steps"])
+                else:
+                    row.cells[column] = Cell(**cell)
         rows.append(row)
     return rows
 
@@ -581,7 +650,13 @@ def main(argv: list[str] | None = None) -> int:
     cores = machine.cores()
     have_calor = args.calor.exists()
     if args.previous is not None:
-        rows = reload_rows(args.previous, args.row_keys)
+        rows = reload_rows(args.previous, args.row_columns,
+                           {row.key: row for row in plan(args)})
+        unknown = [f"{key}:{column}" for key, columns in args.row_columns.items()
+                   for column in columns or () if column not in
+                   next(r for r in rows if r.key == key).cells]
+        if unknown:
+            raise SystemExit(f"compare: --rows: no such column: {', '.join(unknown)}")
     else:
         rows = plan(args)
     if not have_calor:
@@ -592,9 +667,13 @@ def main(argv: list[str] | None = None) -> int:
     fortran_path, fortran_how = fortran_binary(args) if any(
         r.kind == "fortran" for r in rows) or not have_calor else (None, "not requested")
     args.fortran_binary = fortran_path
+    # The Fortran row's MPI columns: stencil_mpi.f90, built here (compiled.py caches it).
+    args.fortran_mpi_binary, args.fortran_mpi_how = fortran_mpi_binary(args) if any(
+        r.kind == "fortran" and c.ranks and c.status == "pending"
+        for r in rows for c in r.cells.values()) else (None, "not requested")
     if fortran_path is None:
         for row in rows:
-            if row.kind == "fortran":
+            if row.kind == "fortran" and row.cells["seq"].status == "pending":
                 row.cells["seq"].status, row.cells["seq"].note = "skipped", fortran_how
 
     info = machine.describe(args.calor if have_calor else None)
@@ -604,11 +683,12 @@ def main(argv: list[str] | None = None) -> int:
         f"({info['cpu_model']}), load {info['load_average_at_start']}")
     if args.previous is not None:
         update = {"at": datetime.datetime.now().isoformat(timespec="seconds"),
-                  "rows": args.row_keys, "load_average_at_start": info["load_average_at_start"],
+                  "rows": args.row_entries,
+                  "load_average_at_start": info["load_average_at_start"],
                   "versions": info["versions"]}
         info = args.previous["machine"]
         bandwidth = args.previous["bandwidth"]
-        log(f"compare: updating rows {', '.join(args.row_keys)} of {args.update}")
+        log(f"compare: updating rows {', '.join(args.row_entries)} of {args.update}")
     else:
         bandwidth = machine.bandwidth(args.bandwidth, args.threads, args.quick,
                                       args.calor if have_calor else None)
@@ -622,6 +702,8 @@ def main(argv: list[str] | None = None) -> int:
             binaries["calor"] = snapshot(args, "calor", Path(scratch_dir))
         if args.fortran_binary is not None:
             binaries["fortran"] = snapshot(args, "fortran_binary", Path(scratch_dir))
+        if args.fortran_mpi_binary is not None:
+            binaries["fortran_mpi"] = snapshot(args, "fortran_mpi_binary", Path(scratch_dir))
         if args.previous is None:
             info["binaries"] = binaries
         else:
@@ -678,11 +760,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.previous is not None:
         update["command"] = " ".join([Path(sys.executable).name, *sys.argv])
         update["elapsed_seconds"] = time.time() - started
-        foreign_update = [c.foreign_cores for r in rows if r.key in args.row_keys
-                          for c in r.cells.values() if c.foreign_cores is not None]
+        foreign_update = [c.foreign_cores for _, c in pending if c.foreign_cores is not None]
         update["foreign_cores_max"] = max(foreign_update) if foreign_update else None
         results = dict(args.previous)
         results["updates"] = list(args.previous.get("updates", [])) + [update]
+        if args.fortran_mpi_binary is not None:
+            results["fortran_mpi"] = args.fortran_mpi_how
         results["machine"] = info
         results["rows"] = [{**{k: v for k, v in asdict(row).items() if k != "cells"},
                             "cells": {c: asdict(cell) for c, cell in row.cells.items()}}
@@ -701,6 +784,7 @@ def main(argv: list[str] | None = None) -> int:
         "bandwidth": bandwidth,
         "reference": {"source": reference.source, **reference.summary},
         "fortran": fortran_how,
+        "fortran_mpi": args.fortran_mpi_how,
         "calor": info["binaries"].get("calor", {}).get("path"),
         "rows": [{**{k: v for k, v in asdict(row).items() if k != "cells"},
                   "cells": {c: asdict(cell) for c, cell in row.cells.items()}}

@@ -178,7 +178,9 @@ def markdown(results: dict, plots: list[str]) -> str:
         f"measurement's final field is checked against it: heat, L2 and max within "
         f"{results['tolerance']:g} relative, else **WRONG**; 'identical bits' means the whole "
         "field is the reference's bit for bit.",
-        f"- Fortran program: {results['fortran']}.",
+        f"- Fortran program: {results['fortran']}"
+        + (f"; under MPI: {results['fortran_mpi']}" if results.get("fortran_mpi")
+           and not results["fortran_mpi"].startswith("not requested") else "") + ".",
         "- Times: the programs' own wall time of the time loop, after setup and JIT (JIT/build "
         "reported apart); best of the repetitions, ± the spread (worst − best) / best. "
         "Sequential rows run with one thread enforced (OMP_NUM_THREADS=NUMBA_NUM_THREADS=1); "
@@ -295,6 +297,10 @@ def comparisons(results: dict) -> list[dict]:
         if not mine:
             continue
         where = f"{p} MPI rank{'s' if p > 1 else ''}, 1 thread each"
+        peer = _pick(rows, lambda r: r["kind"] == "fortran", str(p))
+        if peer:
+            out.append({"where": where, "calor": mine, "peer_label": "Fortran, MPI",
+                        "peer": peer})
         for name in ("devito", "pystencils", "numba", "cython", "f2py", "numpy"):
             peer = _pick(rows, lambda r, n=name: r["approach"] == n, str(p))
             if peer:

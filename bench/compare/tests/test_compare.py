@@ -113,7 +113,10 @@ def test_plan_has_the_study_columns():
                                "--steps", "2"])
     rows = {r.key: r for r in compare.plan(args)}
     mpi = shutil.which("mpiexec") is not None
-    assert list(rows["fortran"].cells) == ["seq"]
+    # The Fortran row's MPI columns run stencil_mpi.f90, which needs mpif90 to build.
+    fortran_mpi = mpi and shutil.which("mpif90") is not None
+    assert list(rows["fortran"].cells) == (["seq", "1", "2", "4"] if fortran_mpi else ["seq"])
+    assert ("stencil_mpi.f90" in rows["fortran"].about) is fortran_mpi
     assert list(rows["numpy@1"].cells) == (["seq", "1", "2", "4"] if mpi else ["seq"])
     assert list(rows["devito@1"].cells) == (["seq", "1", "2", "4"] if mpi else ["seq"])
     # Threaded approaches: a one-thread (sequential) row and an all-threads row, no MPI.
@@ -125,6 +128,39 @@ def test_plan_has_the_study_columns():
         "calor-serial@1", "calor-simd@1", "calor-threads@1", "calor-threads@2",
         "calor-tiled@1", "calor-tiled@2", "calor-auto@1", "calor-auto@2"}
     assert list(rows["calor-tiled@1"].cells) == (["seq", "1", "2", "4"] if mpi else ["seq"])
+
+
+def test_update_measures_columns_added_since(tmp_path):
+    # An earlier run whose Fortran row had no MPI columns: --update --rows fortran measures
+    # the columns that plan() gives it now, and leaves every other row as it was.
+    args = compare.parse_args(["--approaches", "fortran,numpy", "--ranks", "1,2", "--size",
+                               "8", "--steps", "2"])
+    planned = {r.key: r for r in compare.plan(args)}
+    old_fortran = compare.Row("fortran", "Fortran (F90, gfortran)", "fortran", "fortran", 1,
+                              "sequential only", "fortran")
+    old_fortran.cells["seq"] = compare.Cell("fortran", "seq", 1, 0, 8, 2, status="ok",
+                                            times=[1.0])
+    numpy_row = planned["numpy@1"]
+    for cell in numpy_row.cells.values():
+        cell.status, cell.times = "ok", [2.0]
+    previous = {"rows": [{**{k: v for k, v in compare.asdict(row).items() if k != "cells"},
+                          "cells": {c: compare.asdict(x) for c, x in row.cells.items()}}
+                         for row in (old_fortran, numpy_row)]}
+    rows = {r.key: r for r in compare.reload_rows(previous, ["fortran"], planned)}
+    assert list(rows["fortran"].cells) == list(planned["fortran"].cells)
+    assert all(c.status == "pending" and not c.times for c in rows["fortran"].cells.values())
+    assert rows["fortran"].about == planned["fortran"].about
+    assert all(c.status == "ok" and c.times == [2.0] for c in rows["numpy@1"].cells.values())
+    # fortran:2 alone: the earlier sequential cell is kept, the other new columns left out.
+    rows = {r.key: r for r in compare.reload_rows(previous, {"fortran": {"2"}}, planned)}
+    if "2" in planned["fortran"].cells:
+        assert list(rows["fortran"].cells) == ["seq", "2"]
+        assert rows["fortran"].cells["2"].status == "pending"
+    assert rows["fortran"].cells["seq"].status == "ok"
+    assert rows["fortran"].cells["seq"].times == [1.0]
+    # Without a plan for the row, its old columns are measured again.
+    rows = {r.key: r for r in compare.reload_rows(previous, ["fortran"])}
+    assert list(rows["fortran"].cells) == ["seq"] and rows["fortran"].about == "sequential only"
 
 
 # ----------------------------------------------------------------------------- runs
@@ -214,6 +250,10 @@ def test_quick_run(tmp_path):
     if shutil.which("mpiexec"):
         assert by_row["numpy@1"]["cells"]["2"]["status"] == "ok"
         assert by_row["devito@1"]["cells"]["2"]["status"] == "ok"
+    if shutil.which("mpiexec") and shutil.which("mpif90"):
+        for column in ("1", "2"):
+            cell = by_row["fortran"]["cells"][column]
+            assert cell["status"] == "ok" and cell["bits_identical"], (column, cell["note"])
     text = (out / "report.md").read_text()
     for title in ("## 1. Time", "## 2. Speed-up", "## 3. Parallel efficiency"):
         assert title in text
