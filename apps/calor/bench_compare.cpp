@@ -5,22 +5,19 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "calor/error.hpp"
 #include "commands.hpp"
+#include "launch.hpp"
 
 namespace calor::app {
 
 int bench_compare_command(const CompareOptions& o) {
-  const char* env_src = std::getenv("CALOR_SOURCE_DIR");
-  const std::string src = env_src != nullptr ? env_src : CALOR_SOURCE_DIR;
-  const char* env_py = std::getenv("CALOR_PYTHON");
-  const std::string python = env_py != nullptr ? env_py : src + "/.venv/bin/python";
-  const std::string script = src + "/bench/compare/compare.py";
+  const std::string python = project_python();
+  const std::string script = source_dir() + "/bench/compare/compare.py";
   if (::access(script.c_str(), R_OK) != 0)
     throw Error("cannot find the comparison driver '" + script +
                 "': set CALOR_SOURCE_DIR to the calor source tree");

@@ -2,8 +2,6 @@
 // format, and the halo-overhead ratio. The command launches `mpiexec -n P calor bench
 // scaling-worker ...` for each P and collects one result line from each.
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,7 +9,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "calor/backend.hpp"
@@ -22,6 +19,7 @@
 #include "calor/solver.hpp"
 #include "commands.hpp"
 #include "json.hpp"
+#include "launch.hpp"
 #include "processes.hpp"
 
 namespace calor::app {
@@ -49,39 +47,14 @@ struct Result {
   std::string layout;
 };
 
-// Runs the worker under mpiexec and parses its "RESULT ..." line.
-Result launch(const std::string& self, int ranks, const std::string& args,
-              const std::string& mpiexec_options = "") {
-  std::string cmd = "mpiexec --oversubscribe " + mpiexec_options;
-  if (geteuid() == 0) cmd += " --allow-run-as-root";
-  cmd += " -n " + std::to_string(ranks) + " " + self + " bench scaling-worker " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  if (!pipe) throw Error("cannot run '" + cmd + "'");
-  char line[4096];
-  std::string all;
-  Result r;
-  bool found = false;
-  while (std::fgets(line, sizeof line, pipe.get()) != nullptr) {
-    all += line;
-    char layout[256] = {0};
-    if (std::sscanf(line, "RESULT ranks=%d seconds=%lf local=%lf layout=%255[^\n]", &r.ranks,
-                    &r.seconds, &r.local, layout) == 4) {
-      r.layout = layout;
-      found = true;
-    }
-  }
-  if (!found) throw Error("'" + cmd + "' gave no result:\n" + all);
-  return r;
+// One run of the worker under mpiexec.
+Result launch(int ranks, const std::string& args, const std::string& mpiexec_options = "") {
+  const WorkerResult w = launch_worker(ranks, "scaling-worker " + args, mpiexec_options);
+  return {static_cast<int>(w.number("ranks")), w.number("seconds"), w.number("local"),
+          w.text("layout")};
 }
 
 }  // namespace
-
-std::string self_path() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "calor";
-  return std::string(buf, static_cast<std::size_t>(n));
-}
 
 int bench_scaling_worker(const ScalingWorkerOptions& o, const Processes& procs) {
   // The decomposed problem, timed after one warm-up block of steps.
@@ -114,8 +87,7 @@ int bench_scaling_worker(const ScalingWorkerOptions& o, const Processes& procs) 
 }
 
 int bench_scaling_command(const BenchOptions& o) {
-  const std::string self = self_path();
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = machine_cores();
   std::vector<int> ranks = o.ranks.empty() ? std::vector<int>{1, 2, 4} : o.ranks;
   const index_t n = o.quick ? 1200 : 4800;
   const std::int64_t steps = o.quick ? 40 : 500;
@@ -180,7 +152,7 @@ int bench_scaling_command(const BenchOptions& o) {
       std::snprintf(args, sizeof args, "--nx %lld --ny %lld --steps %lld --backend %s",
                     static_cast<long long>(n), static_cast<long long>(n),
                     static_cast<long long>(steps), backends[b].c_str());
-      strong[b].push_back(launch(self, p, args));
+      strong[b].push_back(launch(p, args));
       const Result& r = strong[b].back();
       std::printf("  strong %-6s P=%d%s: %.3f s (%s), halo overhead %.3f\n", backends[b].c_str(), p,
                   mark(p), r.seconds, r.layout.c_str(), r.seconds / r.local);
@@ -204,7 +176,7 @@ int bench_scaling_command(const BenchOptions& o) {
       std::snprintf(args, sizeof args, "--nx %lld --ny %lld --steps %lld --backend %s",
                     static_cast<long long>(weak_block), static_cast<long long>(weak_block * p),
                     static_cast<long long>(steps), backends[b].c_str());
-      weak[b].push_back(launch(self, p, args));
+      weak[b].push_back(launch(p, args));
       json_runs += ", " + JsonObject()
                               .add("kind", "weak")
                               .add("backend", backends[b])
@@ -232,8 +204,8 @@ int bench_scaling_command(const BenchOptions& o) {
                 static_cast<long long>(hb), static_cast<long long>(2 * hb),
                 static_cast<long long>(hsteps));
   // With the exchange overlapped (the default), then blocking (CALOR_OVERLAP=0), same run.
-  const Result h = launch(self, 2, args);
-  const Result hb_blocking = launch(self, 2, args, "-x CALOR_OVERLAP=0");
+  const Result h = launch(2, args);
+  const Result hb_blocking = launch(2, args, "-x CALOR_OVERLAP=0");
   std::printf(
       "\nHalo overhead at 2 ranks, %lld^2 per rank, %lld steps (simd), time with exchange / the "
       "same local work without:\n  overlapped %.3f s / %.3f s: ratio %.3f\n  blocking   %.3f s "

@@ -41,6 +41,13 @@ struct ScalingWorkerOptions {
   int threads = 1, depth = 0;
 };
 
+/// One FFTW-MPI measurement of `calor bench fft`, run under mpiexec (one thread per rank).
+struct FftWorkerOptions {
+  int n = 64;                        ///< cube edge
+  std::string planner = "estimate";  ///< estimate or measure
+  int reps = 5;                      ///< timed pairs
+};
+
 /// What `calor bench compare` was asked to do: compare.py's own flags, passed through.
 struct CompareOptions {
   std::vector<std::string> args;
@@ -51,10 +58,8 @@ int run_command(const RunOptions& o, const Processes& procs);
 int bench_node_command(const BenchOptions& o);
 int bench_scaling_command(const BenchOptions& o);
 int bench_scaling_worker(const ScalingWorkerOptions& o, const Processes& procs);
-/// This program's path (/proc/self/exe), for commands that start it again; "calor" if unknown.
-std::string self_path();
-
 int bench_fft_command(const BenchFftOptions& o);
+int bench_fft_worker(const FftWorkerOptions& o, const Processes& procs);
 int bench_compare_command(const CompareOptions& o);
 int info_command();
 int render_command(const RenderOptions& o);

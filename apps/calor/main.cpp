@@ -193,8 +193,9 @@ int main(int argc, char** argv) {
   calor::BenchFftOptions fft_opt;
   auto* fft = bench->add_subcommand(
       "fft",
-      "FFTW speed under the spectral solver: r2c + c2r pairs on n^3 grids, planning "
-      "time, and the case study by the spectral method, beside the copy bandwidth");
+      "FFTW speed under the spectral solver: r2c + c2r pairs on n^3 grids at each thread and "
+      "MPI rank count, with pyFFTW and mpi4py-fft beside it, planning time, and the case study "
+      "by the spectral method, beside the copy bandwidth; launches mpiexec");
   fft->add_flag("--quick", fft_opt.quick, "Sizes 32 to 128 and ESTIMATE planning only (seconds)");
   fft->add_option("--sizes", fft_opt.sizes, "Cube edges, e.g. 64,128 (default 64 ... 576)")
       ->delimiter(',')
@@ -202,12 +203,24 @@ int main(int argc, char** argv) {
   fft->add_option("--threads", fft_opt.threads, "Thread counts, e.g. 1,2 (default 1 and all)")
       ->delimiter(',')
       ->check(CLI::Range(1, 4096));
+  auto* fft_ranks =
+      fft->add_option("--ranks", fft_opt.ranks,
+                      "FFTW-MPI process counts, one thread each, e.g. 1,2,4 (the default)")
+          ->delimiter(',')
+          ->check(CLI::Range(1, 4096));
+  fft->add_flag("--no-mpi", fft_opt.no_mpi, "No MPI runs (FFTW-MPI, mpi4py-fft)")
+      ->excludes(fft_ranks);
+  fft->add_flag("--no-peers", fft_opt.no_peers,
+                "No pyFFTW and mpi4py-fft runs (bench/fft/peers.py with the project's .venv)");
   fft->add_option("--reps", fft_opt.reps, "Timed pairs per size (default 5; --quick: 2)")
       ->check(CLI::Range(1, 1000));
   fft->add_option("--wisdom", fft_opt.wisdom, "FFTW wisdom file: read before, written after");
   fft->add_option("--out", fft_opt.out, "Write the results to OUT.json and OUT.md");
   fft->footer(
-      "\nExample:\n  calor bench fft --quick\n  calor bench fft --sizes 256,576 "
+      "\nFor each size: FFTW in this process at each thread count, FFTW-MPI slabs under mpiexec\n"
+      "at each rank count, then the reference study's peers, pyFFTW and mpi4py-fft, from the\n"
+      "project's .venv (a missing peer is skipped with the reason).\n"
+      "\nExample:\n  calor bench fft --quick\n  calor bench fft --sizes 256,576 --ranks 1,2 "
       "--wisdom fft.wisdom --out results/fft");
 
   calor::app::CompareOptions compare_opt;
@@ -234,6 +247,15 @@ int main(int argc, char** argv) {
   worker->add_option("--threads", worker_opt.threads)->check(CLI::Range(0, 4096));
   worker->add_option("--depth", worker_opt.depth)->check(CLI::Range(0, 1024));
 
+  calor::app::FftWorkerOptions fft_worker_opt;
+  auto* fft_worker =
+      bench->add_subcommand("fft-worker", "(internal) one FFTW-MPI run of bench fft");
+  fft_worker->group("");  // hidden from --help
+  fft_worker->add_option("--n", fft_worker_opt.n)->check(CLI::Range(2, 4096));
+  fft_worker->add_option("--planner", fft_worker_opt.planner)
+      ->check(CLI::IsMember({"estimate", "measure"}));
+  fft_worker->add_option("--reps", fft_worker_opt.reps)->check(CLI::Range(1, 1000));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -242,9 +264,9 @@ int main(int argc, char** argv) {
     if (rank == nullptr || std::string(rank) == "0") return app.exit(e);
     return e.get_exit_code();
   }
-  // Only the commands that compute in parallel join MPI: `bench scaling` launches mpiexec itself,
-  // which an MPI process may not do.
-  calor::app::Processes procs(run->parsed() || worker->parsed());
+  // Only the commands that compute in parallel join MPI: `bench scaling` and `bench fft` launch
+  // mpiexec themselves, which an MPI process may not do.
+  calor::app::Processes procs(run->parsed() || worker->parsed() || fft_worker->parsed());
 
   try {
     if (run->parsed()) {
@@ -263,6 +285,7 @@ int main(int argc, char** argv) {
       return calor::app::bench_compare_command(compare_opt);
     }
     if (worker->parsed()) return calor::app::bench_scaling_worker(worker_opt, procs);
+    if (fft_worker->parsed()) return calor::app::bench_fft_worker(fft_worker_opt, procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {
     std::fprintf(stderr, "calor: error: %s\n", e.what());

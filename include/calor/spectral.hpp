@@ -160,8 +160,11 @@ void export_fft_wisdom(const std::string& path, MPI_Comm comm);
 struct BenchFftOptions {
   std::vector<int> sizes;    ///< cube edges; empty = 64, 128, 256, 384, 576 (--quick: 32..128)
   std::vector<int> threads;  ///< empty = 1 and calor::default_threads()
+  std::vector<int> ranks;    ///< FFTW-MPI process counts, one thread each; empty = 1, 2, 4
   int reps = 0;              ///< timed pairs per size; 0 = 5 (--quick: 2)
   bool quick = false;        ///< small sizes, ESTIMATE planning only (CI)
+  bool no_mpi = false;       ///< no FFTW-MPI runs
+  bool no_peers = false;     ///< no pyFFTW / mpi4py-fft runs (bench/fft/peers.py)
   std::string wisdom;        ///< import before and export after, if not empty
   std::string out;           ///< write OUT.json and OUT.md, if not empty
 };
