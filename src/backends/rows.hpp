@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -61,6 +62,20 @@ inline void stream_fence() {
 #endif
 }
 
+namespace lanes {
+template <int First, std::size_t... I>
+inline vec window(vec a, vec b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, (First + static_cast<int>(I))...);
+}
+}  // namespace lanes
+
+/// Lanes First .. First + kLanes - 1 of the pair (a, b): e.g. lanes_from<1>(u[i..], u[i+L..]) is
+/// u[i+1..], the right neighbours of u[i..], without a load.
+template <int First>
+inline vec lanes_from(vec a, vec b) {
+  return lanes::window<First>(a, b, std::make_index_sequence<kLanes>{});
+}
+
 /// Row pointers and strides of one row of a sweep.
 struct Row {
   const double* __restrict src;  ///< cell (0, j, k) of the input
@@ -80,13 +95,15 @@ inline void row_scalar(const Weights<double>& w, double dq, const Row& r, index_
     r.dst[i] = cell_update<S::dim, S::form, S::volumetric>(w, r.src + i, r.sy, r.sz, dq);
 }
 
-/// Vector row: kLanes cells at a time with the same operations; cells before the first aligned
-/// output address and after the last full vector go through the scalar path.
-template <class S, bool Stream>
+/// Vector row: kLanes cells at a time with the same operations; cells after the last full vector,
+/// and with Align (always when streaming) those before the first aligned output address, go
+/// through the scalar path. Align pays where i0 is not a multiple of kLanes: a store that spans
+/// two cache lines costs two.
+template <class S, bool Stream, bool Align = Stream>
 inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
                      index_t i0, index_t i1) {
   index_t i = i0;
-  if constexpr (Stream) {
+  if constexpr (Stream || Align) {
     const auto misalign = reinterpret_cast<std::uintptr_t>(r.dst + i) % sizeof(vec);
     const index_t peel =
         misalign ? static_cast<index_t>((sizeof(vec) - misalign) / sizeof(double)) : 0;
@@ -96,16 +113,32 @@ inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq
   }
   const vec dqv = vec{} + dq;
   const index_t sy = r.sy, sz = r.sz;
-  for (; i + kLanes <= i1; i += kLanes) {
-    const double* u = r.src + i;
+  // A local copy the compiler can keep in registers: through the reference it reloads the
+  // weights after every store, two more loads per vector on a loop bound by its loads.
+  const Weights<vec> wl = wv;
+  auto put = [&](index_t at, vec xm, vec x, vec xp) {
+    const double* u = r.src + at;
     const vec ym = S::dim >= 2 ? load(u - sy) : vec{}, yp = S::dim >= 2 ? load(u + sy) : vec{};
     const vec zm = S::dim >= 3 ? load(u - sz) : vec{}, zp = S::dim >= 3 ? load(u + sz) : vec{};
-    vec v = combine<S::dim, S::form>(wv, load(u), load(u - 1), load(u + 1), ym, yp, zm, zp);
+    vec v = combine<S::dim, S::form>(wl, x, xm, xp, ym, yp, zm, zp);
     if constexpr (S::volumetric) v = v + dqv;
     if constexpr (Stream)
-      stream(r.dst + i, v);
+      stream(r.dst + at, v);
     else
-      store(r.dst + i, v);
+      store(r.dst + at, v);
+  };
+  if (i + kLanes <= i1) {
+    // The x-neighbours come from the vectors before and after by a lane shift, not two more
+    // loads: the same values, so the same arithmetic, with 3 loads per vector in 2D, not 5.
+    vec xm = load(r.src + i - 1), x = load(r.src + i);
+    for (; i + 2 * kLanes <= i1; i += kLanes) {
+      const vec next = load(r.src + i + kLanes);
+      put(i, xm, x, lanes_from<1>(x, next));
+      xm = lanes_from<kLanes - 1>(x, next);
+      x = next;
+    }
+    put(i, xm, x, load(r.src + i + 1));  // the last full vector: no loads past the row
+    i += kLanes;
   }
   row_scalar<S>(w, dq, r, i, i1);
 }
