@@ -8,7 +8,7 @@ namespace calor {
 std::unique_ptr<Backend> make_serial_backend();
 std::unique_ptr<Backend> make_simd_backend();
 std::unique_ptr<Backend> make_threads_backend(int threads);
-std::unique_ptr<Backend> make_tiled_backend(int threads, int depth);
+std::unique_ptr<Backend> make_tiled_backend(int threads, int depth, int width);
 const char* tiling_obstacle(const Grid& g);
 
 BackendChoice auto_backend_choice(const Grid& grid, int threads) {
@@ -40,7 +40,7 @@ std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOption
   if (name == "serial") return make_serial_backend();
   if (name == "simd") return make_simd_backend();
   if (name == "threads") return make_threads_backend(opt.threads);
-  if (name == "tiled") return make_tiled_backend(opt.threads, opt.tile_depth);
+  if (name == "tiled") return make_tiled_backend(opt.threads, opt.tile_depth, opt.tile_width);
   std::string list;
   for (const auto& n : backend_names())
     list += (list.empty() ? "" : ", ") + n;

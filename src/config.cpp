@@ -340,6 +340,7 @@ const std::vector<std::string> kKnownKeys = {"preset",
                                              "backend",
                                              "threads",
                                              "tile_depth",
+                                             "tile_width",
                                              "check_every",
                                              "method",
                                              "spectral.mode",
@@ -776,6 +777,11 @@ Config load_config(std::string_view toml_text, const std::string& source,
     throw Error("key 'tile_depth' (" + r.where("tile_depth") + "): " + std::to_string(depth) +
                 " is out of range; use 0 (automatic) to 1024 steps per block");
   c.run.tile_depth = static_cast<int>(depth);
+  const auto width = r.integer("tile_width").value_or(0);
+  if (width != 0 && (width < 2 || width > (std::int64_t{1} << 30)))
+    throw Error("key 'tile_width' (" + r.where("tile_width") + "): " + std::to_string(width) +
+                " is out of range; use 0 (automatic) or 2 to 2^30 columns per strip");
+  c.run.tile_width = static_cast<int>(width);
   // "every": a number of steps, or a duration such as "30s" or "5min".
   auto every = [&](const std::string& key) {
     Every e;

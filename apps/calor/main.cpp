@@ -45,7 +45,8 @@ Settings come from the preset, then the TOML file, then the flags (last wins). K
   backend         auto | serial (scalar reference) | simd | threads | tiled (temporal
                   blocking); auto picks by grid size and says why
   threads         threads per process, 0 = OMP_NUM_THREADS or all cores
-  tile_depth      tiled: steps per block, 0 = chosen from the L2 cache size
+  tile_depth      tiled: steps per block, 0 = chosen from the last-level cache size
+  tile_width      tiled, 2D: columns per strip, 0 = chosen from the L2 cache size
   method          stencil (explicit FTCS) | spectral (FFT: all steps at once; periodic
                   or zero-Dirichlet faces)
   check_every     NaN/Inf/blow-up check interval in steps (default 100)
@@ -106,6 +107,8 @@ int main(int argc, char** argv) {
   value_flag("--backend", "backend", "Backend: auto or one listed by `calor info`");
   value_flag("--threads", "threads", "Threads per process (0 = OMP_NUM_THREADS or all cores)");
   value_flag("--tile-depth", "tile_depth", "tiled backend: steps per block (0 = automatic)");
+  value_flag("--tile-width", "tile_width",
+             "tiled backend, 2D: columns per strip (0 = automatic, from the L2 cache)");
   value_flag("--method", "method",
              "stencil (explicit FTCS, default) or spectral (FFT: periodic or zero-Dirichlet "
              "faces)");

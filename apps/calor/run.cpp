@@ -206,7 +206,7 @@ int run_command(const RunOptions& o, const Processes& procs) {
                                            : load_config_file(o.config_path, o.overrides);
     run = c.run;
     if (run.method == "spectral") return run_spectral(c, o, procs);
-    BackendOptions bo{c.run.threads, c.run.tile_depth};
+    BackendOptions bo{c.run.threads, c.run.tile_depth, c.run.tile_width};
     // Share each node's cores between the ranks on it unless told otherwise.
     if (bo.threads == 0 && procs.local_size() > 1)
       bo.threads = std::max(1, default_threads() / procs.local_size());

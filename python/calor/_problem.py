@@ -32,8 +32,8 @@ class Problem(_calor.Problem):
     Keys: preset (stencil, diffusion1d, gaussian2d, gaussian3d or none; stencil when not
     given), dim, n, h, alpha, dt (default: half the stable limit), steps, form ("expanded" or
     "factored"), allow_unstable, energy (stencil preset), backend, threads, tile_depth,
-    boundary (all, x, y, z, x_low, ...), sources (volumetric, points), initial (type, value,
-    centre, width, amplitude, path). A dict value sets the keys below it; None leaves a key
+    tile_width, boundary (all, x, y, z, x_low, ...), sources (volumetric, points), initial
+    (type, value, centre, width, amplitude, path). A dict value sets the keys below it; None leaves a key
     at its default. Keys with dots can be given as **{"boundary.all": "periodic"}.
 
     The properties (n, shape, dt, r, ...) are read-only: make a new Problem to change one.

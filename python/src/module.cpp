@@ -163,7 +163,8 @@ class PySimulation {
                          "`calor run --method spectral` (or method = \"stencil\" here)");
     check_every_ = run.check_every;
     if (threads < 0) throw nb::value_error("threads must be >= 0 (0 = the default)");
-    calor::BackendOptions opt{threads, problem.config.run.tile_depth};
+    calor::BackendOptions opt{threads, problem.config.run.tile_depth,
+                              problem.config.run.tile_width};
     std::shared_ptr<const calor::Domain> domain;
     if (comm) {
 #ifdef CALOR_HAVE_MPI

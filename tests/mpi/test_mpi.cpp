@@ -56,9 +56,9 @@ std::vector<double> reference(const Problem& p) {
 }
 
 std::vector<double> distributed(const Problem& p, const std::string& backend, int threads,
-                                int depth = 0) {
+                                int depth = 0, int width = 0) {
   auto d = std::make_shared<MpiDomain>(p.grid, p.boundaries, MPI_COMM_WORLD);
-  Solver s(p, make_backend(backend, BackendOptions{threads, depth}), d);
+  Solver s(p, make_backend(backend, BackendOptions{threads, depth, width}), d);
   set_global(s, random_field(p.grid));
   s.step(p.steps / 3);
   s.step(p.steps - p.steps / 3);
@@ -101,17 +101,20 @@ TEST(Mpi, EveryCaseAndBackendMatchesTheReference) {
       continue;
     }
     const auto ref = reference(p);
-    // tiled with depth k exchanges a k-wide halo every k steps (communication-avoiding mode).
-    for (const auto& [backend, threads, depth] :
-         std::vector<std::tuple<std::string, int, int>>{{"serial", 1, 0},
-                                                        {"simd", 1, 0},
-                                                        {"threads", 2, 0},
-                                                        {"tiled", 2, 0},
-                                                        {"tiled", 1, 1},
-                                                        {"tiled", 2, 2},
-                                                        {"tiled", 1, 4}}) {
-      EXPECT_TRUE(same_everywhere(distributed(p, backend, threads, depth), ref))
-          << backend << " depth " << depth;
+    // tiled with depth k exchanges a k-wide halo every k steps (communication-avoiding mode);
+    // with a tile width, in 2D, in column strips over the widened region.
+    for (const auto& [backend, threads, depth, width] :
+         std::vector<std::tuple<std::string, int, int, int>>{{"serial", 1, 0, 0},
+                                                             {"simd", 1, 0, 0},
+                                                             {"threads", 2, 0, 0},
+                                                             {"tiled", 2, 0, 0},
+                                                             {"tiled", 1, 1, 0},
+                                                             {"tiled", 2, 2, 0},
+                                                             {"tiled", 1, 4, 0},
+                                                             {"tiled", 2, 3, 2},
+                                                             {"tiled", 3, 4, 5}}) {
+      EXPECT_TRUE(same_everywhere(distributed(p, backend, threads, depth, width), ref))
+          << backend << " depth " << depth << " width " << width;
       ++compared;
     }
   }
@@ -145,6 +148,7 @@ TEST(Mpi, SourcesOnBlockEdgesAndCorners) {
     EXPECT_TRUE(same_everywhere(distributed(p, "threads", 2), ref));
     for (int k : {2, 4})
       EXPECT_TRUE(same_everywhere(distributed(p, "tiled", 2, k), ref)) << k;
+    EXPECT_TRUE(same_everywhere(distributed(p, "tiled", 2, 3, 2), ref)) << "width 2";
   }
 }
 

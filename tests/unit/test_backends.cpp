@@ -17,17 +17,19 @@ struct Variant {
   std::string backend;
   int threads;
   int depth;
+  int width = 0;  // tiled, 2D: columns per strip (0 = automatic: whole rows at these sizes)
 };
 
 const std::vector<Variant> kVariants = {
-    {"simd", 1, 0},  {"threads", 1, 0}, {"threads", 2, 0}, {"threads", 3, 0},
-    {"tiled", 1, 0}, {"tiled", 2, 0},   {"tiled", 3, 0},   {"tiled", 1, 2},
-    {"tiled", 2, 3}, {"tiled", 3, 5},   {"tiled", 2, 1},
+    {"simd", 1, 0},     {"threads", 1, 0},  {"threads", 2, 0},   {"threads", 3, 0},
+    {"tiled", 1, 0},    {"tiled", 2, 0},    {"tiled", 3, 0},     {"tiled", 1, 2},
+    {"tiled", 2, 3},    {"tiled", 3, 5},    {"tiled", 2, 1},     {"tiled", 1, 3, 2},
+    {"tiled", 2, 2, 3}, {"tiled", 3, 5, 4}, {"tiled", 2, 4, 16},
 };
 
 // Runs `p` from a random initial field (the same for every backend) and returns the interior.
 std::vector<double> run(const Problem& p, const Variant& v) {
-  Solver s(p, make_backend(v.backend, BackendOptions{v.threads, v.depth}));
+  Solver s(p, make_backend(v.backend, BackendOptions{v.threads, v.depth, v.width}));
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   for_each_cell(p.grid, [&](index_t i, index_t j, index_t k) { s.field()(i, j, k) = u(rng); });
@@ -50,7 +52,7 @@ TEST(Backends, AllMatchTheReferenceBitForBit) {
     const auto reference = run(p, {"serial", 1, 0});
     for (const Variant& v : kVariants) {
       SCOPED_TRACE(v.backend + " threads=" + std::to_string(v.threads) +
-                   " depth=" + std::to_string(v.depth));
+                   " depth=" + std::to_string(v.depth) + " width=" + std::to_string(v.width));
       EXPECT_TRUE(test::same_bits(run(p, v), reference));
       ++compared;
     }
@@ -69,6 +71,13 @@ TEST(Backends, CaseStudyMatchesAcrossBackendsAndDepths) {
   }
   for (int depth : {4, 8, 16, 36, 37, 64})
     EXPECT_TRUE(test::same_bits(run(p, {"tiled", 2, depth}), reference)) << "depth " << depth;
+  // Column strips: narrow and wide, fewer and more strips than threads, a last strip wider
+  // than the others (301 is not a multiple of any width here).
+  for (int width : {2, 7, 32, 100, 150})
+    for (int threads : {1, 2, 3})
+      for (int depth : {3, 16})
+        EXPECT_TRUE(test::same_bits(run(p, {"tiled", threads, depth, width}), reference))
+            << "width " << width << " threads " << threads << " depth " << depth;
 }
 
 TEST(Backends, AutoPicksAndExplains) {
