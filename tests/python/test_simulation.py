@@ -54,6 +54,16 @@ def test_every_backend_gives_the_same_bits(backend, numpy_reference, same_bits):
     same_bits(sim.field, numpy_reference(97, 23), backend)
 
 
+def test_tile_keys_reach_the_tiled_backend(numpy_reference, same_bits):
+    # Column strips 5 wide, 3 steps deep, on 2 threads: the same bits as the study's reference.
+    problem = calor.presets.stencil(n=97, steps=23, tile_width=5, tile_depth=3)
+    sim = calor.Simulation(problem, backend="tiled", threads=2)
+    sim.run(progress=False)
+    same_bits(sim.field, numpy_reference(97, 23), "tiled, tile_width 5")
+    with pytest.raises(ValueError, match="tile_width.*1 is out of range"):
+        calor.presets.stencil(n=97, tile_width=1)
+
+
 def test_auto_says_what_it_chose_and_why():
     sim = calor.Simulation(calor.presets.stencil(n=64, steps=1))
     assert sim.backend in calor.backends() and sim.backend != "auto"
