@@ -13,14 +13,18 @@ void Field::Free::operator()(double* p) const {
 }
 
 Field::Field(const Grid& grid, int halo) : grid_(grid), halo_(halo) {
-  for (int a = 0; a < 3; ++a)
+  for (int a = 0; a < 3; ++a) {
     ghost_[a] = a < grid.dim ? halo : 0;
-  const index_t ex = grid.n[0] + 2 * ghost_[0];
-  const index_t ey = grid.n[1] + 2 * ghost_[1];
-  const index_t ez = grid.n[2] + 2 * ghost_[2];
-  sy_ = ex;
-  sz_ = ex * ey;
-  size_ = sz_ * ez;
+    origin_[a] = ghost_[a];
+    extent_[a] = grid.n[a] + 2 * ghost_[a];
+  }
+  // x: interior index 0 on a cache line (8 doubles), the row a whole number of cache lines.
+  constexpr index_t line = 64 / sizeof(double);
+  origin_[0] = (ghost_[0] + line - 1) / line * line;
+  extent_[0] = (origin_[0] + grid.n[0] + ghost_[0] + line - 1) / line * line;
+  sy_ = extent_[0];
+  sz_ = sy_ * extent_[1];
+  size_ = sz_ * extent_[2];
   // 64-byte alignment: a cache line, and a full AVX-512 vector. Fields of several MiB are
   // aligned to 2 MiB and asked for transparent huge pages (where the system gives them on request
   // only): a sweep then needs one TLB entry per 2 MiB instead of per 4 KiB, which counts where a

@@ -12,7 +12,9 @@ namespace calor {
 
 /// A float64 field of `grid.n` interior cells plus `halo` ghost layers on each active axis.
 /// x is contiguous; element (i, j, k) of the interior, halo included for i in [-halo, n+halo),
-/// lives at `offset(i, j, k)`. Storage is 64-byte aligned and zero-initialised.
+/// lives at `offset(i, j, k)`. Storage is zero-initialised, and every row's first interior cell
+/// (0, j, k) is 64-byte aligned: x rows are padded in front of the halo and at the end to whole
+/// cache lines, so that vector stores need no peeling and every row has the same alignment.
 class Field {
  public:
   Field() = default;
@@ -28,12 +30,18 @@ class Field {
   /// Distance in elements between neighbours along y and z.
   [[nodiscard]] index_t stride_y() const { return sy_; }
   [[nodiscard]] index_t stride_z() const { return sz_; }
-  /// Elements in the allocation, halo included.
+  /// Elements in the allocation, halo and padding included.
   [[nodiscard]] index_t size() const { return size_; }
+  /// Elements allocated along `axis`: the x rows' length with padding (stride_y), else
+  /// n + 2 halo.
+  [[nodiscard]] index_t extent(int axis) const { return extent_[axis]; }
+  /// Position of interior index 0 along `axis` within its extent: halo(axis), except for x,
+  /// where the padding in front puts it on a cache-line boundary.
+  [[nodiscard]] index_t origin(int axis) const { return origin_[axis]; }
 
   /// Offset of interior cell (i, j, k) from `raw()`; negative or >= n reaches into the halo.
   [[nodiscard]] index_t offset(index_t i, index_t j = 0, index_t k = 0) const {
-    return (i + ghost_[0]) + sy_ * (j + ghost_[1]) + sz_ * (k + ghost_[2]);
+    return (i + origin_[0]) + sy_ * (j + origin_[1]) + sz_ * (k + origin_[2]);
   }
   double& operator()(index_t i, index_t j = 0, index_t k = 0) { return data_[offset(i, j, k)]; }
   double operator()(index_t i, index_t j = 0, index_t k = 0) const {
@@ -55,7 +63,7 @@ class Field {
   };
   Grid grid_{};
   int halo_ = 0;
-  std::array<index_t, 3> ghost_{0, 0, 0};
+  std::array<index_t, 3> ghost_{0, 0, 0}, origin_{0, 0, 0}, extent_{1, 1, 1};
   index_t sy_ = 0, sz_ = 0, size_ = 0;
   std::unique_ptr<double[], Free> data_;
 };

@@ -95,6 +95,29 @@ inline void row_scalar(const Weights<double>& w, double dq, const Row& r, index_
     r.dst[i] = cell_update<S::dim, S::form, S::volumetric>(w, r.src + i, r.sy, r.sz, dq);
 }
 
+/// One output vector at cells [at, at + kLanes) of row r, from its x- and y-neighbours (the
+/// z-neighbours are loaded here): combine() in the reference's order, then the volumetric term.
+template <class S, bool Stream>
+inline void put_vec(const Weights<vec>& w, vec dq, const Row& r, index_t at, vec xm, vec x, vec xp,
+                    vec ym, vec yp) {
+  const double* u = r.src + at;
+  const vec zm = S::dim >= 3 ? load(u - r.sz) : vec{}, zp = S::dim >= 3 ? load(u + r.sz) : vec{};
+  vec v = combine<S::dim, S::form>(w, x, xm, xp, ym, yp, zm, zp);
+  if constexpr (S::volumetric) v = v + dq;
+  if constexpr (Stream)
+    stream(r.dst + at, v);
+  else
+    store(r.dst + at, v);
+}
+
+/// The first index from i0 (at most i1) whose output address is vector-aligned.
+inline index_t aligned_from(const double* dst, index_t i0, index_t i1) {
+  const auto misalign = reinterpret_cast<std::uintptr_t>(dst + i0) % sizeof(vec);
+  const index_t peel =
+      misalign ? static_cast<index_t>((sizeof(vec) - misalign) / sizeof(double)) : 0;
+  return i0 + peel < i1 ? i0 + peel : i1;
+}
+
 /// Vector row: kLanes cells at a time with the same operations; cells after the last full vector,
 /// and with Align (always when streaming) those before the first aligned output address, go
 /// through the scalar path. Align pays where i0 is not a multiple of kLanes: a store that spans
@@ -104,28 +127,18 @@ inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq
                      index_t i0, index_t i1) {
   index_t i = i0;
   if constexpr (Stream || Align) {
-    const auto misalign = reinterpret_cast<std::uintptr_t>(r.dst + i) % sizeof(vec);
-    const index_t peel =
-        misalign ? static_cast<index_t>((sizeof(vec) - misalign) / sizeof(double)) : 0;
-    const index_t stop = i + peel < i1 ? i + peel : i1;
-    row_scalar<S>(w, dq, r, i, stop);
-    i = stop;
+    i = aligned_from(r.dst, i0, i1);
+    row_scalar<S>(w, dq, r, i0, i);
   }
   const vec dqv = vec{} + dq;
-  const index_t sy = r.sy, sz = r.sz;
+  const index_t sy = r.sy;
   // A local copy the compiler can keep in registers: through the reference it reloads the
   // weights after every store, two more loads per vector on a loop bound by its loads.
   const Weights<vec> wl = wv;
   auto put = [&](index_t at, vec xm, vec x, vec xp) {
     const double* u = r.src + at;
-    const vec ym = S::dim >= 2 ? load(u - sy) : vec{}, yp = S::dim >= 2 ? load(u + sy) : vec{};
-    const vec zm = S::dim >= 3 ? load(u - sz) : vec{}, zp = S::dim >= 3 ? load(u + sz) : vec{};
-    vec v = combine<S::dim, S::form>(wl, x, xm, xp, ym, yp, zm, zp);
-    if constexpr (S::volumetric) v = v + dqv;
-    if constexpr (Stream)
-      stream(r.dst + at, v);
-    else
-      store(r.dst + at, v);
+    put_vec<S, Stream>(wl, dqv, r, at, xm, x, xp, S::dim >= 2 ? load(u - sy) : vec{},
+                       S::dim >= 2 ? load(u + sy) : vec{});
   };
   if (i + kLanes <= i1) {
     // The x-neighbours come from the vectors before and after by a lane shift, not two more
@@ -141,6 +154,44 @@ inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq
     i += kLanes;
   }
   row_scalar<S>(w, dq, r, i, i1);
+}
+
+/// Rows j and j + 1 (same z) of a 2D or 3D field at once, `r` being row j: each row's centre is
+/// the other's y-neighbour, so 2 loads per vector in 2D instead of 3, and two rows stream from
+/// memory side by side. Fields pad their rows to whole cache lines, so both rows have the same
+/// alignment and both can take streaming stores.
+template <class S, bool Stream>
+inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
+                       index_t i0, index_t i1) {
+  static_assert(S::dim >= 2, "two rows need a y axis");
+  const index_t sy = r.sy;
+  const Row r1{r.src + sy, r.dst + sy, sy, r.sz};
+  index_t i = i0;
+  if constexpr (Stream) {
+    i = aligned_from(r.dst, i0, i1);
+    row_scalar<S>(w, dq, r, i0, i);
+    row_scalar<S>(w, dq, r1, i0, i);
+  }
+  const vec dqv = vec{} + dq;
+  const Weights<vec> wl = wv;  // in registers (see row_simd)
+  if (i + kLanes <= i1) {
+    vec xm0 = load(r.src + i - 1), x0 = load(r.src + i);
+    vec xm1 = load(r1.src + i - 1), x1 = load(r1.src + i);
+    for (; i + 2 * kLanes <= i1; i += kLanes) {
+      const vec n0 = load(r.src + i + kLanes), n1 = load(r1.src + i + kLanes);
+      put_vec<S, Stream>(wl, dqv, r, i, xm0, x0, lanes_from<1>(x0, n0), load(r.src + i - sy), x1);
+      put_vec<S, Stream>(wl, dqv, r1, i, xm1, x1, lanes_from<1>(x1, n1), x0, load(r1.src + i + sy));
+      xm0 = lanes_from<kLanes - 1>(x0, n0);
+      x0 = n0;
+      xm1 = lanes_from<kLanes - 1>(x1, n1);
+      x1 = n1;
+    }
+    put_vec<S, Stream>(wl, dqv, r, i, xm0, x0, load(r.src + i + 1), load(r.src + i - sy), x1);
+    put_vec<S, Stream>(wl, dqv, r1, i, xm1, x1, load(r1.src + i + 1), x0, load(r1.src + i + sy));
+    i += kLanes;
+  }
+  row_scalar<S>(w, dq, r, i, i1);
+  row_scalar<S>(w, dq, r1, i, i1);
 }
 
 /// Adds the sources whose offsets lie in [lo, hi) of `out` (the scheme keeps them sorted).

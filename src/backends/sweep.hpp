@@ -41,8 +41,18 @@ inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0,
   const auto w = Weights<double>::from(s.coeffs);
   const auto wv = Weights<vec>::from(s.coeffs);
   const Grid& g = in.grid();
-  for (index_t r = r0; r < r1; ++r)
-    row_simd<S, Stream>(w, wv, s.dq, row(in, out, r % g.n[1], r / g.n[1]), 0, g.n[0]);
+  for (index_t r = r0; r < r1;) {
+    const index_t j = r % g.n[1], k = r / g.n[1];
+    if constexpr (S::dim >= 2) {
+      if (r + 1 < r1 && j + 1 < g.n[1]) {  // two rows of the same plane at once
+        rows2_simd<S, Stream>(w, wv, s.dq, row(in, out, j, k), 0, g.n[0]);
+        r += 2;
+        continue;
+      }
+    }
+    row_simd<S, Stream>(w, wv, s.dq, row(in, out, j, k), 0, g.n[0]);
+    ++r;
+  }
 }
 
 /// sweep_rows with the stencil shape and streaming chosen at run time.

@@ -1,5 +1,6 @@
 #include "calor/mpi_domain.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -85,20 +86,31 @@ class MpiHalo final : public Halo {
   };
 
   // The four slabs of one axis as subarray types of a field shaped like `f`.
+  // The field's allocated extents in C order (z, y, x): x rows include their padding.
+  static std::array<int, 3> extents(const Field& f) {
+    return {static_cast<int>(f.extent(2)), static_cast<int>(f.extent(1)),
+            static_cast<int>(f.extent(0))};
+  }
+
   void make_types(const Field& f) {
-    const int sizes[3] = {static_cast<int>(f.n(2) + 2 * f.halo(2)),
-                          static_cast<int>(f.n(1) + 2 * f.halo(1)),
-                          static_cast<int>(f.n(0) + 2 * f.halo(0))};
+    const std::array<int, 3> sizes = extents(f);
     for (int axis = 0; axis < 3; ++axis) {
       const int c = 2 - axis;  // C-order position of `axis`
       const int w = static_cast<int>(f.halo(axis)), n = static_cast<int>(f.n(axis));
-      const int starts_along[4] = {0, w + n, w, n};  // recv low, recv high, send low, send high
+      const int o = static_cast<int>(f.origin(axis));
+      // recv low, recv high, send low, send high
+      const int starts_along[4] = {o - w, o + n, o, o + n - w};
       for (int k = 0; k < 4; ++k) {
-        int sub[3] = {sizes[0], sizes[1], sizes[2]}, start[3] = {0, 0, 0};
+        int sub[3], start[3];
+        for (int d = 0; d < 3; ++d) {  // the other axes: interior and halo, not the padding
+          const int a = 2 - d;
+          sub[d] = static_cast<int>(f.n(a) + 2 * f.halo(a));
+          start[d] = static_cast<int>(f.origin(a) - f.halo(a));
+        }
         sub[c] = w > 0 ? w : 1;
-        start[c] = w > 0 ? starts_along[k] : 0;
+        start[c] = w > 0 ? starts_along[k] : o;
         MPI_Datatype t;
-        MPI_Type_create_subarray(3, sizes, sub, start, MPI_ORDER_C, MPI_DOUBLE, &t);
+        MPI_Type_create_subarray(3, sizes.data(), sub, start, MPI_ORDER_C, MPI_DOUBLE, &t);
         MPI_Type_commit(&t);
         types_[static_cast<std::size_t>(4 * axis + k)] = t;
       }
@@ -108,24 +120,23 @@ class MpiHalo final : public Halo {
   // The first halo layer and the first interior layer of each face, over the interior extent
   // of the other axes: recv low, recv high, send low, send high per axis.
   void make_face_types(const Field& f) {
-    const int sizes[3] = {static_cast<int>(f.n(2) + 2 * f.halo(2)),
-                          static_cast<int>(f.n(1) + 2 * f.halo(1)),
-                          static_cast<int>(f.n(0) + 2 * f.halo(0))};
+    const std::array<int, 3> sizes = extents(f);
     for (int axis = 0; axis < 3; ++axis) {
       const int c = 2 - axis;
       const int w = static_cast<int>(f.halo(axis)), n = static_cast<int>(f.n(axis));
-      const int starts_along[4] = {w - 1, w + n, w, w + n - 1};
+      const int o = static_cast<int>(f.origin(axis));
+      const int starts_along[4] = {o - 1, o + n, o, o + n - 1};
       for (int k = 0; k < 4; ++k) {
         int sub[3], start[3];
         for (int d = 0; d < 3; ++d) {
           const int a = 2 - d;
           sub[d] = static_cast<int>(f.n(a));
-          start[d] = static_cast<int>(f.halo(a));
+          start[d] = static_cast<int>(f.origin(a));
         }
         sub[c] = 1;
-        start[c] = w > 0 ? starts_along[k] : 0;
+        start[c] = w > 0 ? starts_along[k] : o;
         MPI_Datatype t;
-        MPI_Type_create_subarray(3, sizes, sub, start, MPI_ORDER_C, MPI_DOUBLE, &t);
+        MPI_Type_create_subarray(3, sizes.data(), sub, start, MPI_ORDER_C, MPI_DOUBLE, &t);
         MPI_Type_commit(&t);
         face_types_[static_cast<std::size_t>(4 * axis + k)] = t;
       }

@@ -12,16 +12,40 @@ TEST(Field, LayoutHasHaloOnActiveAxesOnly) {
   g.dim = 2;
   g.n = {5, 3, 1};
   Field f(g);
-  EXPECT_EQ(f.stride_y(), 7);
-  EXPECT_EQ(f.stride_z(), 7 * 5);
-  EXPECT_EQ(f.size(), 35);
+  // x: 7 cells of padding, the halo cell, 5 interior cells, the halo cell, 2 of padding.
+  EXPECT_EQ(f.origin(0), 8);
+  EXPECT_EQ(f.extent(0), 16);
+  EXPECT_EQ(f.stride_y(), 16);
+  EXPECT_EQ(f.extent(1), 5);
+  EXPECT_EQ(f.stride_z(), 16 * 5);
+  EXPECT_EQ(f.size(), 80);
   EXPECT_EQ(f.halo(0), 1);
   EXPECT_EQ(f.halo(2), 0);
-  EXPECT_EQ(f.offset(-1, -1), 0);
-  EXPECT_EQ(f.offset(0, 0), 8);
+  EXPECT_EQ(f.extent(2), 1);
+  EXPECT_EQ(f.offset(-1, -1), 7);
+  EXPECT_EQ(f.offset(0, 0), 24);
+  EXPECT_EQ(f.offset(5, 3), 8 + 5 + 16 * 4);  // the last halo cell
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(f.raw()) % 64, 0u);
   for (index_t i = 0; i < f.size(); ++i)
     EXPECT_EQ(f.raw()[i], 0.0);
+}
+
+TEST(Field, EveryRowStartsOnACacheLine) {
+  for (int halo : {1, 2, 3, 9})
+    for (index_t nx : {1, 2, 7, 8, 9, 33}) {
+      Grid g;
+      g.dim = 3;
+      g.n = {nx, 3, 2};
+      Field f(g, halo);
+      EXPECT_GE(f.origin(0), halo);
+      EXPECT_GE(f.extent(0), f.origin(0) + nx + halo);
+      for (index_t k = -halo; k < 2 + halo; ++k)
+        for (index_t j = -halo; j < 3 + halo; ++j)
+          EXPECT_EQ(reinterpret_cast<std::uintptr_t>(f.raw() + f.offset(0, j, k)) % 64, 0u)
+              << "halo " << halo << " nx " << nx << " j " << j << " k " << k;
+      EXPECT_EQ(f.offset(-halo, -halo, -halo) >= 0, true);
+      EXPECT_LT(f.offset(nx + halo - 1, 2 + halo, 1 + halo), f.size());
+    }
 }
 
 TEST(Field, DenseCopyRoundTrips) {
