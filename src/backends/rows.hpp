@@ -160,14 +160,14 @@ inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq
 /// the other's y-neighbour, so 2 loads per vector in 2D instead of 3, and two rows stream from
 /// memory side by side. Fields pad their rows to whole cache lines, so both rows have the same
 /// alignment and both can take streaming stores.
-template <class S, bool Stream>
+template <class S, bool Stream, bool Align = Stream>
 inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
                        index_t i0, index_t i1) {
   static_assert(S::dim >= 2, "two rows need a y axis");
   const index_t sy = r.sy;
   const Row r1{r.src + sy, r.dst + sy, sy, r.sz};
   index_t i = i0;
-  if constexpr (Stream) {
+  if constexpr (Stream || Align) {
     i = aligned_from(r.dst, i0, i1);
     row_scalar<S>(w, dq, r, i0, i);
     row_scalar<S>(w, dq, r1, i0, i);

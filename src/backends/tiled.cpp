@@ -103,6 +103,20 @@ void step_cells(const Scheme& scheme, const Weights<double>& w, const Weights<de
   detail::add_sources_in(scheme, out, out.offset(c0, j, k), out.offset(c1, j, k));
 }
 
+// step_cells on rows j and j + 1 (2D) at once, by the two-row kernel.
+template <class S>
+void step_cells2(const Scheme& scheme, const Weights<double>& w, const Weights<detail::vec>& wv,
+                 Field& a, Field& b, int t, bool stream_out, index_t j, index_t c0, index_t c1) {
+  Field& out = t % 2 == 1 ? b : a;
+  const detail::Row r = detail::row(t % 2 == 1 ? a : b, out, j, 0);
+  if (stream_out)
+    detail::rows2_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
+  else
+    detail::rows2_simd<S, false, true>(w, wv, scheme.dq, r, c0, c1);
+  detail::add_sources_in(scheme, out, out.offset(c0, j, 0), out.offset(c1, j, 0));
+  detail::add_sources_in(scheme, out, out.offset(c0, j + 1, 0), out.offset(c1, j + 1, 0));
+}
+
 // Runs body(shape, w, wv, nt, id) on `threads` threads, for the scheme's stencil shape.
 template <class Body>
 void on_threads(const Scheme& scheme, int threads, const Body& body) {
@@ -185,15 +199,18 @@ class TiledBackend final : public Backend {
   //
   // Strip s at step t holds columns [X(s) - (t - 1), X(s + 1) - (t - 1)), X(s) = x0 + s width,
   // clipped to the step's region; the first and last strips reach the region's ends. Each strip
-  // is the row wavefront of block() on its columns. The strips lean left by one column per
-  // step, so strip s needs only strip s - 1 (its last two columns of each step), never s + 1,
-  // and with two arrays no value is overwritten while needed if strip s runs wave W only after
+  // is the wavefront of block() on its columns, in units of two rows (the two-row kernel shares
+  // their loads; the wavefront argument holds for any unit height). The strips lean left by one
+  // column per step, so strip s needs only strip s - 1 (its last two columns of each step), never s
+  // + 1, and with two arrays no value is overwritten while needed if strip s runs wave W only after
   // strip s - 1 has finished wave W - 1. Thread `id` takes strips id, id + nt, ...; each waits
   // for its left neighbour's wave counter, so threads meet only there, never at a barrier.
   void block_strips(const Scheme& scheme, const FaceMask& physical, Field& a, Field& b, int depth,
                     index_t width, bool stream) const {
     const Region region{a.grid(), physical, depth};
-    const index_t first = region.lo(1, 1), waves = region.waves(1);
+    // A wavefront unit is two rows: the two-row kernel shares their loads.
+    const index_t first = region.lo(1, 1),
+                  waves = (region.hi(1, 1) - first + 1) / 2 + 2 * (depth - 1);
     const index_t x0 = region.lo(1, 0),
                   strips = std::max<index_t>(1, (region.hi(1, 0) - x0) / width);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[strips]);
@@ -205,14 +222,23 @@ class TiledBackend final : public Backend {
         for (index_t wave = 0; wave < waves; ++wave) {
           if (s > 0) wait_at_least(done[s - 1], wave);
           for (int t = 1; t <= depth; ++t) {
-            const index_t j = first + wave - 2 * (t - 1);
-            if (j < region.lo(t, 1) || j >= region.hi(t, 1)) continue;
+            const index_t pair = first + 2 * (wave - 2 * (t - 1));
+            const index_t j0 = std::max(pair, region.lo(t, 1)),
+                          j1 = std::min(pair + 2, region.hi(t, 1));
+            if (j0 >= j1) continue;
             const index_t c0 =
                 s == 0 ? region.lo(t, 0) : std::max(region.lo(t, 0), x0 + s * width - (t - 1));
             const index_t c1 = s == strips - 1
                                    ? region.hi(t, 0)
                                    : std::min(region.hi(t, 0), x0 + (s + 1) * width - (t - 1));
-            if (c0 < c1) step_cells<S>(scheme, w, wv, a, b, t, stream && t == depth, j, 0, c0, c1);
+            if (c0 >= c1) continue;
+            if constexpr (S::dim == 2) {
+              if (j1 - j0 == 2) {
+                step_cells2<S>(scheme, w, wv, a, b, t, stream && t == depth, j0, c0, c1);
+                continue;
+              }
+            }
+            step_cells<S>(scheme, w, wv, a, b, t, stream && t == depth, j0, 0, c0, c1);
           }
           done[s].store(wave + 1, std::memory_order_release);
         }
