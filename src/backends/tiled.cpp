@@ -201,10 +201,11 @@ class TiledBackend final : public Backend {
   // clipped to the step's region; the first and last strips reach the region's ends. Each strip
   // is the wavefront of block() on its columns, in units of two rows (the two-row kernel shares
   // their loads; the wavefront argument holds for any unit height). The strips lean left by one
-  // column per step, so strip s needs only strip s - 1 (its last two columns of each step), never s
-  // + 1, and with two arrays no value is overwritten while needed if strip s runs wave W only after
-  // strip s - 1 has finished wave W - 1. Thread `id` takes strips id, id + nt, ...; each waits
-  // for its left neighbour's wave counter, so threads meet only there, never at a barrier.
+  // column per step, so strip s needs only strip s - 1 (its last two columns of each step),
+  // never the strip on its right, and with two arrays no value is overwritten while needed if
+  // strip s runs wave W only after strip s - 1 has finished wave W - 1. Thread `id` takes
+  // strips id, id + nt, ...; each waits for its left neighbour's wave counter, so threads meet
+  // only there, never at a barrier.
   void block_strips(const Scheme& scheme, const FaceMask& physical, Field& a, Field& b, int depth,
                     index_t width, bool stream) const {
     const Region region{a.grid(), physical, depth};
