@@ -62,7 +62,7 @@ std::string boundary_string(const Boundaries& bc, int dim) {
 
 struct Summary {
   const Problem& p;
-  std::string backend, backend_reason, processes;
+  std::string backend, backend_reason, backend_plan, processes;
   int threads;
   std::int64_t steps;  // the step reached
   std::int64_t ran;    // steps taken by this run (fewer after a restart)
@@ -85,6 +85,7 @@ void print_text(const Summary& s) {
               boundary_string(p.boundaries, p.grid.dim).c_str(), p.sources.points.size(),
               p.sources.points.size() == 1 ? "" : "s");
   std::printf("  backend     %s (%s)\n", s.backend.c_str(), s.backend_reason.c_str());
+  if (!s.backend_plan.empty()) std::printf("  tiling      %s\n", s.backend_plan.c_str());
   std::printf("  processes   %s, %d thread%s each\n", s.processes.c_str(), s.threads,
               s.threads == 1 ? "" : "s");
   std::printf("  steps       %lld   dt %g   alpha %g   r = %g (FTCS limit 0.5)\n",
@@ -106,6 +107,7 @@ void print_json(const Summary& s) {
     n += (a ? ", " : "") + std::to_string(p.grid.n[a]);
   JsonObject j;
   j.add("case", p.name).add("dim", p.grid.dim).raw("n", n + "]").add("backend", s.backend);
+  if (!s.backend_plan.empty()) j.add("tiling", s.backend_plan);
   j.add("processes", s.processes).add("threads", s.threads);
   j.add("steps", static_cast<long long>(s.steps)).add("dt", p.dt).add("alpha", p.alpha);
   j.add("r", p.stability_number()).add("heat", s.stats.heat).add("min", s.stats.min);
@@ -180,6 +182,7 @@ int run_spectral(const Config& c, const RunOptions& o, const Processes& procs) {
   const Summary s{p,
                   "spectral",
                   std::string(to_string(so.mode)) + " mode: " + solver->describe(),
+                  "",
                   procs.size() == 1 ? "1 process" : std::to_string(procs.size()) + " ranks",
                   solver->options().threads > 0 ? solver->options().threads : default_threads(),
                   solver->step_count(),
@@ -322,6 +325,7 @@ int run_command(const RunOptions& o, const Processes& procs) {
   const Summary s{p,
                   std::string(solver->backend().name()),
                   reason,
+                  solver->backend().plan(),
                   solver->domain().describe(),
                   threads_used,
                   solver->step_count(),

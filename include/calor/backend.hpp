@@ -35,6 +35,9 @@ class Backend {
   [[nodiscard]] virtual int halo_width(const Grid& /*grid*/, const Halo& /*halo*/) const {
     return 1;
   }
+  /// How the last advance() worked where the backend chose something (the tiled backend: its
+  /// block depth and strips), for the run summary; empty if there is nothing to say.
+  [[nodiscard]] virtual std::string plan() const { return {}; }
 };
 
 /// Options a backend may use.

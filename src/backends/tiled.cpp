@@ -27,6 +27,7 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -133,6 +134,7 @@ class TiledBackend final : public Backend {
   TiledBackend(int threads, int depth, int width)
       : threads_(threads > 0 ? threads : default_threads()), depth_(depth), width_(width) {}
   std::string_view name() const override { return "tiled"; }
+  std::string plan() const override { return plan_; }
 
   int halo_width(const Grid& g, const Halo& halo) const override {
     // Exchanged faces need a halo as wide as a block is deep.
@@ -145,7 +147,12 @@ class TiledBackend final : public Backend {
     const Grid& g = cur.grid();
     int depth = depth_ > 0 ? depth_ : auto_tile_depth(g);
     if (halo.any_exchanged(g.dim)) depth = std::min<int>(depth, static_cast<int>(cur.halo()));
-    if (tiling_obstacle(g) != nullptr || depth < 2 || steps < 2) {
+    if (const char* why = tiling_obstacle(g); why != nullptr || depth < 2 || steps < 2) {
+      // A lone step (the end of a run, say) keeps the plan of the blocks before it.
+      if (why != nullptr || depth < 2 || plan_.empty())
+        plan_ = std::string("a plain sweep: ") + (why != nullptr ? why
+                                                  : depth < 2    ? "blocks of fewer than 2 steps"
+                                                                 : "one step");
       detail::threaded_steps(scheme, halo, cur, next, steps, threads_);
       return;
     }
@@ -163,6 +170,14 @@ class TiledBackend final : public Backend {
     const bool stream = detail::should_stream(cur);
     // 2D without halo refills: column strips, pipelined over the threads (see block_strips).
     const index_t width = g.dim == 2 && !refill ? strip_width(g, depth) : 0;
+    plan_ = "blocks of " + std::to_string(depth) + " steps, ";
+    if (width > 0)
+      plan_ += std::to_string(g.n[0] / width) + " column strips of " + std::to_string(width) +
+               " (rows in flight sized to the L2 cache)";
+    else if (g.dim == 2 && refill)
+      plan_ += "whole rows (a Neumann face refills the halo row by row)";
+    else
+      plan_ += g.dim == 2 ? "whole rows (too narrow for two strips per thread)" : "whole planes";
     while (steps > 0) {
       const int t = static_cast<int>(std::min<std::int64_t>(depth, steps));
       halo.update(cur);
@@ -298,6 +313,7 @@ class TiledBackend final : public Backend {
   int threads_;
   int depth_;
   int width_;
+  std::string plan_;
 };
 
 }  // namespace
