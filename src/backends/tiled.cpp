@@ -82,40 +82,39 @@ struct Region {
   [[nodiscard]] index_t hi(int t, int axis) const {
     return g.n[axis] + (axis < g.dim && !physical[axis][1] ? depth - t : 0);
   }
-  /// Wavefronts of a block over `axis`: step t runs two wavefronts behind step t - 1.
-  [[nodiscard]] index_t waves(int axis) const {
-    return hi(1, axis) - lo(1, axis) + 2 * (depth - 1);
+  /// Wavefronts of a block over `axis` in units of `unit` cells: step t runs two wavefronts
+  /// behind step t - 1.
+  [[nodiscard]] index_t waves(int axis, index_t unit = 1) const {
+    return (hi(1, axis) - lo(1, axis) + unit - 1) / unit + 2 * (depth - 1);
+  }
+  /// Column strips of `width` over x (the last one takes the remainder).
+  [[nodiscard]] index_t strips(index_t width) const {
+    return std::max<index_t>(1, (hi(1, 0) - lo(1, 0)) / width);
   }
 };
 
-// Step t of a block on cells [c0, c1) of row (j, k): from array a into b if t is odd, else from
-// b into a, with the sources of those cells. Only the block's last step leaves the cache, so it
-// alone may stream; the others keep their results in it.
-template <class S>
+// Step t of a block on cells [c0, c1) of row (j, k), and with Rows = 2 of row (j + 1, k) too
+// (the two-row kernel): from array a into b if t is odd, else from b into a, with the sources of
+// those cells. Only the block's last step leaves the cache, so it alone may stream; the others
+// keep their results in it.
+template <class S, int Rows = 1>
 void step_cells(const Scheme& scheme, const Weights<double>& w, const Weights<detail::vec>& wv,
                 Field& a, Field& b, int t, bool stream_out, index_t j, index_t k, index_t c0,
                 index_t c1) {
   Field& out = t % 2 == 1 ? b : a;
   const detail::Row r = detail::row(t % 2 == 1 ? a : b, out, j, k);
-  if (stream_out)
+  if constexpr (Rows == 2) {
+    if (stream_out)
+      detail::rows2_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
+    else
+      detail::rows2_simd<S, false, true>(w, wv, scheme.dq, r, c0, c1);
+  } else if (stream_out) {
     detail::row_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
-  else
+  } else {
     detail::row_simd<S, false, true>(w, wv, scheme.dq, r, c0, c1);
-  detail::add_sources_in(scheme, out, out.offset(c0, j, k), out.offset(c1, j, k));
-}
-
-// step_cells on rows j and j + 1 (2D) at once, by the two-row kernel.
-template <class S>
-void step_cells2(const Scheme& scheme, const Weights<double>& w, const Weights<detail::vec>& wv,
-                 Field& a, Field& b, int t, bool stream_out, index_t j, index_t c0, index_t c1) {
-  Field& out = t % 2 == 1 ? b : a;
-  const detail::Row r = detail::row(t % 2 == 1 ? a : b, out, j, 0);
-  if (stream_out)
-    detail::rows2_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
-  else
-    detail::rows2_simd<S, false, true>(w, wv, scheme.dq, r, c0, c1);
-  detail::add_sources_in(scheme, out, out.offset(c0, j, 0), out.offset(c1, j, 0));
-  detail::add_sources_in(scheme, out, out.offset(c0, j + 1, 0), out.offset(c1, j + 1, 0));
+  }
+  for (index_t y = j; y < j + Rows; ++y)
+    detail::add_sources_in(scheme, out, out.offset(c0, y, k), out.offset(c1, y, k));
 }
 
 // Runs body(shape, w, wv, nt, id) on `threads` threads, for the scheme's stencil shape.
@@ -172,8 +171,8 @@ class TiledBackend final : public Backend {
     const index_t width = g.dim == 2 && !refill ? strip_width(g, depth) : 0;
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     if (width > 0)
-      plan_ += std::to_string(g.n[0] / width) + " column strips of " + std::to_string(width) +
-               " (rows in flight sized to the L2 cache)";
+      plan_ += std::to_string(Region{g, physical, depth}.strips(width)) + " column strips of " +
+               std::to_string(width) + " (rows in flight sized to the L2 cache)";
     else if (g.dim == 2 && refill)
       plan_ += "whole rows (a Neumann face refills the halo row by row)";
     else
@@ -225,10 +224,8 @@ class TiledBackend final : public Backend {
                     index_t width, bool stream) const {
     const Region region{a.grid(), physical, depth};
     // A wavefront unit is two rows: the two-row kernel shares their loads.
-    const index_t first = region.lo(1, 1),
-                  waves = (region.hi(1, 1) - first + 1) / 2 + 2 * (depth - 1);
-    const index_t x0 = region.lo(1, 0),
-                  strips = std::max<index_t>(1, (region.hi(1, 0) - x0) / width);
+    const index_t first = region.lo(1, 1), waves = region.waves(1, 2);
+    const index_t x0 = region.lo(1, 0), strips = region.strips(width);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[strips]);
     for (index_t s = 0; s < strips; ++s)
       done[s].store(0, std::memory_order_relaxed);
@@ -250,7 +247,7 @@ class TiledBackend final : public Backend {
             if (c0 >= c1) continue;
             if constexpr (S::dim == 2) {
               if (j1 - j0 == 2) {
-                step_cells2<S>(scheme, w, wv, a, b, t, stream && t == depth, j0, c0, c1);
+                step_cells<S, 2>(scheme, w, wv, a, b, t, stream && t == depth, j0, 0, c0, c1);
                 continue;
               }
             }

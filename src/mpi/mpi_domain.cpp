@@ -85,13 +85,13 @@ class MpiHalo final : public Halo {
     std::array<std::array<MPI_Request, 4>, 3> requests{};
   };
 
-  // The four slabs of one axis as subarray types of a field shaped like `f`.
   // The field's allocated extents in C order (z, y, x): x rows include their padding.
   static std::array<int, 3> extents(const Field& f) {
     return {static_cast<int>(f.extent(2)), static_cast<int>(f.extent(1)),
             static_cast<int>(f.extent(0))};
   }
 
+  // The four slabs of one axis as subarray types of a field shaped like `f`.
   void make_types(const Field& f) {
     const std::array<int, 3> sizes = extents(f);
     for (int axis = 0; axis < 3; ++axis) {
