@@ -82,10 +82,10 @@ struct Region {
   [[nodiscard]] index_t hi(int t, int axis) const {
     return g.n[axis] + (axis < g.dim && !physical[axis][1] ? depth - t : 0);
   }
-  /// Wavefronts of a block over `axis` in units of `unit` cells: step t runs two wavefronts
+  /// Wavefronts of a block over `axis` in units of `unit` cells, step t running `lag` wavefronts
   /// behind step t - 1.
-  [[nodiscard]] index_t waves(int axis, index_t unit = 1) const {
-    return (hi(1, axis) - lo(1, axis) + unit - 1) / unit + 2 * (depth - 1);
+  [[nodiscard]] index_t waves(int axis, index_t unit = 1, index_t lag = 2) const {
+    return (hi(1, axis) - lo(1, axis) + unit - 1) / unit + lag * (depth - 1);
   }
   /// Column strips of `width` over x (the last one takes the remainder).
   [[nodiscard]] index_t strips(index_t width) const {
@@ -197,7 +197,9 @@ class TiledBackend final : public Backend {
   // used if every thread gets two of them or more (narrower grids stay in the cache anyway).
   // On the case study (4800^2, depth 35, 2 threads: 6 strips of 800 columns) strips ran at
   // 4.36 GLUP/s against 3.58 for whole rows (medians of 3 runs; fixed widths from 480 to 2400
-  // at depth 32 all within 10% of each other).
+  // at depth 32 all within 10% of each other; AMD EPYC, 2026-11-22). On an Intel Xeon with a
+  // 2 MiB L2 (2026-12-02), depths 16 to 64 at width 800 were within 10% of each other; at depth
+  // 8, widths 200 and 112 took 1.35x and 1.6x the time of width 400.
   index_t strip_width(const Grid& g, int depth) const {
     if (width_ > 0) return g.n[0] >= 2 * index_t{width_} ? width_ : 0;
     const double per_column = 2.0 * (2 * depth + 2) * sizeof(double);
@@ -213,18 +215,24 @@ class TiledBackend final : public Backend {
   //
   // Strip s at step t holds columns [X(s) - (t - 1), X(s + 1) - (t - 1)), X(s) = x0 + s width,
   // clipped to the step's region; the first and last strips reach the region's ends. Each strip
-  // is the wavefront of block() on its columns, in units of two rows (the two-row kernel shares
-  // their loads; the wavefront argument holds for any unit height). The strips lean left by one
-  // column per step, so strip s needs only strip s - 1 (its last two columns of each step),
-  // never the strip on its right, and with two arrays no value is overwritten while needed if
-  // strip s runs wave W only after strip s - 1 has finished wave W - 1. Thread `id` takes
-  // strips id, id + nt, ...; each waits for its left neighbour's wave counter, so threads meet
-  // only there, never at a barrier.
+  // is a wavefront over units of two rows (the two-row kernel shares their loads): wave W runs
+  // step t on pair W - (t - 1), for t = 1..T in that order. One pair of lag per step is enough
+  // because one thread runs a whole wave of a strip: step t on pair P reads step t - 1 on pairs
+  // P - 1..P + 1, the last of them done just before it in the same wave, and it overwrites the
+  // step t - 2 values of pair P, whose last reader (step t - 1 on pair P + 1) is that same unit.
+  // (block() needs two slabs of lag, as its threads share each slab.) The rows in flight are
+  // then 2T + 2 per array, half what a lag of two pairs holds: measured on the case study with
+  // the automatic depth 64 and 6 strips of 800 on a 2 MiB L2, 4.94 s -> 3.49 s (medians of 4).
+  // The strips lean left by one column per step, so strip s needs only strip s - 1 (its last
+  // two columns of each step), never the strip on its right: strip s runs wave W once strip
+  // s - 1 has finished wave W (which reads and rewrites the columns they share). Thread `id`
+  // takes strips id, id + nt, ...; each waits for its left neighbour's wave counter, so threads
+  // meet only there, never at a barrier.
   void block_strips(const Scheme& scheme, const FaceMask& physical, Field& a, Field& b, int depth,
                     index_t width, bool stream) const {
     const Region region{a.grid(), physical, depth};
     // A wavefront unit is two rows: the two-row kernel shares their loads.
-    const index_t first = region.lo(1, 1), waves = region.waves(1, 2);
+    const index_t first = region.lo(1, 1), waves = region.waves(1, 2, 1);
     const index_t x0 = region.lo(1, 0), strips = region.strips(width);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[strips]);
     for (index_t s = 0; s < strips; ++s)
@@ -233,9 +241,9 @@ class TiledBackend final : public Backend {
       using S = decltype(shape);
       for (index_t s = id; s < strips; s += nt) {
         for (index_t wave = 0; wave < waves; ++wave) {
-          if (s > 0) wait_at_least(done[s - 1], wave);
+          if (s > 0) wait_at_least(done[s - 1], wave + 1);
           for (int t = 1; t <= depth; ++t) {
-            const index_t pair = first + 2 * (wave - 2 * (t - 1));
+            const index_t pair = first + 2 * (wave - (t - 1));
             const index_t j0 = std::max(pair, region.lo(t, 1)),
                           j1 = std::min(pair + 2, region.hi(t, 1));
             if (j0 >= j1) continue;
