@@ -35,6 +35,13 @@ class Backend {
   [[nodiscard]] virtual int halo_width(const Grid& /*grid*/, const Halo& /*halo*/) const {
     return 1;
   }
+  /// Steps that advance() takes per pass over memory on fields like `cur` with `halo` (the
+  /// tiled backend's block depth; 1 for a plain sweep). Calls of advance() for a multiple of it
+  /// run at full depth, so Solver::run sizes its chunks in whole multiples of it.
+  [[nodiscard]] virtual std::int64_t steps_per_pass(const Field& /*cur*/,
+                                                    const Halo& /*halo*/) const {
+    return 1;
+  }
   /// How the last advance() worked where the backend chose something (the tiled backend: its
   /// block depth and strips), for the run summary; empty if there is nothing to say.
   [[nodiscard]] virtual std::string plan() const { return {}; }

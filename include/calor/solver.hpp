@@ -43,6 +43,10 @@ class Solver {
 
   [[nodiscard]] const Problem& problem() const { return problem_; }
   [[nodiscard]] const Backend& backend() const { return *backend_; }
+  /// Steps the backend takes per pass over this process's fields (Backend::steps_per_pass).
+  [[nodiscard]] std::int64_t steps_per_pass() const {
+    return backend_->steps_per_pass(cur_, *halo_);
+  }
   [[nodiscard]] const Field& field() const { return cur_; }
   /// Mutable state, e.g. to set a custom initial field; the halo is refilled before each step.
   [[nodiscard]] Field& field() { return cur_; }

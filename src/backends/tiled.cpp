@@ -141,11 +141,15 @@ class TiledBackend final : public Backend {
     return depth_ > 0 ? depth_ : auto_tile_depth(g);
   }
 
+  std::int64_t steps_per_pass(const Field& cur, const Halo& halo) const override {
+    const int depth = block_depth(cur, halo);
+    return tiling_obstacle(cur.grid()) == nullptr && depth >= 2 ? depth : 1;
+  }
+
   void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
                std::int64_t steps) override {
     const Grid& g = cur.grid();
-    int depth = depth_ > 0 ? depth_ : auto_tile_depth(g);
-    if (halo.any_exchanged(g.dim)) depth = std::min<int>(depth, static_cast<int>(cur.halo()));
+    const int depth = block_depth(cur, halo);
     if (const char* why = tiling_obstacle(g); why != nullptr || depth < 2 || steps < 2) {
       // A lone step (the end of a run, say) keeps the plan of the blocks before it.
       if (why != nullptr || depth < 2 || plan_.empty())
@@ -190,6 +194,14 @@ class TiledBackend final : public Backend {
   }
 
  private:
+  // Steps per block: the user's depth or one from the cache size, at most the halo's width where
+  // a face is exchanged (a block takes one exchange of that many layers).
+  int block_depth(const Field& cur, const Halo& halo) const {
+    const Grid& g = cur.grid();
+    const int depth = depth_ > 0 ? depth_ : auto_tile_depth(g);
+    return halo.any_exchanged(g.dim) ? std::min<int>(depth, static_cast<int>(cur.halo())) : depth;
+  }
+
   // Width of the column strips of block_strips for a block `depth` steps deep, or 0 for whole
   // rows (block()). The user's width where it gives two strips or more. Else the 2 depth + 2 rows
   // in flight of each array should fit in a core's L2 cache, and the strips are as many as that
