@@ -42,16 +42,19 @@ struct Timing {
 };
 
 // Times `steps` steps of the case-study stencil on an n x n grid holding random values (so no
-// data-dependent shortcut can help), best of `reps`; steps = 0 calibrates to about `target` s.
+// data-dependent shortcut can help), best of `reps`; steps = 0 calibrates to about `target` s,
+// at least 8 steps and one whole pass of the backend (a tiled block). One solver serves every
+// repetition, its field refilled each time: allocating and first touching the fields again
+// took most of the benchmark's time where they are gigabytes.
 Timing time_stencil(const std::string& backend, int threads, index_t n, std::int64_t steps,
                     int reps, double target = 1.5) {
   const Config c = load_config("preset = \"stencil\"", "bench",
                                {{"n", std::to_string(n), "bench"}, {"steps", "1", "bench"}});
   Timing t;
   t.cells = n * n;
+  Solver solver(c.problem, select_backend(backend, BackendOptions{threads, 0}, c.problem.grid));
+  t.backend = solver.backend().name();
   auto run = [&](std::int64_t s) {
-    Solver solver(c.problem, select_backend(backend, BackendOptions{threads, 0}, c.problem.grid));
-    t.backend = solver.backend().name();
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> u(0.0, 1.0);
     for_each_cell(c.problem.grid,
@@ -62,7 +65,8 @@ Timing time_stencil(const std::string& backend, int threads, index_t n, std::int
   };
   if (steps == 0) {
     const double probe = run(4) / 4;
-    steps = std::clamp<std::int64_t>(static_cast<std::int64_t>(target / probe), 64, 100000);
+    const std::int64_t least = std::max<std::int64_t>(8, solver.steps_per_pass());
+    steps = std::clamp<std::int64_t>(static_cast<std::int64_t>(target / probe), least, 100000);
   }
   t.steps = steps;
   double best = 1e30, worst = 0;
@@ -93,7 +97,7 @@ std::string json_str(const std::string& s) {
 int bench_node_command(const BenchOptions& o) {
   const int all = o.threads > 0 ? o.threads : default_threads();
   const Caches& cc = caches();
-  const int reps = o.quick ? 1 : 3;
+  const int reps = o.quick ? 1 : 5;
   std::printf("calor bench node: %s, %d threads, L2 %zu KiB, last-level cache %zu MiB\n",
               cpu_model().c_str(), all, cc.l2 >> 10, cc.llc >> 20);
 

@@ -180,7 +180,9 @@ int main(int argc, char** argv) {
   node->add_option("--threads", bench_opt.threads, "Threads for the parallel runs (0 = all)")
       ->check(CLI::Range(0, 4096));
   node->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
-  node->footer("\nExample:\n  calor bench node --out results/node   (about 3 minutes on 2 cores)");
+  node->footer(
+      "\nExample:\n  calor bench node --out results/node   (3-6 minutes on 2 cores: the "
+      "out-of-cache grid is 8x the last-level cache)");
 
   auto* scaling = bench->add_subcommand(
       "scaling",
