@@ -44,26 +44,17 @@ double Solver::run(const std::function<bool(const Progress&)>& after_chunk, doub
   const auto t0 = clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
   // Steps are taken in chunks of about `interval` seconds, so that the backend's own loop (and
-  // any temporal blocking) runs whole between callbacks. A chunk is a whole number of the
-  // backend's passes (a tiled block), so that no block is cut short for a callback: with chunks
-  // grown from 1 step, the case study (tiled, 64-step blocks) took 4.4 s instead of 3.2 s on a
-  // terminal, whose progress bar wants a callback every 0.2 s. Every rank sizes chunks from the
-  // slowest rank's time and the largest pass, so that all take the same chunks and meet at the
-  // same steps.
-  const auto pass =
-      static_cast<std::int64_t>(domain_->max_over_ranks(static_cast<double>(steps_per_pass())));
-  std::int64_t chunk = std::max<std::int64_t>(1, pass);
-  const std::int64_t smallest = chunk;
+  // any temporal blocking) runs whole between callbacks. Chunks are whole tiled blocks: grown
+  // from 1 step instead, the case study (tiled, 64-step blocks) took 4.4 s instead of 3.2 s on
+  // a terminal, whose progress bar wants a callback every 0.2 s. Every rank sizes chunks from
+  // the slowest rank's time, so that all take the same chunks and meet at the same steps.
+  ChunkSize chunk(steps_per_pass());
   while (steps_done_ < total) {
-    std::int64_t n = std::min(chunk, total - steps_done_);
+    std::int64_t n = std::min(chunk.steps(), total - steps_done_);
     if (stride > 0) n = std::min(n, stride - steps_done_ % stride);
     const double before = seconds();
     step(n);
-    const double took = domain_->max_over_ranks(seconds() - before);
-    if (took < 0.25 * interval && n == chunk)
-      chunk *= 2;
-    else if (took > interval && chunk > smallest)
-      chunk /= 2;
+    chunk.after(n, domain_->max_over_ranks(seconds() - before), 0.25 * interval, interval);
     if (after_chunk && !after_chunk(Progress{steps_done_, total, seconds()})) break;
   }
   return seconds();

@@ -234,8 +234,9 @@ class PySimulation {
     const calor::Domain& domain = solver_->domain();
     const std::int64_t target = solver_->step_count() + n;
     const auto t0 = Clock::now();
+    if (!chunk_) chunk_.emplace(solver_->steps_per_pass());  // collective, as this call is
     while (solver_->step_count() < target) {
-      const std::int64_t k = std::min(chunk_, target - solver_->step_count());
+      const std::int64_t k = std::min(chunk_->steps(), target - solver_->step_count());
       double took = 0;
       std::string unhealthy;
       {
@@ -255,10 +256,7 @@ class PySimulation {
         }
       }
       if (!unhealthy.empty()) throw calor::Error(unhealthy);
-      if (took < chunk_seconds_ && k == chunk_)
-        chunk_ *= 2;
-      else if (took > 2 * chunk_seconds_ && chunk_ > 1)
-        chunk_ = std::max<std::int64_t>(1, chunk_ / 2);
+      chunk_->after(k, took, chunk_seconds_, 2 * chunk_seconds_);
       const bool signalled = PyErr_CheckSignals() != 0;  // sets the Python error if so
       if (domain.max_over_ranks(signalled ? 1.0 : 0.0) > 0) {
         if (!signalled) PyErr_SetNone(PyExc_KeyboardInterrupt);  // another rank was stopped
@@ -409,7 +407,7 @@ class PySimulation {
   std::string reason_;
   int threads_ = 1;
   double chunk_seconds_ = kChunkSeconds;
-  std::int64_t chunk_ = 1;          ///< steps per chunk, adapted to last about chunk_seconds_
+  std::optional<calor::ChunkSize> chunk_;  ///< steps per chunk, to last about chunk_seconds_
   std::int64_t check_every_ = 100;  ///< steps between health checks (0: at the last step only)
   std::atomic<bool> busy_{false};
 };

@@ -64,6 +64,18 @@ def test_tile_keys_reach_the_tiled_backend(numpy_reference, same_bits):
         calor.presets.stencil(n=97, tile_width=1)
 
 
+def test_run_takes_whole_tiled_blocks_per_chunk(numpy_reference, same_bits):
+    # Between progress calls the tiled backend runs whole blocks (3 steps deep here): a chunk
+    # cut inside a block would run it shallower.
+    problem = calor.presets.stencil(n=97, steps=23, tile_width=5, tile_depth=3)
+    sim = calor.Simulation(problem, backend="tiled", threads=2)
+    calls = []
+    sim.run(progress=lambda step, total, s: calls.append(step))
+    assert calls[0] == 3 and calls[-1] == 23
+    assert all(step % 3 == 0 for step in calls[:-1]), calls
+    same_bits(sim.field, numpy_reference(97, 23), "tiled, chunks of whole blocks")
+
+
 def test_auto_says_what_it_chose_and_why():
     sim = calor.Simulation(calor.presets.stencil(n=64, steps=1))
     assert sim.backend in calor.backends() and sim.backend != "auto"
