@@ -88,6 +88,13 @@ struct Row {
   double roofline;  // (MLUP/s x 16 B) / copy bandwidth at the same thread count
 };
 
+// "8x LLC": how many last-level caches one field of an n x n grid fills, rounded (about 8; a
+// quarter of that with --quick, whose grid is half as wide).
+std::string out_of_cache_label(index_t n, std::size_t llc) {
+  const double ratio = 8.0 * static_cast<double>(n * n) / static_cast<double>(llc);
+  return std::to_string(static_cast<long long>(std::lround(ratio))) + "x LLC";
+}
+
 std::string json_str(const std::string& s) {
   return "\"" + s + "\"";
 }
@@ -131,7 +138,7 @@ int bench_node_command(const BenchOptions& o) {
   std::printf("  %-22s %-8s %7s %8s %10s %9s %9s %8s\n", "grid", "backend", "threads", "steps",
               "MLUP/s", "GB/s", "roofline", "spread");
   for (const auto& [label, n] : std::vector<std::pair<std::string, index_t>>{
-           {"in cache", in_cache}, {"8x LLC", out_cache}}) {
+           {"in cache", in_cache}, {out_of_cache_label(out_cache, cc.llc), out_cache}}) {
     const double mb = 8.0 * static_cast<double>(n * n) / 1e6;
     for (const std::string b : {"serial", "simd", "threads", "tiled", "auto"})
       for (int th : thread_counts) {
