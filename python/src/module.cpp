@@ -234,7 +234,8 @@ class PySimulation {
     const calor::Domain& domain = solver_->domain();
     const std::int64_t target = solver_->step_count() + n;
     const auto t0 = Clock::now();
-    if (!chunk_) chunk_.emplace(solver_->steps_per_pass());  // collective, as this call is
+    // Collective, as the loop below is: only where there are steps to take.
+    if (!chunk_ && n > 0) chunk_.emplace(solver_->steps_per_pass());
     while (solver_->step_count() < target) {
       const std::int64_t k = std::min(chunk_->steps(), target - solver_->step_count());
       double took = 0;
