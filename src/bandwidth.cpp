@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <memory>
 #include <new>
 
 #include "backends/rows.hpp"
@@ -13,19 +12,30 @@
 
 namespace calor {
 
-Bandwidth measure_copy_bandwidth(std::size_t bytes, int threads, int reps, bool streaming) {
-  const auto n = static_cast<index_t>(bytes / sizeof(double)) / detail::kLanes * detail::kLanes;
-  auto alloc = [&] {
-    void* p = std::aligned_alloc(64, static_cast<std::size_t>(n) * sizeof(double));
-    if (p == nullptr) throw std::bad_alloc();
-    return std::unique_ptr<double[], decltype(&std::free)>(static_cast<double*>(p), &std::free);
+struct CopyKernel::Arrays {
+  struct Free {
+    void operator()(double* p) const { std::free(p); }
   };
-  auto a = alloc(), b = alloc();
-  double* __restrict src = a.get();
-  double* __restrict dst = b.get();
+  index_t n = 0;  // elements, whole vectors
+  std::unique_ptr<double[], Free> src, dst;
+};
+
+CopyKernel::CopyKernel(std::size_t bytes, int threads)
+    : arrays_(std::make_unique<Arrays>()), threads_(std::max(threads, 1)) {
+  Arrays& a = *arrays_;
+  a.n = static_cast<index_t>(bytes / sizeof(double)) / detail::kLanes * detail::kLanes;
+  auto alloc = [&] {
+    void* p = std::aligned_alloc(64, static_cast<std::size_t>(a.n) * sizeof(double));
+    if (p == nullptr) throw std::bad_alloc();
+    return std::unique_ptr<double[], Arrays::Free>(static_cast<double*>(p));
+  };
+  a.src = alloc();
+  a.dst = alloc();
+  double* __restrict src = a.src.get();
+  double* __restrict dst = a.dst.get();
   // Blocks of whole vectors per thread, touched first by the thread that copies them.
-  const index_t vectors = n / detail::kLanes;
-#pragma omp parallel num_threads(threads)
+  const index_t vectors = a.n / detail::kLanes;
+#pragma omp parallel num_threads(threads_)
   {
     const auto [lo, hi] =
         detail::static_block(vectors, omp_get_thread_num(), omp_get_num_threads());
@@ -34,36 +44,59 @@ Bandwidth measure_copy_bandwidth(std::size_t bytes, int threads, int reps, bool 
       dst[i] = 0.0;
     }
   }
-  double best = 1e30, worst = 0;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel num_threads(threads)
-    {
-      const auto [lo, hi] =
-          detail::static_block(vectors, omp_get_thread_num(), omp_get_num_threads());
-      for (index_t v = lo; v < hi; ++v) {
-        const index_t i = v * detail::kLanes;
-        if (streaming)
-          detail::stream(dst + i, detail::load(src + i));
-        else
-          detail::store(dst + i, detail::load(src + i));
-      }
-      detail::stream_fence();
+}
+
+CopyKernel::~CopyKernel() = default;
+
+std::size_t CopyKernel::bytes() const {
+  return static_cast<std::size_t>(arrays_->n) * sizeof(double);
+}
+
+double CopyKernel::copy_gbs(bool streaming) {
+  const double* __restrict src = arrays_->src.get();
+  double* __restrict dst = arrays_->dst.get();
+  const index_t vectors = arrays_->n / detail::kLanes;
+  const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads_)
+  {
+    const auto [lo, hi] =
+        detail::static_block(vectors, omp_get_thread_num(), omp_get_num_threads());
+    for (index_t v = lo; v < hi; ++v) {
+      const index_t i = v * detail::kLanes;
+      if (streaming)
+        detail::stream(dst + i, detail::load(src + i));
+      else
+        detail::store(dst + i, detail::load(src + i));
     }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::min(best, s);
-    worst = std::max(worst, s);
+    detail::stream_fence();
   }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Keep the copy observable so that it cannot be optimised away.
-  volatile double sink = dst[n / 2];
+  volatile double sink = dst[arrays_->n / 2];
   (void)sink;
+  return 2.0 * static_cast<double>(bytes()) / s / 1e9;
+}
+
+Bandwidth CopyKernel::measure(int reps, bool streaming) {
+  double best = 0, worst = 1e300;
+  for (int r = 0; r < std::max(reps, 1); ++r) {
+    const double g = copy_gbs(streaming);
+    best = std::max(best, g);
+    worst = std::min(worst, g);
+  }
   Bandwidth bw;
-  bw.gbs = 2.0 * static_cast<double>(n) * sizeof(double) / best / 1e9;
-  bw.spread = (worst - best) / best;
-  bw.bytes = static_cast<std::size_t>(n) * sizeof(double);
-  bw.threads = threads;
+  bw.gbs = best;
+  // As a spread of times: (worst time - best time) / best time.
+  bw.spread = best / worst - 1.0;
+  bw.bytes = bytes();
+  bw.threads = threads_;
   bw.streaming = streaming;
   return bw;
+}
+
+Bandwidth measure_copy_bandwidth(std::size_t bytes, int threads, int reps, bool streaming) {
+  CopyKernel copy(bytes, threads);
+  return copy.measure(reps, streaming);
 }
 
 }  // namespace calor
