@@ -13,7 +13,8 @@ struct Caches {
   std::size_t llc = 8 << 20;  ///< last-level cache
 };
 
-/// This machine's caches (read once from /sys, with conservative fallbacks).
+/// This machine's caches (read once from /sys, with conservative fallbacks; the environment
+/// variable CALOR_LLC, e.g. 32M, overrides the last-level size and a bad value throws Error).
 const Caches& caches();
 /// Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores available.
 int default_threads();

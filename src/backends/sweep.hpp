@@ -45,7 +45,8 @@ inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0,
     const index_t j = r % g.n[1], k = r / g.n[1];
     if constexpr (S::dim >= 2) {
       if (r + 1 < r1 && j + 1 < g.n[1]) {  // two rows of the same plane at once
-        rows2_simd<S, Stream>(w, wv, s.dq, row(in, out, j, k), 0, g.n[0]);
+        // A streaming sweep reads from memory: prefetch (see kPrefetchAhead).
+        rows2_simd<S, Stream, Stream, Stream>(w, wv, s.dq, row(in, out, j, k), 0, g.n[0]);
         r += 2;
         continue;
       }
