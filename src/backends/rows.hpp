@@ -163,6 +163,13 @@ inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq
 /// at 1 and 2 threads.
 inline constexpr index_t kPrefetchAhead = 512;
 
+/// Asks for the cache line of p[at] (a hint: a prefetch never faults, and the address is formed
+/// as an integer, since near the end of a field it may lie past the allocation).
+inline void prefetch(const double* p, index_t at) {
+  const auto addr = reinterpret_cast<std::uintptr_t>(p) + static_cast<std::uintptr_t>(at) * 8;
+  __builtin_prefetch(reinterpret_cast<const void*>(addr), 0, 3);
+}
+
 /// Rows j and j + 1 (same z) of a 2D or 3D field at once, `r` being row j: each row's centre is
 /// the other's y-neighbour, so 2 loads per vector in 2D instead of 3, and two rows stream from
 /// memory side by side. Fields pad their rows to whole cache lines, so both rows have the same
@@ -188,10 +195,9 @@ inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double 
     vec xm1 = load(r1.src + i - 1), x1 = load(r1.src + i);
     for (; i + 2 * kLanes <= i1; i += kLanes) {
       if constexpr (Prefetch) {
-        // Prefetches never fault, so running past the end of the field is harmless.
         const index_t lead = (S::dim >= 3 ? r.sz : sy) + i + kPrefetchAhead;
-        __builtin_prefetch(r.src + lead, 0, 3);
-        __builtin_prefetch(r1.src + lead, 0, 3);
+        prefetch(r.src, lead);
+        prefetch(r1.src, lead);
       }
       const vec n0 = load(r.src + i + kLanes), n1 = load(r1.src + i + kLanes);
       put_vec<S, Stream>(wl, dqv, r, i, xm0, x0, lanes_from<1>(x0, n0), load(r.src + i - sy), x1);
