@@ -327,9 +327,15 @@ int bench_node_command(const BenchOptions& o) {
     js << "  ],\n  \"case_study_roofline_bound_seconds\": " << bound << "\n}\n";
 
     md << "Machine: " << cpu_model() << ", " << all << " threads, L2 " << (cc.l2 >> 10)
-       << " KiB, LLC " << (cc.llc >> 20) << " MiB.\n\nCopy bandwidth (streaming stores):";
-    for (const auto& b : bw)
-      md << " " << b.threads << " thread(s) " << b.gbs << " GB/s;";
+       << " KiB, LLC " << (cc.llc >> 20)
+       << " MiB.\n\nCopy bandwidth at the start (streaming "
+          "stores):";
+    char gbs[64];
+    for (const auto& b : bw) {
+      std::snprintf(gbs, sizeof gbs, " %d thread%s %.2f GB/s;", b.threads,
+                    b.threads == 1 ? "" : "s", b.gbs);
+      md << gbs;
+    }
     md << "\n\n| grid | backend | threads | MLUP/s | GB/s | copy GB/s beside it | fraction of "
           "roofline |\n|---|---|---|---|---|---|---|\n";
     char buf[512];
