@@ -232,10 +232,11 @@ int bench_node_command(const BenchOptions& o) {
   // 3. auto against threads at every size from in cache to far out of it: auto must never be
   // more than 5% slower. Where auto runs threads itself there is nothing to compare.
   std::vector<SweepRow> sweep;
+  const int sweep_reps = std::max(reps, 2);
   std::printf(
       "\nauto against threads from in cache to out of cache (interleaved repetitions, best of "
       "%d; auto must not be more than 5%% slower):\n",
-      reps);
+      sweep_reps);
   std::printf("  %7s %9s %7s %-14s %10s %10s %8s\n", "n", "MB", "threads", "auto runs", "threads",
               "auto", "auto/thr");
   for (int th : thread_counts)
@@ -247,7 +248,7 @@ int bench_node_command(const BenchOptions& o) {
                     static_cast<long long>(n), mb, th, r.picked.c_str(), "", "", "1");
       } else {
         std::tie(r.autot, r.threadst) =
-            time_auto_vs_threads(th, n, std::max(reps, 2), o.quick ? 0.2 : 0.5);
+            time_auto_vs_threads(th, n, sweep_reps, o.quick ? 0.2 : 0.5);
         std::printf("  %7lld %9.1f %7d %-14s %10.1f %10.1f %8.2f  %s\n", static_cast<long long>(n),
                     mb, th, r.picked.c_str(), r.threadst.mlups(), r.autot.mlups(), r.ratio(),
                     r.ratio() >= 0.95 ? "ok" : "auto SLOWER than threads by more than 5%");
