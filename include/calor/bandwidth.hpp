@@ -33,7 +33,6 @@ class CopyKernel {
   /// The best of `reps` copies, with their spread.
   Bandwidth measure(int reps, bool streaming = true);
   [[nodiscard]] std::size_t bytes() const;
-  [[nodiscard]] int threads() const { return threads_; }
 
  private:
   struct Arrays;

@@ -166,7 +166,8 @@ inline constexpr index_t kPrefetchAhead = 512;
 /// Asks for the cache line of p[at] (a hint: a prefetch never faults, and the address is formed
 /// as an integer, since near the end of a field it may lie past the allocation).
 inline void prefetch(const double* p, index_t at) {
-  const auto addr = reinterpret_cast<std::uintptr_t>(p) + static_cast<std::uintptr_t>(at) * 8;
+  const auto addr =
+      reinterpret_cast<std::uintptr_t>(p) + static_cast<std::uintptr_t>(at) * sizeof(double);
   __builtin_prefetch(reinterpret_cast<const void*>(addr), 0, 3);
 }
 
