@@ -7,13 +7,13 @@
 #include <CLI/Version.hpp>
 
 #include "calor/backend.hpp"
+#include "calor/comm.hpp"
 #include "calor/image.hpp"
-#include "calor/io.hpp"
 #include "calor/machine.hpp"
+#include "calor/output.hpp"
 #include "calor/spectral.hpp"
 #include "calor/version.hpp"
 #include "commands.hpp"
-#include "processes.hpp"
 
 namespace calor::app {
 
@@ -35,7 +35,7 @@ int info_command() {
   const char* omp = std::getenv("OMP_NUM_THREADS");
   std::printf("  threads       %d by default (%u hardware threads; OMP_NUM_THREADS=%s)\n",
               default_threads(), std::thread::hardware_concurrency(), omp ? omp : "(unset)");
-  std::printf("  MPI           %s\n", Processes::library().c_str());
+  std::printf("  MPI           %s\n", Comm::library().c_str());
   std::printf("  output        %s, %s\n", io_library().c_str(), image_library().c_str());
   std::printf("  spectral      %s\n", spectral_library().c_str());
   std::printf("  libraries     toml++ %d.%d.%d, CLI11 %s\n", TOML_LIB_MAJOR, TOML_LIB_MINOR,

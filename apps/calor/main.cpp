@@ -7,10 +7,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench.hpp"
+#include "calor/comm.hpp"
 #include "calor/config.hpp"
 #include "calor/error.hpp"
 #include "commands.hpp"
-#include "processes.hpp"
 
 namespace {
 
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
       "  calor run --preset gaussian3d --n 64 --json\n  calor info                      "
       "backends and libraries compiled in");
 
-  calor::app::RunOptions ro;
+  calor::app::RunCommand ro;
   auto* run = app.add_subcommand("run",
                                  "Run a simulation and print its verification values, "
                                  "time and throughput");
@@ -167,7 +168,7 @@ int main(int argc, char** argv) {
       "\nExample:\n  calor run --preset gaussian3d --output g.h5 --output-every 50\n"
       "  calor render g.h5 --dataset 100 -o g100.png");
 
-  calor::app::BenchOptions bench_opt;
+  calor::bench::BenchOptions bench_opt;
   auto* bench = app.add_subcommand("bench",
                                    "Measure performance against this machine's memory "
                                    "bandwidth");
@@ -195,7 +196,7 @@ int main(int argc, char** argv) {
   scaling->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
   scaling->footer("\nExample:\n  calor bench scaling --ranks 1,2,4 --out results/scaling");
 
-  calor::BenchFftOptions fft_opt;
+  calor::bench::BenchFftOptions fft_opt;
   auto* fft = bench->add_subcommand(
       "fft",
       "FFTW speed under the spectral solver: r2c + c2r pairs on n^3 grids at each thread and "
@@ -228,7 +229,7 @@ int main(int argc, char** argv) {
       "\nExample:\n  calor bench fft --quick\n  calor bench fft --sizes 256,576 --ranks 1,2 "
       "--wisdom fft.wisdom --out results/fft");
 
-  calor::app::CompareOptions compare_opt;
+  calor::bench::CompareOptions compare_opt;
   auto* compare = bench->add_subcommand(
       "compare",
       "The comparison study side by side: Python, NumPy, Numba, Cython, F2Py, Fortran, Devito, "
@@ -242,7 +243,7 @@ int main(int argc, char** argv) {
       "  calor bench compare --quick      N=480, 50 steps (a few minutes)\n"
       "  calor bench compare --extrapolate-python --out out/compare   the full study");
 
-  calor::app::ScalingWorkerOptions worker_opt;
+  calor::bench::ScalingWorkerOptions worker_opt;
   auto* worker = bench->add_subcommand("scaling-worker", "(internal) one run of bench scaling");
   worker->group("");  // hidden from --help
   worker->add_option("--nx", worker_opt.nx)->check(CLI::Range(1LL, 1LL << 40));
@@ -252,7 +253,7 @@ int main(int argc, char** argv) {
   worker->add_option("--threads", worker_opt.threads)->check(CLI::Range(0, 4096));
   worker->add_option("--depth", worker_opt.depth)->check(CLI::Range(0, 1024));
 
-  calor::app::FftWorkerOptions fft_worker_opt;
+  calor::bench::FftWorkerOptions fft_worker_opt;
   auto* fft_worker =
       bench->add_subcommand("fft-worker", "(internal) one FFTW-MPI run of bench fft");
   fft_worker->group("");  // hidden from --help
@@ -271,7 +272,8 @@ int main(int argc, char** argv) {
   }
   // Only the commands that compute in parallel join MPI: `bench scaling` and `bench fft` launch
   // mpiexec themselves, which an MPI process may not do.
-  calor::app::Processes procs(run->parsed() || worker->parsed() || fft_worker->parsed());
+  const calor::Comm procs =
+      calor::Comm::world(run->parsed() || worker->parsed() || fft_worker->parsed());
 
   try {
     if (run->parsed()) {
@@ -281,16 +283,16 @@ int main(int argc, char** argv) {
       ro.progress = !no_progress;
       return calor::app::run_command(ro, procs);
     }
-    if (node->parsed()) return calor::app::bench_node_command(bench_opt);
+    if (node->parsed()) return calor::bench::bench_node_command(bench_opt);
     if (render->parsed()) return calor::app::render_command(render_opt);
-    if (scaling->parsed()) return calor::app::bench_scaling_command(bench_opt);
-    if (fft->parsed()) return calor::app::bench_fft_command(fft_opt);
+    if (scaling->parsed()) return calor::bench::bench_scaling_command(bench_opt);
+    if (fft->parsed()) return calor::bench::bench_fft_command(fft_opt);
     if (compare->parsed()) {
       compare_opt.args = compare->remaining();
-      return calor::app::bench_compare_command(compare_opt);
+      return calor::bench::bench_compare_command(compare_opt);
     }
-    if (worker->parsed()) return calor::app::bench_scaling_worker(worker_opt, procs);
-    if (fft_worker->parsed()) return calor::app::bench_fft_worker(fft_worker_opt, procs);
+    if (worker->parsed()) return calor::bench::bench_scaling_worker(worker_opt, procs);
+    if (fft_worker->parsed()) return calor::bench::bench_fft_worker(fft_worker_opt, procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {
     std::fprintf(stderr, "calor: error: %s\n", e.what());

@@ -8,7 +8,7 @@ ProgressReporter::Mode ProgressReporter::automatic() {
   return isatty(STDERR_FILENO) ? Mode::bar : Mode::log;
 }
 
-void ProgressReporter::operator()(const Progress& p) {
+void ProgressReporter::operator()(const RunProgress& p) {
   if (mode_ == Mode::none || p.total <= 0) return;
   // Called after every chunk of steps; draws at most every interval().
   if (p.step < p.total && p.seconds - last_ < interval()) return;

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "calor/solver.hpp"
+#include "calor/run.hpp"
 
 namespace calor::app {
 
@@ -18,7 +18,7 @@ class ProgressReporter {
   static Mode automatic();
   /// How often the solver should call back, in seconds.
   [[nodiscard]] double interval() const { return mode_ == Mode::bar ? 0.2 : 5.0; }
-  void operator()(const Progress& p);
+  void operator()(const RunProgress& p);
   /// Ends the bar's line.
   void finish();
 

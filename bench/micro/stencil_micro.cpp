@@ -6,8 +6,8 @@
 
 #include <random>
 
+#include "bandwidth.hpp"
 #include "calor/backend.hpp"
-#include "calor/bandwidth.hpp"
 #include "calor/config.hpp"
 #include "calor/solver.hpp"
 

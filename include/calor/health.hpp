@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "calor/solver.hpp"
+#include "calor/state.hpp"
 
 namespace calor {
 
@@ -14,6 +14,6 @@ inline constexpr double kBlowUp = 1e150;
 /// Empty if every interior value of this process's block is finite and below kBlowUp; otherwise
 /// a message naming the step, the value, its global cell and the stability number r against its
 /// limit. Local: combine across ranks yourself.
-std::string check_field(const Solver& s);
+std::string check_field(const State& s);
 
 }  // namespace calor

@@ -8,7 +8,7 @@
 
 namespace calor {
 
-class Solver;
+struct State;
 
 /// Writes `nx` by `ny` values (x fastest, y = 0 at the bottom of the image) as a heat map with a
 /// colour bar labelled with the minimum and maximum. Throws calor::Error naming the file.
@@ -21,8 +21,10 @@ std::vector<double> image_plane(const std::vector<double>& field,
                                 const std::vector<std::int64_t>& shape, std::int64_t slice,
                                 std::int64_t& nx, std::int64_t& ny);
 
-/// Gathers the solver's field (collective) and writes PREFIX_<step>.png on rank 0.
-void write_png_frame(const Solver& s, const std::string& prefix);
+/// Gathers the field (collective) and writes PREFIX_<step>.png on rank 0.
+void write_png_frame(const State& s, const std::string& prefix);
+/// PREFIX_<step, 8 digits>.png
+std::string png_frame_path(const std::string& prefix, std::int64_t step);
 
 /// "libpng 1.6.39", for `calor info`.
 std::string image_library();

@@ -2,9 +2,7 @@
 /// \file solver.hpp
 /// The time loop: owns the two fields, the backend and the halo, and counts steps and time.
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 
 #include "calor/backend.hpp"
@@ -16,13 +14,6 @@
 #include "calor/stats.hpp"
 
 namespace calor {
-
-/// Progress of a run, passed to the progress callback.
-struct Progress {
-  std::int64_t step = 0;
-  std::int64_t total = 0;
-  double seconds = 0;  ///< wall time since run() began
-};
 
 /// Steps per chunk of a long run, between callbacks (progress, signals, health checks): one pass
 /// of the backend at first (a whole tiled block, so that no block is cut short), doubled after a
@@ -55,13 +46,6 @@ class Solver {
 
   /// Advances `n` steps.
   void step(std::int64_t n);
-  /// Advances to the problem's last step in chunks of about `interval` seconds that never cross a
-  /// multiple of `stride` (when > 0). After each chunk `after_chunk` runs (outside any backend
-  /// loop) and may return false to stop early. Collective under MPI: every rank takes the same
-  /// chunks. Returns the wall time spent.
-  double run(const std::function<bool(const Progress&)>& after_chunk = {}, double interval = 0.5,
-             std::int64_t stride = 0);
-
   [[nodiscard]] const Problem& problem() const { return problem_; }
   [[nodiscard]] const Backend& backend() const { return *backend_; }
   /// Steps the backend takes per pass over the fields (Backend::steps_per_pass), the largest

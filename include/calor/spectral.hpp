@@ -27,12 +27,9 @@
 #include <vector>
 
 #include "calor/box.hpp"
+#include "calor/comm.hpp"
 #include "calor/problem.hpp"
 #include "calor/stats.hpp"
-
-#if defined(CALOR_HAVE_FFTW_MPI)
-#include <mpi.h>
-#endif
 
 struct fftw_plan_s;  // FFTW's plan type, so that this header does not need <fftw3.h>
 
@@ -70,9 +67,7 @@ std::string spectral_library();
 /// kinds on the two faces of one axis, point sources in continuous mode, or an invalid problem.
 void check_spectral(const Problem& p, SpectralMode mode);
 
-namespace detail {
-class FftPlans;
-}
+class FftPlans;  // the planned transforms (src/spectral/plans.hpp)
 
 /// Solves one Problem by transforms: construction plans the transforms once and transforms the
 /// initial state and the sources; each advance_to() is then one multiply and one inverse
@@ -117,15 +112,14 @@ class SpectralSolver {
   [[nodiscard]] std::string describe() const;
   /// Seconds FFTW spent planning this solver's transforms.
   [[nodiscard]] double planning_seconds() const;
-#if defined(CALOR_HAVE_FFTW_MPI)
-  // (Last in the section: clang-format 14 stops joining short functions after an #if here.)
   /// Distributed over the ranks of `comm` (collective) in FFTW-MPI slabs along the outermost
   /// axis; 1D problems are computed whole on every rank (FFTW-MPI has no 1D real transforms).
-  SpectralSolver(const Problem& p, const SpectralOptions& o, MPI_Comm comm);
-#endif
+  /// On one process, the same as the constructor without `comm`. Throws calor::Error on
+  /// several ranks when calor was built without FFTW's MPI library.
+  SpectralSolver(const Problem& p, const SpectralOptions& o, const Comm& comm);
 
  private:
-  void init(std::unique_ptr<detail::FftPlans> plans);
+  void init(std::unique_ptr<FftPlans> plans);
   void transform(const std::vector<double>& local, std::vector<double>& spectral);
   /// Adds weight times the transform of a unit impulse at cell `at` (of the constant 1 where
   /// every entry is -1) to `target`, in closed form.
@@ -133,7 +127,7 @@ class SpectralSolver {
 
   Problem problem_;
   SpectralOptions options_;
-  std::unique_ptr<detail::FftPlans> plans_;
+  std::unique_ptr<FftPlans> plans_;
   std::array<std::vector<double>, 3> eig_;  ///< per axis and spectral index: 4 r sin^2 or alpha k^2
   double norm_ = 1;                         ///< 1 / (the transform pair's scale)
   std::vector<double> u0_hat_, s_hat_;      ///< transforms of the initial state and the sources
@@ -149,104 +143,9 @@ class SpectralSolver {
 bool import_fft_wisdom(const std::string& path);
 /// Saves the wisdom of every plan made so far to `path`; throws calor::Error if it cannot.
 void export_fft_wisdom(const std::string& path);
-#if defined(CALOR_HAVE_FFTW_MPI)
 /// import_fft_wisdom on rank 0, then broadcast to every rank of `comm` (collective).
-bool import_fft_wisdom(const std::string& path, MPI_Comm comm);
+bool import_fft_wisdom(const std::string& path, const Comm& comm);
 /// Gathers every rank's wisdom to rank 0, which saves it (collective).
-void export_fft_wisdom(const std::string& path, MPI_Comm comm);
-#endif
-
-/// What `calor bench fft` was asked to do (apps/calor/bench_fft.cpp).
-struct BenchFftOptions {
-  std::vector<int> sizes;    ///< cube edges; empty = 64, 128, 256, 384, 576 (--quick: 32..128)
-  std::vector<int> threads;  ///< empty = 1 and calor::default_threads()
-  std::vector<int> ranks;    ///< FFTW-MPI process counts, one thread each; empty = 1, 2, 4
-  int reps = 0;              ///< timed pairs per size; 0 = 5 (--quick: 2)
-  bool quick = false;        ///< small sizes, ESTIMATE planning only (CI)
-  bool no_mpi = false;       ///< no FFTW-MPI runs
-  bool no_peers = false;     ///< no pyFFTW / mpi4py-fft runs (bench/fft/peers.py)
-  std::string wisdom;        ///< import before and export after, if not empty
-  std::string out;           ///< write OUT.json and OUT.md, if not empty
-};
-
-namespace detail {
-
-/// One axis of a transform's local array, outermost first (internal to the spectral solver).
-struct FftAxis {
-  int axis = 0;        ///< calor axis (0 = x)
-  index_t global = 1;  ///< length of the whole axis
-  index_t start = 0;   ///< first index held by this process
-  index_t count = 1;   ///< indices held by this process
-};
-
-/// The transform kind of one calor axis.
-enum class FftKind {
-  dft,       ///< periodic, complex DFT (an outer axis of an r2c transform)
-  dft_half,  ///< periodic, r2c along x: indices 0 .. n/2
-  r2hc,      ///< periodic within an r2r transform (halfcomplex: r0 .. r(n/2), i(..) .. i1)
-  dst1,      ///< Dirichlet 0: RODFT00
-};
-
-/// A planned, in-place forward/backward transform pair over one FFTW buffer: serial (spectral.cpp)
-/// or FFTW-MPI slabs (spectral_mpi.cpp). Internal to SpectralSolver.
-class FftPlans {
- public:
-  FftPlans() = default;
-  virtual ~FftPlans();
-  FftPlans(const FftPlans&) = delete;
-  FftPlans& operator=(const FftPlans&) = delete;
-
-  /// Real data in buffer -> spectral data in buffer (unnormalised).
-  virtual void forward();
-  /// Spectral data in buffer -> real data in buffer (unnormalised; destroys the input).
-  virtual void backward();
-  /// Dense local fields of every process -> the global field on rank 0 (collective).
-  [[nodiscard]] virtual std::vector<double> gather(const std::vector<double>& local) const {
-    return local;
-  }
-  /// Combines every process's partial statistics (collective).
-  [[nodiscard]] virtual StatsAccumulator reduce(const StatsAccumulator& local) const {
-    return local;
-  }
-  /// True on every process if `v` is true on any (collective).
-  [[nodiscard]] virtual bool any(bool v) const { return v; }
-  [[nodiscard]] virtual int processes() const { return 1; }
-
-  double* buffer = nullptr;        ///< FFTW-allocated, real layout and spectral layout in place
-  std::vector<FftAxis> real_axes;  ///< outermost first; the last is x
-  index_t real_pitch = 0;          ///< doubles from one x row to the next in `buffer`
-  std::vector<FftAxis> spec_axes;  ///< outermost first (may be transposed under MPI)
-  bool complex = false;            ///< spectral values are complex (two doubles each)
-  std::array<FftKind, 3> kinds{};  ///< per calor axis
-  std::string description;         ///< e.g. "r2c/c2r" or "r2r (RODFT00 x R2HC)"
-  int threads = 1;                 ///< FFTW threads the plans use
-  double planning_seconds = 0;     ///< wall time of the two planner calls
-  fftw_plan_s* forward_plan = nullptr;
-  fftw_plan_s* backward_plan = nullptr;
-
-  /// Doubles of spectral data held by this process.
-  [[nodiscard]] index_t spectral_values() const;
-};
-
-/// FFTW's planner is not thread-safe: every planner and wisdom call holds this lock. The first
-/// call initialises FFTW's threads (fftw_init_threads, before any other FFTW call).
-std::unique_lock<std::mutex> lock_fftw_planner();
-/// FFTW_ESTIMATE, FFTW_MEASURE or FFTW_PATIENT.
-unsigned fftw_planner_flags(FftPlanning p);
-/// The transform kind of each active axis of `p` (inactive axes: dft).
-std::array<FftKind, 3> fft_kinds(const Problem& p);
-/// "r2c/c2r" or "r2r (RODFT00 x R2HC ...)", outermost axis first.
-std::string describe_kinds(int dim, const std::array<FftKind, 3>& kinds);
-#if defined(CALOR_HAVE_FFTW_MPI)
-/// FFTW-MPI slab plans over `comm` (spectral_mpi.cpp); in 1D, serial plans of the whole line on
-/// every rank (FFTW-MPI parallelises only multi-dimensional real transforms).
-std::unique_ptr<FftPlans> make_mpi_fft_plans(const Grid& g, const std::array<FftKind, 3>& kinds,
-                                             int threads, FftPlanning planning, MPI_Comm comm);
-#endif
-/// Serial plans of the whole grid.
-std::unique_ptr<FftPlans> make_serial_fft_plans(const Grid& g, const std::array<FftKind, 3>& kinds,
-                                                int threads, FftPlanning planning);
-
-}  // namespace detail
+void export_fft_wisdom(const std::string& path, const Comm& comm);
 
 }  // namespace calor

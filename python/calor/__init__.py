@@ -9,7 +9,9 @@ The same engine as the `calor` command line, without copies between it and NumPy
     u = sim.field             # NumPy view of the state (no copy), valid until the next step
 
 Problem(**settings) takes the keys of a calor TOML file as keyword arguments; Simulation
-steps it (step(n), run()), on one process or, with comm=MPI.COMM_WORLD, over MPI ranks.
+steps it (step(n), run()) through the same run loop as `calor run`: snapshots, PNG frames,
+checkpoints and restarts, health checks, the spectral method and Python monitors, on one
+process or, with comm=MPI.COMM_WORLD, over MPI ranks. read_dataset() reads the files back.
 Settings the engine cannot use raise calor.Error, a ValueError.
 """
 
@@ -25,7 +27,7 @@ except ImportError as e:
 
 from . import presets
 from ._calor import (Error, backends, build_flags, build_type, compiler, default_threads,
-                     have_mpi)
+                     have_mpi, read_dataset)
 from ._problem import Problem
 from ._simulation import Simulation, Stats
 
@@ -33,5 +35,5 @@ __version__: str = _calor.version
 
 __all__ = [
     "Error", "Problem", "Simulation", "Stats", "backends", "default_threads", "have_mpi",
-    "presets", "__version__", "build_flags", "build_type", "compiler",
+    "presets", "read_dataset", "__version__", "build_flags", "build_type", "compiler",
 ]

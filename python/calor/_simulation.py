@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Callable, NamedTuple, Optional, Union
 
@@ -36,7 +37,7 @@ class Stats(NamedTuple):
 
 
 class Simulation(_calor.Simulation):
-    """Solves one Problem: owns the fields and steps them with a backend.
+    """Solves one Problem through calor's run loop, the same one `calor run` drives.
 
     ::
 
@@ -45,6 +46,13 @@ class Simulation(_calor.Simulation):
         sim.stats().heat           # 150.0
         u = sim.field              # NumPy view of the state, shape (480, 480), no copy
         sim.step(10)               # 10 more steps; read sim.field again afterwards
+
+    Everything `calor run` does happens here too, from the problem's settings: snapshots
+    (output={"path": "run.h5", "every": 100}: HDF5 with an XDMF file for ParaView), PNG frames
+    (output={"png": "frames/f", "png_every": 50}), checkpoints (checkpoint={"path": "c.h5",
+    "every": 500}; Simulation(problem, restart="c.h5") continues from one), health checks
+    (check_every), and method="spectral" (the FFT solver: any number of steps at the cost of
+    one transform). Monitors call Python at a schedule: sim.add_monitor(fn, every=100).
 
     Arguments:
         problem: a calor.Problem.
@@ -59,6 +67,11 @@ class Simulation(_calor.Simulation):
             initialises nor finalises it. Every rank then builds the Simulation and calls
             step(), run(), stats() and gather() together; sim.field is that rank's block and
             sim.box says where it sits.
+        restart: a checkpoint file (written by `calor run --checkpoint`, by a Simulation
+            with checkpoint settings, or by sim.save_checkpoint()) to continue from: its step
+            and field replace the initial state. A checkpoint of other physics is refused,
+            naming each difference, unless force=True (never one of another grid).
+        force: see restart.
 
     The field: sim.field is a writable NumPy view of the current state's interior (shape
     (nz, ny, nx) trimmed to dim, x contiguous; the halo is skipped through the strides). The
@@ -67,13 +80,15 @@ class Simulation(_calor.Simulation):
     state the next step starts from. np.from_dlpack(sim) gives the same memory through DLPack.
 
     Threads and signals: the GIL is released while the engine steps, so other Python threads
-    run; steps are taken in chunks of about half a second (long enough not to cut the tiled
-    backend's temporal blocks), and Ctrl-C (KeyboardInterrupt) between two chunks leaves the
-    state at a whole step (sim.step_count tells which).
+    run; steps are taken in chunks of up to about half a second (whole blocks of the tiled
+    backend), and Ctrl-C (KeyboardInterrupt) between two chunks leaves the state at a whole step
+    (sim.step_count tells which), after saving the configured checkpoint if there is one.
     """
 
     def __init__(self, problem: Problem, backend: Optional[str] = None,
-                 threads: Optional[int] = None, comm: Any = None) -> None:
+                 threads: Optional[int] = None, comm: Any = None,
+                 restart: Union[str, "os.PathLike[str]", None] = None,
+                 force: bool = False) -> None:
         """Allocates the fields and applies the initial state; see the class for the
         arguments."""
         if not isinstance(problem, _calor.Problem):
@@ -87,7 +102,8 @@ class Simulation(_calor.Simulation):
             _check_same_mpi(comm)
             handle = py2f()
         super().__init__(problem, problem.backend if backend is None else backend,
-                         problem.threads if threads is None else threads, handle)
+                         problem.threads if threads is None else threads, handle,
+                         "" if restart is None else os.fspath(restart), bool(force))
         self._problem = problem
         self._comm = comm
 
@@ -100,6 +116,16 @@ class Simulation(_calor.Simulation):
     def comm(self) -> Any:
         """The mpi4py communicator given, or None."""
         return self._comm
+
+    def add_monitor(self, fn: Callable[["Simulation"], Optional[bool]], every: int = 0,
+                    seconds: float = 0.0) -> None:
+        """Calls fn(sim) every `every` steps and/or every `seconds` seconds of wall time while
+        the simulation steps (between chunks, on every rank under MPI), with sim.field, sim.stats()
+        and sim.step_count readable. fn returning False ends the current run() or step()
+        early, at that step. Raises ValueError unless every > 0 or seconds > 0."""
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        self._add_monitor(fn, int(every), float(seconds))
 
     def stats(self) -> Stats:
         """Heat, min, max and L2 norm of the global interior (collective under MPI)."""

@@ -23,18 +23,14 @@
 #include <vector>
 
 #include "calor/backend.hpp"
+#include "calor/comm.hpp"
 #include "calor/config.hpp"
 #include "calor/error.hpp"
 #include "calor/health.hpp"
 #include "calor/machine.hpp"
-#include "calor/solver.hpp"
+#include "calor/output.hpp"
+#include "calor/run.hpp"
 #include "calor/version.hpp"
-
-#ifdef CALOR_HAVE_MPI
-#include <mpi.h>
-
-#include "calor/mpi_domain.hpp"
-#endif
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -92,23 +88,6 @@ std::string shape_string(const std::vector<std::size_t>& s) {
   return r + (s.size() == 1 ? ",)" : ")");
 }
 
-/// Distance in elements between neighbours along each NumPy axis of `f`'s interior.
-std::vector<std::int64_t> numpy_strides(const calor::Field& f) {
-  std::vector<std::int64_t> s;
-  for (int a = f.grid().dim - 1; a >= 0; --a)
-    s.push_back(a == 0 ? 1 : a == 1 ? f.stride_y() : f.stride_z());
-  return s;
-}
-
-/// The interior of `f` as a NumPy array over its storage (the halo skipped by the strides),
-/// keeping `owner` alive.
-nb::ndarray<nb::numpy, double> interior_view(calor::Field& f, nb::handle owner) {
-  const std::vector<std::size_t> shape = numpy_shape(f.grid());
-  const std::vector<std::int64_t> strides = numpy_strides(f);
-  return nb::ndarray<nb::numpy, double>(f.raw() + f.offset(0, 0, 0), shape.size(), shape.data(),
-                                        owner, strides.data());
-}
-
 /// NumPy's name for a DLPack dtype, for messages.
 std::string dtype_name(const nb::dlpack::dtype& t) {
   using Code = nb::dlpack::dtype_code;
@@ -134,150 +113,125 @@ std::string dtype_name(const nb::dlpack::dtype& t) {
   return kind + std::to_string(t.bits) + (t.lanes != 1 ? "x" + std::to_string(t.lanes) : "");
 }
 
-#ifdef CALOR_HAVE_MPI
-bool mpi_finalized() {
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  return finalized != 0;
+/// A view of `s` (this process's block, NumPy order) keeping `owner` alive: writable over the
+/// stencil's field, read-only where the method keeps its own state (spectral).
+nb::object block_view(const calor::State& s, bool writable, nb::handle owner) {
+  const int dim = s.problem->grid.dim;
+  std::vector<std::size_t> shape;
+  std::vector<std::int64_t> strides;
+  for (int a = dim - 1; a >= 0; --a) {
+    shape.push_back(static_cast<std::size_t>(s.box.size(a)));
+    strides.push_back(a == 0 ? 1 : a == 1 ? s.stride_y : s.stride_z);
+  }
+  if (writable)
+    return nb::cast(nb::ndarray<nb::numpy, double>(const_cast<double*>(s.cells), shape.size(),
+                                                   shape.data(), owner, strides.data()));
+  return nb::cast(nb::ndarray<nb::numpy, const double>(s.cells, shape.size(), shape.data(), owner,
+                                                       strides.data()));
 }
-#endif
 
 class PySimulation {
  public:
   PySimulation(const PyProblem& problem, const std::string& backend, int threads,
-               std::optional<std::int64_t> comm) {
-    const calor::Problem& p = problem.config.problem;
-    const calor::RunSettings& run = problem.config.run;
-    // Files are written by `calor run`; here they would be silently left unwritten.
-    for (const auto& [key, value] :
-         {std::pair{"output.path", run.output}, std::pair{"output.png", run.png},
-          std::pair{"checkpoint.path", run.checkpoint}})
-      if (!value.empty())
-        throw calor::Error(std::string("key '") + key + "' = \"" + value +
-                           "\": snapshots, PNG frames and checkpoints are written by `calor "
-                           "run`; calor.Simulation does not write them (save sim.gather() with "
-                           "NumPy instead)");
-    if (run.method != "stencil")
-      throw calor::Error("key 'method' = \"" + run.method +
-                         "\": calor.Simulation steps the stencil; the spectral method is "
-                         "`calor run --method spectral` (or method = \"stencil\" here)");
-    check_every_ = run.check_every;
+               std::optional<std::int64_t> comm, const std::string& restart, bool force)
+      : config_(problem.config) {
     if (threads < 0) throw nb::value_error("threads must be >= 0 (0 = the default)");
-    calor::BackendOptions opt{threads, problem.config.run.tile_depth,
-                              problem.config.run.tile_width};
-    std::shared_ptr<const calor::Domain> domain;
-    if (comm) {
-#ifdef CALOR_HAVE_MPI
-      int initialized = 0;
-      MPI_Initialized(&initialized);
-      if (!initialized || mpi_finalized())
-        throw std::runtime_error(
-            "comm= needs MPI running: import mpi4py.MPI first (calor neither initialises nor "
-            "finalises MPI)");
-      const MPI_Comm c = MPI_Comm_f2c(static_cast<MPI_Fint>(*comm));
-      if (c == MPI_COMM_NULL) throw nb::value_error("comm is MPI.COMM_NULL");
-      int provided = MPI_THREAD_SINGLE;
-      MPI_Query_thread(&provided);
-      int rank = 0;
-      MPI_Comm_rank(c, &rank);
-      // As `calor run` does: the ranks on one node share its cores unless told otherwise.
-      if (opt.threads == 0) {
-        MPI_Comm node;
-        MPI_Comm_split_type(c, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-        int local = 1;
-        MPI_Comm_size(node, &local);
-        MPI_Comm_free(&node);
-        if (local > 1) opt.threads = std::max(1, calor::default_threads() / local);
+    config_.run.backend = backend;
+    config_.run.threads = threads;
+    calor::RunOptions o;
+    o.restart = restart;
+    o.force = force;
+    o.chunk_seconds = kChunkSeconds;
+    o.stop_checkpoint.clear();  // Ctrl-C saves only the configured checkpoint
+    calor::Comm c;
+    // An MPI that is not running, or runs below the thread level the threads need, is a
+    // RuntimeError in Python terms (the environment, not a setting).
+    if (comm) try {
+        c = calor::Comm::from_handle(*comm);
+        c.check_thread_level(c.threads(threads));
+      } catch (const calor::Error& e) {
+        throw std::runtime_error(e.what());
       }
-      const int used = opt.threads > 0 ? opt.threads : calor::default_threads();
-      if (used > 1 && provided < MPI_THREAD_SERIALIZED)
-        throw std::runtime_error(
-            ("MPI was initialised with a thread level below MPI_THREAD_SERIALIZED, which " +
-             std::to_string(used) +
-             " threads per rank need; pass threads=1 or let mpi4py initialise MPI with its "
-             "default level"));
-      domain = std::make_shared<calor::MpiDomain>(p.grid, p.boundaries, c);
-#else
-      throw std::runtime_error(
-          "this calor was built without MPI (install libopenmpi-dev and reinstall calor)");
-#endif
-    } else {
-      domain = std::make_shared<calor::WholeDomain>(p.grid);
-    }
-    calor::Grid block = p.grid;
-    for (int a = 0; a < 3; ++a)
-      block.n[a] = domain->box().size(a);
-    // As `calor run` does: "auto" judges this process's block, not the whole grid.
-    auto chosen = calor::select_backend(backend, opt, block, &reason_);
-    threads_ = opt.threads > 0 ? opt.threads : calor::default_threads();
-    solver_ = std::make_unique<calor::Solver>(p, std::move(chosen), std::move(domain));
+    run_ = std::make_unique<calor::Run>(config_, c, std::move(o));
   }
 
   ~PySimulation() {
-#ifdef CALOR_HAVE_MPI
     // Freeing communicators and requests after MPI_Finalize is an error: leak them instead
     // (this only happens at interpreter exit).
-    if (solver_ && solver_->domain().size() > 1 && mpi_finalized()) (void)solver_.release();
-#endif
+    if (run_ && run_->comm().size() > 1 && calor::Comm::mpi_finalized()) (void)run_.release();
   }
 
   PySimulation(const PySimulation&) = delete;
   PySimulation& operator=(const PySimulation&) = delete;
 
-  /// Advances `n` steps in chunks of about kChunkSeconds with the GIL released, checking for
-  /// signals (Ctrl-C) and calling `progress(step, total, seconds)` between chunks. Returns the
-  /// wall time spent. On an exception the state is that of the last whole chunk. Under MPI the
-  /// ranks size their chunks from the slowest rank's time and stop together when any rank was
-  /// interrupted, so that every rank stops at the same step.
-  double advance(std::int64_t n, nb::handle progress, std::int64_t total) {
+  /// Advances `n` steps through the run loop with the GIL released: progress(step, total,
+  /// seconds) and the monitors are called between chunks with the GIL held, and Ctrl-C stops
+  /// the run at a whole step (saving the configured checkpoint) and raises KeyboardInterrupt.
+  /// Under MPI every rank stops at the same step when any rank was interrupted.
+  double advance(nb::handle self, std::int64_t n, nb::handle progress, std::int64_t total) {
     if (n < 0) throw nb::value_error(("cannot step backwards: n = " + std::to_string(n)).c_str());
-    const calor::Domain& domain = solver_->domain();
-    const std::int64_t target = solver_->step_count() + n;
-    const auto t0 = Clock::now();
-    // Collective, as the loop below is: only where there are steps to take.
-    if (!chunk_ && n > 0) chunk_.emplace(solver_->steps_per_pass());
-    while (solver_->step_count() < target) {
-      const std::int64_t k = std::min(chunk_->steps(), target - solver_->step_count());
-      double took = 0;
-      std::string unhealthy;
-      {
-        Busy busy(busy_);
-        nb::gil_scoped_release release;
-        const auto c0 = Clock::now();
-        const std::int64_t before = solver_->step_count();
-        solver_->step(k);
-        took = domain.max_over_ranks(seconds_since(c0));
-        // As `calor run`: NaN, Inf and blow-up every check_every steps and at the last step.
-        const std::int64_t after = solver_->step_count(), last = solver_->problem().steps;
-        if ((check_every_ > 0 && before / check_every_ != after / check_every_) ||
-            (before < last && after >= last)) {
-          unhealthy = calor::check_field(*solver_);
-          if (domain.max_over_ranks(unhealthy.empty() ? 0.0 : 1.0) > 0 && unhealthy.empty())
-            unhealthy = "the solution blew up on another rank (its message says where)";
-        }
-      }
-      if (!unhealthy.empty()) throw calor::Error(unhealthy);
-      chunk_->after(k, took, chunk_seconds_, 2 * chunk_seconds_);
-      const bool signalled = PyErr_CheckSignals() != 0;  // sets the Python error if so
-      if (domain.max_over_ranks(signalled ? 1.0 : 0.0) > 0) {
-        if (!signalled) PyErr_SetNone(PyExc_KeyboardInterrupt);  // another rank was stopped
-        throw nb::python_error();
-      }
-      if (progress.is_valid() && !progress.is_none())
-        progress(solver_->step_count(), total, seconds_since(t0));
+    std::optional<nb::python_error> signalled;
+    calor::RunOptions& o = run_->options();
+    if (progress.is_valid() && !progress.is_none())
+      o.progress = [&](const calor::RunProgress& p) {
+        nb::gil_scoped_acquire gil;
+        Reentry reentry(busy_);
+        progress(p.step, total, p.seconds);
+      };
+    o.stop_requested = [&] {
+      nb::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() == 0) return false;
+      signalled.emplace();  // takes the pending exception (KeyboardInterrupt)
+      return true;
+    };
+    self_ = self;
+    calor::RunReport r;
+    try {
+      Busy busy(busy_);
+      nb::gil_scoped_release release;
+      r = run_->advance(n);
+    } catch (...) {
+      o.progress = nullptr;
+      o.stop_requested = nullptr;
+      throw;
     }
-    return seconds_since(t0);
+    o.progress = nullptr;
+    o.stop_requested = nullptr;
+    if (r.end == calor::RunEnd::interrupted) {
+      if (signalled) throw *signalled;
+      PyErr_SetNone(PyExc_KeyboardInterrupt);  // another rank was stopped
+      throw nb::python_error();
+    }
+    return r.seconds;
   }
 
-  [[nodiscard]] nb::ndarray<nb::numpy, double> field(nb::handle self) {
+  /// Calls `fn(sim)` every `steps` steps and/or `seconds` seconds of a run; fn returning False
+  /// ends the current run() or step() early.
+  void add_monitor(nb::object fn, std::int64_t steps, double seconds) {
+    if (steps < 0 || seconds < 0 || (steps == 0 && seconds == 0))
+      throw nb::value_error(("add_monitor needs every > 0 steps or seconds > 0, got every=" +
+                             std::to_string(steps) + ", seconds=" + std::to_string(seconds))
+                                .c_str());
+    auto call = [this, fn](const calor::State&) {
+      nb::gil_scoped_acquire gil;
+      Reentry reentry(busy_);
+      nb::object r = fn(self_);
+      return r.is_none() || nb::cast<bool>(r);
+    };
+    run_->add_monitor(calor::Monitor{calor::Every{steps, seconds}, call});
+  }
+
+  [[nodiscard]] nb::object field(nb::handle self) {
     check_idle();
-    return interior_view(solver_->field(), self);
+    return block_view(run_->state(), run_->field() != nullptr, self);
   }
 
   void set_field(nb::handle array) {
     check_idle();
-    calor::Field& f = solver_->field();
-    const std::vector<std::size_t> want = numpy_shape(f.grid());
+    const calor::State st = run_->state();
+    std::vector<std::size_t> want;
+    for (int a = st.problem->grid.dim - 1; a >= 0; --a)
+      want.push_back(static_cast<std::size_t>(st.box.size(a)));
     const std::string expected =
         "expected a C-contiguous float64 array of shape " + shape_string(want);
     nb::ndarray<nb::ro> a;
@@ -286,21 +240,16 @@ class PySimulation {
           (expected + ", got " + nb::type_name(array.type()).c_str() + " (nothing is converted)")
               .c_str());
     std::vector<std::size_t> got;
-    std::vector<std::int64_t> strides;
     bool c_order = true;
     std::int64_t expect_stride = 1;
     for (std::size_t d = a.ndim(); d-- > 0;) {
       if (a.shape(d) > 1 && a.stride(d) != expect_stride) c_order = false;
       expect_stride *= static_cast<std::int64_t>(a.shape(d));
     }
-    for (std::size_t d = 0; d < a.ndim(); ++d) {
+    for (std::size_t d = 0; d < a.ndim(); ++d)
       got.push_back(a.shape(d));
-      strides.push_back(a.stride(d));
-    }
     const bool f64 = a.dtype() == nb::dtype<double>();
-    if (f64 && got == want && strides == numpy_strides(f) &&
-        a.data() == f.raw() + f.offset(0, 0, 0))
-      return;  // sim.field = sim.field: it is the state already
+    if (f64 && got == want && a.data() == st.cells) return;  // sim.field = sim.field
     const bool cpu = a.device_type() == nb::device::cpu::value;
     if (!f64 || got != want || !c_order || !cpu)
       throw nb::value_error((expected + ", got dtype " + dtype_name(a.dtype()) + ", shape " +
@@ -310,77 +259,74 @@ class PySimulation {
                              " (nothing is converted: use np.ascontiguousarray(x, "
                              "dtype=np.float64))")
                                 .c_str());
-    f.copy_interior_from(static_cast<const double*>(a.data()));
+    const auto* data = static_cast<const double*>(a.data());
+    if (calor::Field* f = run_->field())
+      f->copy_interior_from(data);
+    else
+      run_->set_block(std::vector<double>(data, data + st.box.count()));
   }
 
   [[nodiscard]] nb::object dlpack(nb::handle self, nb::kwargs kwargs) {
-    check_idle();
     // NumPy's own __dlpack__ on the view handles every keyword (max_version, dl_device, copy,
     // stream) as the array API standard says; the capsule keeps the view, so `self`, alive.
-    nb::object view = nb::cast(interior_view(solver_->field(), self));
-    return view.attr("__dlpack__")(**kwargs);
+    return field(self).attr("__dlpack__")(**kwargs);
   }
 
   [[nodiscard]] std::tuple<double, double, double, double> stats() const {
     check_idle();
-    const calor::Stats s = solver_->stats();
+    const calor::Stats s = run_->stats();
     return {s.heat, s.min, s.max, s.l2};
   }
 
   [[nodiscard]] nb::object gather() const {
     check_idle();
-    auto* global = new std::vector<double>(solver_->gather());
+    auto* global = new std::vector<double>(run_->gather());
     nb::capsule owner(global,
                       [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
-    if (solver_->domain().rank() != 0) return nb::none();
-    const std::vector<std::size_t> shape = numpy_shape(solver_->problem().grid);
+    if (run_->comm().rank() != 0) return nb::none();
+    const std::vector<std::size_t> shape = numpy_shape(run_->problem().grid);
     return nb::cast(
         nb::ndarray<nb::numpy, double>(global->data(), shape.size(), shape.data(), owner));
   }
 
+  /// Writes a checkpoint of the current state to `path` (collective).
+  void save_checkpoint(const std::string& path) {
+    check_idle();
+    nb::gil_scoped_release release;
+    calor::write_checkpoint(run_->state(), path);
+  }
+
   [[nodiscard]] nb::tuple box() const {
-    const calor::Box b = solver_->domain().box();
-    const int dim = solver_->problem().grid.dim;
+    const calor::Box b = run_->state().box;
     nb::list l;
-    for (int a = dim - 1; a >= 0; --a)
+    for (int a = run_->problem().grid.dim - 1; a >= 0; --a)
       l.append(nb::slice(nb::int_(b.low[a]), nb::int_(b.high[a]), nb::none()));
     return nb::tuple(l);
   }
 
-  /// Seconds per call of Solver::step(1), timed in C++ over `calls` calls: the engine's own cost
-  /// of a step, for measuring what the Python call adds.
+  /// Seconds per one-step advance timed in C++ over `calls` calls: the engine's own cost of a
+  /// step, for measuring what the Python call adds.
   double time_step_in_cpp(std::int64_t calls) {
     Busy busy(busy_);
     nb::gil_scoped_release release;
     const auto t0 = Clock::now();
     for (std::int64_t i = 0; i < calls; ++i)
-      solver_->step(1);
+      run_->advance(1);
     return seconds_since(t0) / static_cast<double>(std::max<std::int64_t>(calls, 1));
   }
 
   /// Address of the current field's interior cell (0, 0, 0).
-  [[nodiscard]] std::uintptr_t address() {
-    calor::Field& f = solver_->field();
-    return reinterpret_cast<std::uintptr_t>(f.raw() + f.offset(0, 0, 0));
+  [[nodiscard]] std::uintptr_t address() const {
+    return reinterpret_cast<std::uintptr_t>(run_->state().cells);
   }
 
-  [[nodiscard]] double chunk_seconds() const {
-    return chunk_seconds_;
-  }
+  [[nodiscard]] double chunk_seconds() const { return run_->options().chunk_seconds; }
   void set_chunk_seconds(double s) {
     if (!(s > 0)) throw nb::value_error("chunk seconds must be > 0");
-    chunk_seconds_ = s;
+    run_->options().chunk_seconds = s;
   }
 
-  [[nodiscard]] const calor::Solver& solver() const {
-    return *solver_;
-  }
-  [[nodiscard]] const std::string& reason() const {
-    return reason_;
-  }
-  [[nodiscard]] int threads() const {
-    return threads_;
-  }
+  [[nodiscard]] const calor::Run& run() const { return *run_; }
 
  private:
   /// Marks the simulation as stepping (the GIL is then released) so that another thread cannot
@@ -398,18 +344,27 @@ class PySimulation {
    private:
     std::atomic<bool>& flag_;
   };
+  /// Inside a callback of the stepping thread (progress, monitors) the Simulation may be read:
+  /// the run loop is between two chunks.
+  class Reentry {
+   public:
+    explicit Reentry(std::atomic<bool>& flag) : flag_(flag) { flag_.store(false); }
+    ~Reentry() { flag_.store(true); }
+    Reentry(const Reentry&) = delete;
+    Reentry& operator=(const Reentry&) = delete;
+
+   private:
+    std::atomic<bool>& flag_;
+  };
 
   void check_idle() const {
     if (busy_.load())
       throw std::runtime_error("this Simulation is stepping in another thread; wait for it");
   }
 
-  std::unique_ptr<calor::Solver> solver_;
-  std::string reason_;
-  int threads_ = 1;
-  double chunk_seconds_ = kChunkSeconds;
-  std::optional<calor::ChunkSize> chunk_;  ///< steps per chunk, to last about chunk_seconds_
-  std::int64_t check_every_ = 100;  ///< steps between health checks (0: at the last step only)
+  calor::Config config_;
+  std::unique_ptr<calor::Run> run_;
+  nb::handle self_;  ///< the Python object, while advance() runs (for the monitors)
   std::atomic<bool> busy_{false};
 };
 
@@ -437,25 +392,10 @@ NB_MODULE(_calor, m) {
   m.attr("compiler") = calor::kCompiler;
   m.attr("build_type") = calor::kBuildType;
   m.attr("build_flags") = calor::kBuildFlags;
-#ifdef CALOR_HAVE_MPI
-  m.attr("have_mpi") = true;
-#else
-  m.attr("have_mpi") = false;
-#endif
+  m.attr("have_mpi") = calor::Comm::have_mpi();
 
-  m.def(
-      "mpi_library",
-      []() -> std::string {
-#ifdef CALOR_HAVE_MPI
-        char v[MPI_MAX_LIBRARY_VERSION_STRING];
-        int len = 0;
-        MPI_Get_library_version(v, &len);
-        return std::string(v, static_cast<std::size_t>(len));
-#else
-        return "";
-#endif
-      },
-      "MPI_Get_library_version() of the MPI calor was built with (\"\" without MPI).");
+  m.def("mpi_library", &calor::Comm::library_version,
+        "MPI_Get_library_version() of the MPI calor was built with (\"\" without MPI).");
   m.def("backends", &calor::backend_names,
         "Names of the backends compiled in, plus \"auto\" (which picks one by grid size).");
   m.def(
@@ -467,6 +407,22 @@ NB_MODULE(_calor, m) {
         return v;
       },
       "The ready-made problems as (name, summary) pairs.");
+  m.def(
+      "read_dataset",
+      [](const std::string& path, const std::string& dataset) {
+        std::vector<std::int64_t> shape;
+        auto* values = new std::vector<double>(calor::read_dataset(path, dataset, shape));
+        nb::capsule owner(values,
+                          [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
+        const std::vector<std::size_t> dims(shape.begin(), shape.end());
+        return nb::ndarray<nb::numpy, double>(values->data(), dims.size(), dims.data(), owner);
+      },
+      "path"_a, "dataset"_a = "",
+      nb::sig("def read_dataset(path: str, dataset: str = '') -> "
+              "numpy.typing.NDArray[numpy.float64]"),
+      "A field from a snapshot or checkpoint file written by calor, as a new array: `dataset` "
+      "is a step number or a dataset path (\"/field\", \"/snapshots/0000000100\"); empty "
+      "takes a checkpoint's field or the last snapshot. Raises calor.Error naming the file.");
   m.def("default_threads", &calor::default_threads,
         "Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores "
         "available.");
@@ -570,40 +526,52 @@ NB_MODULE(_calor, m) {
           "The threads setting (0 = the default).");
 
   nb::class_<PySimulation>(m, "Simulation", kSimulationDoc, nb::is_weak_referenceable())
-      .def(nb::init<const PyProblem&, const std::string&, int, std::optional<std::int64_t>>(),
-           "problem"_a, "backend"_a, "threads"_a, "comm"_a.none(),
-           "Allocates the fields and applies the initial state. `backend` is a name from "
-           "calor.backends(); `threads` 0 means the default; `comm` is the Fortran handle of "
-           "an MPI communicator (mpi4py's comm.py2f()) or None for one process.")
+      .def(nb::init<const PyProblem&, const std::string&, int, std::optional<std::int64_t>,
+                    const std::string&, bool>(),
+           "problem"_a, "backend"_a, "threads"_a, "comm"_a.none(), "restart"_a = "",
+           "force"_a = false,
+           "Allocates the fields and applies the initial state (or loads checkpoint `restart`). "
+           "`backend` is a name from calor.backends(); `threads` 0 means the default; `comm` is "
+           "the Fortran handle of an MPI communicator (mpi4py's comm.py2f()) or None.")
       .def(
           "step",
-          [](PySimulation& s, std::int64_t n) {
-            s.advance(n, nb::handle(), s.solver().step_count() + n);
+          [](nb::handle self, std::int64_t n) {
+            auto& s = nb::cast<PySimulation&>(self);
+            s.advance(self, n, nb::handle(), s.run().step() + n);
           },
           "n"_a = 1,
-          "Advances n steps (default 1). The GIL is released while the engine works; Ctrl-C "
-          "is honoured between chunks of about half a second, leaving the state at a whole step. "
-          "Under MPI every rank must call it.")
+          "Advances n steps (default 1) through the run loop: health checks, scheduled outputs "
+          "and monitors happen at their steps. The GIL is released while the engine works; "
+          "Ctrl-C is honoured between chunks of up to about half a second, leaving the state "
+          "at a whole step (and saving the configured checkpoint). Under MPI every rank must "
+          "call it.")
       .def(
           "_advance",
-          [](PySimulation& s, std::int64_t n, nb::handle progress, std::int64_t total) {
-            return s.advance(n, progress, total);
+          [](nb::handle self, std::int64_t n, nb::handle progress, std::int64_t total) {
+            return nb::cast<PySimulation&>(self).advance(self, n, progress, total);
           },
           "n"_a, "progress"_a.none(), "total"_a,
-          "Advances n steps, calling progress(step, total, seconds) between chunks of about "
-          "0.5 s; returns the wall time.")
+          "Advances n steps, calling progress(step, total, seconds) between chunks; returns the "
+          "wall time.")
+      .def("_add_monitor", &PySimulation::add_monitor, "fn"_a, "steps"_a, "seconds"_a,
+           "Calls fn(sim) every `steps` steps and/or `seconds` seconds while stepping; fn "
+           "returning False ends the current step() or run() early.")
+      .def("save_checkpoint", &PySimulation::save_checkpoint, "path"_a,
+           "Writes a checkpoint of the current state to `path` (through path.tmp, keeping the "
+           "previous one as path.prev), as `calor run --checkpoint` does. Collective under MPI.")
       .def_prop_rw(
           "field", [](nb::handle self) { return nb::cast<PySimulation&>(self).field(self); },
           [](PySimulation& s, nb::handle array) { s.set_field(array); },
           nb::for_getter(nb::sig("def field(self) -> numpy.typing.NDArray[numpy.float64]")),
           nb::for_setter(
               nb::sig("def field(self, array: numpy.typing.NDArray[numpy.float64], /) -> None")),
-          "The current state's interior as a writable NumPy view, shape (nz, ny, nx) trimmed "
-          "to dim, without copying.\n\n"
-          "The engine keeps two buffers and swaps them every step, so a view is valid until "
+          "The current state's interior as a NumPy view, shape (nz, ny, nx) trimmed to dim, "
+          "without copying (this rank's block under MPI).\n\n"
+          "The stencil keeps two buffers and swaps them every step, so a view is valid until "
           "the next step: read sim.field again after stepping. Writing into the view changes "
-          "the state the next step starts from. Assigning sim.field = array copies array in "
-          "(see set_field). The view keeps the Simulation alive.")
+          "the state the next step starts from. With method=\"spectral\" the view is "
+          "read-only; assign sim.field = array to restart the transforms from new values. The "
+          "view keeps the Simulation alive.")
       .def("set_field", &PySimulation::set_field, "array"_a,
            nb::sig("def set_field(self, array: numpy.typing.NDArray[numpy.float64]) -> None"),
            "Copies `array` into the current state's interior. Only a C-contiguous float64 "
@@ -630,31 +598,43 @@ NB_MODULE(_calor, m) {
                    "This process's block of the global grid as slices in NumPy order, so that "
                    "sim.gather()[sim.box] is sim.field. One process owns everything.")
       .def_prop_ro(
-          "step_count", [](const PySimulation& s) { return s.solver().step_count(); },
-          "Steps taken so far.")
+          "step_count", [](const PySimulation& s) { return s.run().step(); },
+          "Steps taken so far (from the checkpoint's step after a restart).")
       .def_prop_ro(
-          "time", [](const PySimulation& s) { return s.solver().time(); },
+          "time", [](const PySimulation& s) { return s.run().time(); },
           "Simulated time: step_count * dt.")
       .def_prop_ro(
-          "backend", [](const PySimulation& s) { return std::string(s.solver().backend().name()); },
-          "The backend computing the steps, e.g. \"threads\".")
-      .def_prop_ro("backend_reason", &PySimulation::reason,
-                   "Why that backend runs (\"auto: ...\" or \"chosen by the user\").")
-      .def_prop_ro("threads", &PySimulation::threads, "Threads per process.")
+          "method", [](const PySimulation& s) { return s.run().method(); },
+          "\"stencil\" (explicit FTCS) or \"spectral\" (FFT).")
       .def_prop_ro(
-          "rank", [](const PySimulation& s) { return s.solver().domain().rank(); },
+          "backend", [](const PySimulation& s) { return s.run().engine(); },
+          "The backend computing the steps, e.g. \"threads\" (\"spectral\" for the spectral "
+          "method).")
+      .def_prop_ro(
+          "backend_reason", [](const PySimulation& s) { return s.run().engine_reason(); },
+          "Why that backend runs (\"auto: ...\" or \"chosen by the user\"), or the spectral "
+          "transforms used.")
+      .def_prop_ro(
+          "outputs", [](const PySimulation& s) { return s.run().outputs(); },
+          "What the run writes (snapshots, PNG frames, checkpoints), from the problem's output "
+          "and checkpoint settings.")
+      .def_prop_ro(
+          "threads", [](const PySimulation& s) { return s.run().threads(); },
+          "Threads per process.")
+      .def_prop_ro(
+          "rank", [](const PySimulation& s) { return s.run().comm().rank(); },
           "This process's rank (0 without MPI).")
       .def_prop_ro(
-          "ranks", [](const PySimulation& s) { return s.solver().domain().size(); },
+          "ranks", [](const PySimulation& s) { return s.run().comm().size(); },
           "Number of processes sharing the grid (1 without MPI).")
       .def_prop_ro(
-          "decomposition", [](const PySimulation& s) { return s.solver().domain().describe(); },
+          "decomposition", [](const PySimulation& s) { return s.run().processes(); },
           "How the grid is split, e.g. \"1 process\" or \"6 ranks as 3 x 2\".")
       .def_prop_rw("_chunk_seconds", &PySimulation::chunk_seconds, &PySimulation::set_chunk_seconds,
-                   "Target wall time of a chunk of steps (0.5 s): signals and progress are "
-                   "handled between chunks.")
+                   "Target wall time of a chunk of steps (0.5 s): signals, progress and "
+                   "monitors are handled between chunks.")
       .def("_time_step_in_cpp", &PySimulation::time_step_in_cpp, "calls"_a,
-           "Seconds per Solver::step(1) call timed inside C++ (advances `calls` steps).")
+           "Seconds per one-step advance timed inside C++ (advances `calls` steps).")
       .def("_address", &PySimulation::address,
            "Address of the current field's interior cell (0, 0, 0).");
 }

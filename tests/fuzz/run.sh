@@ -13,7 +13,8 @@ mkdir -p "$out"
 # toml++ 3.3 asserts on some invalid keys ("[*a]") that its release build rejects cleanly.
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DNDEBUG -DTOML_HEADER_ONLY=1 -Iinclude -I"$out" -Isrc \
-  tests/fuzz/config_fuzz.cpp src/config.cpp src/problem.cpp src/boundary.cpp src/field.cpp \
+  tests/fuzz/config_fuzz.cpp src/config/config.cpp src/model/problem.cpp src/model/boundary.cpp \
+  src/field/field.cpp \
   src/backend_names.cpp -o "$out/config_fuzz"
 mkdir -p "$out/corpus"
 # A crash leaves build-fuzz/crash-<hash> and a non-zero exit status.

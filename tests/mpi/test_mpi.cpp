@@ -10,11 +10,17 @@
 #include "../unit/cases.hpp"
 #include "../unit/helpers.hpp"
 #include "calor/error.hpp"
-#include "calor/io.hpp"
-#include "calor/mpi_domain.hpp"
+#include "calor/output.hpp"
+#include "parallel/mpi_domain.hpp"
 
 namespace calor {
 namespace {
+
+// MPI_COMM_WORLD as a calor::Comm, for the outputs' collectives.
+const Comm& world() {
+  static const Comm c = Comm::from_handle(MPI_Comm_c2f(MPI_COMM_WORLD));
+  return c;
+}
 
 int world_rank() {
   int r = 0;
@@ -183,13 +189,13 @@ TEST(Mpi, RestartAcrossRankCounts) {
       Solver s(p, make_backend(backend, BackendOptions{1, 0}), d);
       set_global(s, random_field(p.grid));
       s.step(11);
-      write_checkpoint(s, file);
+      test::write_checkpoint(s, file, world());
     }
     std::vector<double> alone;
     if (world_rank() == 0) {
       Solver s(p, make_backend(backend, BackendOptions{1, 0}));
       SCOPED_TRACE("written by all ranks, read by rank 0");
-      restore_checkpoint(s, file, false);
+      test::restore_checkpoint(s, file, false);
       s.step(p.steps - s.step_count());
       alone = s.gather();
     }
@@ -199,13 +205,13 @@ TEST(Mpi, RestartAcrossRankCounts) {
       Solver s(p, make_backend(backend, BackendOptions{1, 0}));
       set_global(s, random_field(p.grid));
       s.step(7);
-      write_checkpoint(s, file);
+      test::write_checkpoint(s, file);
     }
     MPI_Barrier(MPI_COMM_WORLD);
     auto d = std::make_shared<MpiDomain>(p.grid, p.boundaries, MPI_COMM_WORLD);
     Solver s(p, make_backend(backend, BackendOptions{1, 0}), d);
     SCOPED_TRACE("written by rank 0, read by all ranks");
-    restore_checkpoint(s, file, false);
+    test::restore_checkpoint(s, file, false, world());
     EXPECT_EQ(s.step_count(), 7);
     s.step(p.steps - s.step_count());
     EXPECT_TRUE(same_everywhere(s.gather(), ref));

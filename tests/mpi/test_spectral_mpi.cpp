@@ -15,6 +15,11 @@
 namespace calor {
 namespace {
 
+const Comm& world() {
+  static const Comm c = Comm::from_handle(MPI_Comm_c2f(MPI_COMM_WORLD));
+  return c;
+}
+
 int world_rank() {
   int r = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &r);
@@ -107,7 +112,7 @@ TEST(SpectralMpi, EqualsTheSerialSolver) {
     SpectralSolver serial(p, c.mode, 1);
     // Every other case with two FFTW threads per rank (MPI_THREAD_FUNNELED).
     const int threads = 1 + static_cast<int>(&c - cases.data()) % 2;
-    SpectralSolver dist(p, SpectralOptions{c.mode, threads, FftPlanning::estimate}, MPI_COMM_WORLD);
+    SpectralSolver dist(p, SpectralOptions{c.mode, threads, FftPlanning::estimate}, world());
     if (c.random) {
       const auto u0 = random_field(p.grid, seed++);
       serial.set_initial(u0);
@@ -132,7 +137,7 @@ TEST(SpectralMpi, EqualsTheSerialSolver) {
 
 TEST(SpectralMpi, CaseStudyHeat) {
   const Problem p = test::problem("preset = \"stencil\"\nn = 240\n");
-  SpectralSolver dist(p, SpectralOptions{}, MPI_COMM_WORLD);
+  SpectralSolver dist(p, SpectralOptions{}, world());
   dist.solve();
   SpectralSolver serial(p);
   serial.solve();
@@ -145,18 +150,17 @@ TEST(SpectralMpi, CaseStudyHeat) {
 TEST(SpectralMpi, WisdomRoundTrip) {
   const std::string path = "calor_spectral_mpi_wisdom.txt";
   const Problem p = test::problem("dim = 2\nn = [32, 24]\nboundary.all = \"periodic\"\n");
-  SpectralSolver dist(p, SpectralOptions{SpectralMode::discrete, 1, FftPlanning::measure},
-                      MPI_COMM_WORLD);
-  export_fft_wisdom(path, MPI_COMM_WORLD);
-  EXPECT_TRUE(import_fft_wisdom(path, MPI_COMM_WORLD));
-  EXPECT_FALSE(import_fft_wisdom(path + ".missing", MPI_COMM_WORLD));
+  SpectralSolver dist(p, SpectralOptions{SpectralMode::discrete, 1, FftPlanning::measure}, world());
+  export_fft_wisdom(path, world());
+  EXPECT_TRUE(import_fft_wisdom(path, world()));
+  EXPECT_FALSE(import_fft_wisdom(path + ".missing", world()));
   MPI_Barrier(MPI_COMM_WORLD);
   if (world_rank() == 0) std::remove(path.c_str());
 }
 
 TEST(SpectralMpi, RefusalsAreCollective) {
   const Problem p = test::problem("dim = 2\nn = 16\nboundary.all = \"neumann\"\n");
-  EXPECT_THROW(SpectralSolver(p, SpectralOptions{}, MPI_COMM_WORLD), Error);
+  EXPECT_THROW(SpectralSolver(p, SpectralOptions{}, world()), Error);
 }
 
 #else

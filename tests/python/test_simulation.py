@@ -238,18 +238,6 @@ def test_bad_arguments():
         sim.step(-1)
 
 
-def test_files_calor_run_writes_are_refused_not_ignored():
-    with pytest.raises(ValueError, match=r"key 'output.path' = \"out.h5\": snapshots, PNG frames"
-                                         r" and checkpoints are written by `calor run`"):
-        calor.Simulation(calor.presets.stencil(n=16, steps=2, output={"path": "out.h5"}))
-
-
-def test_the_spectral_method_is_refused_not_ignored():
-    with pytest.raises(ValueError, match=r"key 'method' = \"spectral\": calor.Simulation steps "
-                                         r"the stencil"):
-        calor.Simulation(calor.presets.gaussian2d(n=16, steps=2, method="spectral"))
-
-
 def test_a_blow_up_is_caught_as_calor_run_catches_it():
     p = calor.Problem(n=32, steps=5000, dt=0.3, allow_unstable=True, check_every=50)
     sim = calor.Simulation(p)

@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "calor/backend.hpp"
+#include "calor/comm.hpp"
 #include "calor/config.hpp"
+#include "calor/output.hpp"
 #include "calor/solver.hpp"
+#include "calor/state.hpp"
 
 namespace calor::test {
 
@@ -42,6 +45,40 @@ inline ::testing::AssertionResult same_bits(const std::vector<double>& a,
       return ::testing::AssertionFailure()
              << "first difference at flat index " << i << ": " << a[i] << " vs " << b[i];
   return ::testing::AssertionSuccess();
+}
+
+/// One process, for the state views below.
+inline const Comm& one_process() {
+  static const Comm c;
+  return c;
+}
+
+/// What an output sees of a Solver: its block of the field at its step (host memory).
+inline State state_of(const Solver& s, const Comm& comm = one_process()) {
+  State st;
+  st.problem = &s.problem();
+  st.step = s.step_count();
+  st.time = s.time();
+  st.box = s.domain().box();
+  st.cells = s.field().raw() + s.field().offset(0, 0, 0);
+  st.stride_y = s.field().stride_y();
+  st.stride_z = s.field().stride_z();
+  st.comm = &comm;
+  return st;
+}
+
+/// Writes a checkpoint of a Solver (collective over `comm`).
+inline void write_checkpoint(const Solver& s, const std::string& path,
+                             const Comm& comm = one_process()) {
+  calor::write_checkpoint(state_of(s, comm), path);
+}
+
+/// Loads a checkpoint into a Solver, as a restarted run does (collective over `comm`).
+inline void restore_checkpoint(Solver& s, const std::string& path, bool force,
+                               const Comm& comm = one_process()) {
+  const Restored r = read_checkpoint(path, state_of(s, comm), force);
+  s.field().copy_interior_from(r.block.data());
+  s.restart_at(r.step);
 }
 
 }  // namespace calor::test

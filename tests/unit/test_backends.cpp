@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "calor/run.hpp"
 #include "cases.hpp"
 #include "helpers.hpp"
 
@@ -81,26 +82,31 @@ TEST(Backends, CaseStudyMatchesAcrossBackendsAndDepths) {
 }
 
 TEST(Backends, RunTakesWholeTiledBlocksPerChunk) {
-  // Solver::run's chunks are whole blocks of the tiled backend (a chunk cut inside a block would
-  // run it shallower), the result is still the reference's, and a plain sweep keeps chunks
-  // growing from one step.
-  const Problem p = test::problem("preset = \"stencil\"\nn = 96\nsteps = 53\n");
+  // The run loop's chunks are whole blocks of the tiled backend (a chunk cut inside a block
+  // would run it shallower), the result is still the reference's, and a plain sweep keeps
+  // chunks growing from one step.
+  const std::string toml =
+      "preset = \"stencil\"\nn = 96\nsteps = 53\nthreads = 2\n"
+      "tile_depth = 5\ncheck_every = 0\n";
+  const Problem p = test::problem(toml);
   Solver reference(p, make_backend("serial"));
   reference.step(p.steps);
   for (const auto& [backend, pass] :
        std::vector<std::pair<std::string, int>>{{"tiled", 5}, {"simd", 1}}) {
     SCOPED_TRACE(backend);
-    Solver s(p, make_backend(backend, BackendOptions{2, 5}));
-    EXPECT_EQ(s.steps_per_pass(), pass);
+    RunOptions o;
+    o.chunk_seconds = 1e9;  // an interval far longer than the run: chunks only grow
     std::vector<std::int64_t> ends;
-    // An interval far longer than the run: chunks only grow.
-    s.run([&](const Progress& pr) { return ends.push_back(pr.step), true; }, 1e9);
+    o.progress = [&](const RunProgress& pr) { ends.push_back(pr.step); };
+    calor::Run r(load_config(toml, "test.toml", {{"backend", backend, "test"}}), Comm(), o);
+    EXPECT_EQ(r.steps_per_pass(), pass);
+    EXPECT_EQ(r.run().end, RunEnd::reached);
     ASSERT_FALSE(ends.empty());
     EXPECT_EQ(ends.back(), p.steps);
     EXPECT_EQ(ends.front(), pass);
     for (std::size_t i = 0; i + 1 < ends.size(); ++i)
       EXPECT_EQ(ends[i] % pass, 0) << "chunk " << i << " ends at step " << ends[i];
-    EXPECT_TRUE(test::same_bits(test::interior(s.field()), test::interior(reference.field())));
+    EXPECT_TRUE(test::same_bits(test::interior(*r.field()), test::interior(reference.field())));
   }
   // 1D grids do not tile: one step per pass.
   const Problem line = test::problem("preset = \"diffusion1d\"\nsteps = 10\n");

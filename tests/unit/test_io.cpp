@@ -13,7 +13,7 @@
 #include "calor/error.hpp"
 #include "calor/health.hpp"
 #include "calor/image.hpp"
-#include "calor/io.hpp"
+#include "calor/output.hpp"
 #include "helpers.hpp"
 
 namespace calor {
@@ -62,9 +62,9 @@ TEST_F(Io, RestartIsBitForBitForEveryBackend) {
     SCOPED_TRACE(backend);
     Solver first(p, make_backend(backend));
     first.step(17);
-    write_checkpoint(first, path("c.h5"));
+    test::write_checkpoint(first, path("c.h5"));
     Solver second(p, make_backend(backend));
-    restore_checkpoint(second, path("c.h5"), false);
+    test::restore_checkpoint(second, path("c.h5"), false);
     EXPECT_EQ(second.step_count(), 17);
     second.step(p.steps - 17);
     EXPECT_TRUE(test::same_bits(test::interior(second.field()), reference));
@@ -75,9 +75,9 @@ TEST_F(Io, CheckpointKeepsThePreviousOneAndLeavesNoTemporary) {
   const Problem p = problem();
   Solver s(p, make_backend("simd"));
   s.step(3);
-  write_checkpoint(s, path("c.h5"));
+  test::write_checkpoint(s, path("c.h5"));
   s.step(4);
-  write_checkpoint(s, path("c.h5"));
+  test::write_checkpoint(s, path("c.h5"));
   EXPECT_EQ(read_checkpoint_info(path("c.h5")).step, 7);
   EXPECT_EQ(read_checkpoint_info(path("c.h5.prev")).step, 3);
   EXPECT_FALSE(fs::exists(path("c.h5.tmp")));
@@ -86,21 +86,21 @@ TEST_F(Io, CheckpointKeepsThePreviousOneAndLeavesNoTemporary) {
 TEST_F(Io, ChangedPhysicsIsRefusedUnlessForced) {
   Solver s(problem(), make_backend("serial"));
   s.step(5);
-  write_checkpoint(s, path("c.h5"));
+  test::write_checkpoint(s, path("c.h5"));
   Solver other(problem("alpha = 0.5\n"), make_backend("serial"));
-  expect_error([&] { restore_checkpoint(other, path("c.h5"), false); },
+  expect_error([&] { test::restore_checkpoint(other, path("c.h5"), false); },
                {"different problem", "alpha: checkpoint 1, now 0.5", "--force"});
-  EXPECT_NO_THROW(restore_checkpoint(other, path("c.h5"), true));
+  EXPECT_NO_THROW(test::restore_checkpoint(other, path("c.h5"), true));
   EXPECT_EQ(other.step_count(), 5);
   Solver bigger(test::problem("dim = 2\nn = [38, 29]\nsteps = 40\n"), make_backend("serial"));
-  expect_error([&] { restore_checkpoint(bigger, path("c.h5"), true); },
+  expect_error([&] { test::restore_checkpoint(bigger, path("c.h5"), true); },
                {"n: checkpoint [37, 29], now [38, 29]", "cannot be restarted"});
 }
 
 TEST_F(Io, CorruptedTruncatedAndForeignCheckpointsAreRefused) {
   Solver s(problem(), make_backend("serial"));
   s.step(5);
-  write_checkpoint(s, path("c.h5"));
+  test::write_checkpoint(s, path("c.h5"));
   // One flipped bit in the field data: the checksum catches it.
   fs::copy_file(path("c.h5"), path("flip.h5"));
   {
@@ -117,17 +117,16 @@ TEST_F(Io, CorruptedTruncatedAndForeignCheckpointsAreRefused) {
     std::ofstream(path("flip.h5"), std::ios::binary | std::ios::trunc) << bytes;
   }
   Solver t(problem(), make_backend("serial"));
-  expect_error([&] { restore_checkpoint(t, path("flip.h5"), false); },
+  expect_error([&] { test::restore_checkpoint(t, path("flip.h5"), false); },
                {"checksum", "corrupted", ".prev"});
   // Truncated to half its size.
   fs::copy_file(path("c.h5"), path("half.h5"));
   fs::resize_file(path("half.h5"), fs::file_size(path("c.h5")) / 2);
-  expect_error([&] { restore_checkpoint(t, path("half.h5"), false); }, {"half.h5"});
+  expect_error([&] { test::restore_checkpoint(t, path("half.h5"), false); }, {"half.h5"});
   // Not HDF5 at all, and HDF5 without a checkpoint in it.
   std::ofstream(path("junk.h5")) << "not a checkpoint";
   expect_error([&] { read_checkpoint_info(path("junk.h5")); }, {"junk.h5", "not a readable HDF5"});
-  SnapshotWriter w(path("snap.h5"), path("snap.xmf"));
-  w.write(s);
+  make_snapshot_output(path("snap.h5"), path("snap.xmf"))->write(test::state_of(s));
   expect_error([&] { read_checkpoint_info(path("snap.h5")); }, {"not a calor checkpoint"});
   // Another format version.
   fs::copy_file(path("c.h5"), path("v99.h5"));
@@ -150,7 +149,7 @@ TEST_F(Io, FullDiskLeavesTheLastGoodCheckpointIntact) {
   const Problem p = test::problem(
       "dim = 2\nn = 200\nsteps = 10\ninitial = { type = \"constant\", value = 1.0 }\n");
   Solver s(p, make_backend("serial"));
-  write_checkpoint(s, path("c.h5"));
+  test::write_checkpoint(s, path("c.h5"));
   const auto good = fs::file_size(path("c.h5"));
   s.step(5);
   // A file-size limit below one checkpoint (320 KB of field): writes fail with EFBIG.
@@ -160,24 +159,24 @@ TEST_F(Io, FullDiskLeavesTheLastGoodCheckpointIntact) {
   rlimit small = old;
   small.rlim_cur = 64 * 1024;
   setrlimit(RLIMIT_FSIZE, &small);
-  expect_error([&] { write_checkpoint(s, path("c.h5")); }, {"c.h5"});
+  expect_error([&] { test::write_checkpoint(s, path("c.h5")); }, {"c.h5"});
   setrlimit(RLIMIT_FSIZE, &old);
   std::signal(SIGXFSZ, previous);
   EXPECT_FALSE(fs::exists(path("c.h5.tmp"))) << "a half-written file was left behind";
   EXPECT_EQ(fs::file_size(path("c.h5")), good);
   Solver back(p, make_backend("serial"));
-  restore_checkpoint(back, path("c.h5"), false);  // still loadable, and it is step 0's
+  test::restore_checkpoint(back, path("c.h5"), false);  // still loadable, and it is step 0's
   EXPECT_EQ(back.step_count(), 0);
-  expect_error([&] { write_checkpoint(s, path("no/such/dir/c.h5")); },
+  expect_error([&] { test::write_checkpoint(s, path("no/such/dir/c.h5")); },
                {"no/such/dir/c.h5", "directory exists"});
 }
 
 TEST_F(Io, SnapshotsHoldTheFieldAndAnXdmfIndex) {
   Solver s(problem(), make_backend("threads"));
-  SnapshotWriter w(path("s.h5"), path("s.xmf"));
-  w.write(s);
+  auto w = make_snapshot_output(path("s.h5"), path("s.xmf"));
+  w->write(test::state_of(s));
   s.step(10);
-  w.write(s);
+  w->write(test::state_of(s));
   std::vector<std::int64_t> shape;
   EXPECT_EQ(read_dataset(path("s.h5"), "10", shape), test::interior(s.field()));
   EXPECT_EQ(shape, (std::vector<std::int64_t>{29, 37}));
@@ -206,9 +205,9 @@ TEST(Health, BlowUpNamesStepValueCellAndStability) {
       "dim = 2\nn = 30\ndt = 0.4\nallow_unstable = true\nsteps = 1000\n"
       "initial = { type = \"gaussian\", centre = [15.0, 15.0], width = 2.0 }\n");
   Solver s(p, make_backend("simd"));
-  EXPECT_EQ(check_field(s), "");
+  EXPECT_EQ(check_field(test::state_of(s)), "");
   s.step(p.steps);
-  const std::string m = check_field(s);
+  const std::string m = check_field(test::state_of(s));
   EXPECT_NE(m.find("blew up by step 1000"), std::string::npos) << m;
   EXPECT_NE(m.find("r = alpha*dt*sum(1/h^2) = 0.8 exceeds the FTCS limit 0.5"), std::string::npos)
       << m;

@@ -1,0 +1,90 @@
+#pragma once
+/// \file output.hpp
+/// What a run writes, behind one interface: HDF5 snapshots with an XDMF sidecar that ParaView
+/// opens, checkpoints (through a temporary file, fsync and rename; verified on restart by format
+/// version, problem fingerprint and checksum) and PNG frames. Each output reads a State; under
+/// MPI every rank writes its block of one global dataset collectively.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "calor/state.hpp"
+
+namespace calor {
+
+/// Something written at scheduled steps of a run. write() is collective; it throws
+/// calor::Error naming the file on any failure and leaves files it did not write alone.
+class Output {
+ public:
+  virtual ~Output() = default;
+  virtual void write(const State& s) = 0;
+  /// What it writes, e.g. "snapshots run.h5 (+ run.xmf)", for the run summary.
+  [[nodiscard]] virtual std::string describe() const = 0;
+  /// The file it last wrote ("" before the first write).
+  [[nodiscard]] virtual std::string last_path() const = 0;
+};
+
+/// Appends the state to `h5` as dataset /snapshots/<step> (the file is created by the first
+/// write) and rewrites the XDMF file `xmf` (default: h5 with .xmf) listing every snapshot.
+std::unique_ptr<Output> make_snapshot_output(const std::string& h5, std::string xmf = "");
+/// Writes a checkpoint to `path` each time (see write_checkpoint).
+std::unique_ptr<Output> make_checkpoint_output(const std::string& path);
+/// Writes PREFIX_<step>.png heat maps (3D: the middle z-slice) on rank 0.
+std::unique_ptr<Output> make_png_output(const std::string& prefix);
+
+/// out.h5 -> out.xmf
+std::string xdmf_path(const std::string& h5);
+
+/// The checkpoint format this build writes and reads.
+inline constexpr int kCheckpointVersion = 1;
+
+/// The physics of a problem as key = value lines: what a restart must not change.
+std::vector<std::pair<std::string, std::string>> fingerprint(const Problem& p);
+
+/// A checksum of the global interior that does not depend on the decomposition: a wrapping sum
+/// over cells of a hash of (global index, value bits). Collective.
+std::uint64_t field_checksum(const State& s);
+
+/// Writes a checkpoint of `s` to `path`: to path.tmp first, fsync, the previous checkpoint kept
+/// as path.prev, then an atomic rename. On failure the temporary file is removed and any previous
+/// checkpoint is left intact; throws calor::Error naming the file. Collective.
+void write_checkpoint(const State& s, const std::string& path);
+
+/// "HDF5 1.10.8 (parallel)": the library writing snapshots and checkpoints, for `calor info`.
+std::string io_library();
+
+/// What a checkpoint holds besides the field.
+struct CheckpointInfo {
+  int version = 0;
+  std::int64_t step = 0;
+  double time = 0;
+  std::uint64_t checksum = 0;
+  std::vector<std::pair<std::string, std::string>> fingerprint;
+};
+
+/// Reads the header of checkpoint `path`; throws calor::Error if it is not a readable calor
+/// checkpoint of a supported version.
+CheckpointInfo read_checkpoint_info(const std::string& path);
+
+/// A checkpoint's step and the block of its field that a process asked for.
+struct Restored {
+  std::int64_t step = 0;
+  std::vector<double> block;  ///< dense, x fastest, covering the box asked for
+};
+
+/// Reads checkpoint `path` for a run in state `now`: its step and the cells of now.box.
+/// Refuses, with a message naming each difference, a checkpoint of another problem unless
+/// `force` (never one of another grid); refuses a checksum mismatch (corruption) always.
+/// Collective over now.comm.
+Restored read_checkpoint(const std::string& path, const State& now, bool force);
+
+/// Reads snapshot or checkpoint dataset `dataset` (empty: the last snapshot, or /field) of `path`
+/// into a dense array; `shape` receives its NumPy-order shape.
+std::vector<double> read_dataset(const std::string& path, const std::string& dataset,
+                                 std::vector<std::int64_t>& shape, std::string* name = nullptr);
+
+}  // namespace calor

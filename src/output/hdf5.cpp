@@ -1,0 +1,633 @@
+#include "calor/output.hpp"
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include "calor/error.hpp"
+#include "parallel/hdf5_mpio.hpp"
+
+namespace calor {
+
+namespace {
+
+std::string num(double v) {  // shortest text that reads back as v
+  char b[40];
+  const auto r = std::to_chars(b, b + sizeof b, v);
+  return std::string(b, r.ptr);
+}
+
+// Owns an HDF5 identifier and closes it with the matching function.
+class Id {
+ public:
+  Id(hid_t id, herr_t (*closer)(hid_t)) : id_(id), close_(closer) {}
+  ~Id() {
+    if (id_ >= 0) close_(id_);
+  }
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  Id(Id&& o) noexcept : id_(o.id_), close_(o.close_) { o.id_ = -1; }
+  Id& operator=(Id&&) = delete;
+  operator hid_t() const { return id_; }  // NOLINT: used as an hid_t everywhere
+  [[nodiscard]] bool ok() const { return id_ >= 0; }
+  /// Closes now, reporting whether the close succeeded (it flushes).
+  bool close() {
+    const herr_t r = id_ >= 0 ? close_(id_) : 0;
+    id_ = -1;
+    return r >= 0;
+  }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  std::string hint;
+  if (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+    hint = " (" + std::string(std::strerror(errno)) + ": is the disk full?)";
+  else if (errno == EACCES || errno == ENOENT || errno == EROFS)
+    hint = " (" + std::string(std::strerror(errno)) +
+           ": check that the directory exists and is writable)";
+  throw Error("cannot " + what + " '" + path + "'" + hint);
+}
+
+// HDF5 prints its own error stack by default; calor reports errors itself.
+void quiet_hdf5() {
+  static const bool done = [] {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)done;
+}
+
+// File access: MPI-IO when the field is split over several ranks and HDF5 is parallel.
+Id file_access(const Comm& c) {
+  Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  // Closing a file closes everything in it, even after a failed write.
+  H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+  use_mpi_io(fapl, c);
+  return fapl;
+}
+
+Id transfer(const Comm& c) {
+  Id dxpl(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  use_collective_transfer(dxpl, c);
+  return dxpl;
+}
+
+// Global shape in NumPy order (z, y, x) and this rank's hyperslab.
+struct Slab {
+  int rank = 0;
+  hsize_t dims[3] = {1, 1, 1}, start[3] = {0, 0, 0}, count[3] = {1, 1, 1};
+};
+
+Slab slab_of(const State& s) {
+  const Grid& g = s.problem->grid;
+  const Box& b = s.box;
+  Slab sl;
+  sl.rank = g.dim;
+  for (int d = 0; d < g.dim; ++d) {
+    const int axis = g.dim - 1 - d;
+    sl.dims[d] = static_cast<hsize_t>(g.n[axis]);
+    sl.start[d] = static_cast<hsize_t>(b.low[axis]);
+    sl.count[d] = static_cast<hsize_t>(b.size(axis));
+  }
+  return sl;
+}
+
+void attr_double(hid_t obj, const char* name, const double* v, hsize_t n) {
+  Id space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Id a(H5Acreate2(obj, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a, H5T_NATIVE_DOUBLE, v);
+}
+
+void attr_int(hid_t obj, const char* name, std::int64_t v) {
+  Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  Id a(H5Acreate2(obj, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a, H5T_NATIVE_INT64, &v);
+}
+
+void attr_u64(hid_t obj, const char* name, std::uint64_t v) {
+  Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  Id a(H5Acreate2(obj, name, H5T_STD_U64LE, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a, H5T_NATIVE_UINT64, &v);
+}
+
+void attr_string(hid_t obj, const char* name, const std::string& v) {
+  Id type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type, v.empty() ? 1 : v.size());
+  Id space(H5Screate(H5S_SCALAR), H5Sclose);
+  Id a(H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  H5Awrite(a, type, v.empty() ? "" : v.c_str());
+}
+
+bool read_attr_int(hid_t obj, const char* name, std::int64_t& v) {
+  if (H5Aexists(obj, name) <= 0) return false;
+  Id a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  return a.ok() && H5Aread(a, H5T_NATIVE_INT64, &v) >= 0;
+}
+
+bool read_attr_u64(hid_t obj, const char* name, std::uint64_t& v) {
+  if (H5Aexists(obj, name) <= 0) return false;
+  Id a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  return a.ok() && H5Aread(a, H5T_NATIVE_UINT64, &v) >= 0;
+}
+
+bool read_attr_double(hid_t obj, const char* name, double& v) {
+  if (H5Aexists(obj, name) <= 0) return false;
+  Id a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  return a.ok() && H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0;
+}
+
+bool read_attr_string(hid_t obj, const char* name, std::string& v) {
+  if (H5Aexists(obj, name) <= 0) return false;
+  Id a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+  Id type(H5Aget_type(a), H5Tclose);
+  const std::size_t size = H5Tget_size(type);
+  if (size == 0 || size > (1u << 20)) return false;
+  std::string buf(size, '\0');
+  Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(mem, size);
+  if (H5Aread(a, mem, buf.data()) < 0) return false;
+  v = buf.substr(0, buf.find('\0'));
+  return true;
+}
+
+// Writes this rank's interior as its hyperslab of a new global dataset `name` in `file`.
+Id write_field(const State& s, hid_t file, const std::string& name, const std::string& path) {
+  const Slab sl = slab_of(s);
+  Id space(H5Screate_simple(sl.rank, sl.dims, nullptr), H5Sclose);
+  Id dset(
+      H5Dcreate2(file, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose);
+  if (!dset.ok()) fail(path, "create dataset " + name + " in");
+  const std::vector<double> dense = s.block();
+  Id fspace(H5Dget_space(dset), H5Sclose);
+  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, sl.start, nullptr, sl.count, nullptr);
+  Id mspace(H5Screate_simple(sl.rank, sl.count, nullptr), H5Sclose);
+  const Id dxpl = transfer(*s.comm);
+  if (H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, dense.data()) < 0)
+    fail(path, "write " + name + " to");
+  return Id(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+}
+
+void describe_run(const State& s, hid_t dset) {
+  const Problem& p = *s.problem;
+  attr_int(dset, "step", s.step);
+  const double t = s.time;
+  attr_double(dset, "time", &t, 1);
+  attr_double(dset, "h", p.grid.h.data(), static_cast<hsize_t>(p.grid.dim));
+  attr_double(dset, "alpha", &p.alpha, 1);
+  attr_double(dset, "dt", &p.dt, 1);
+  std::string settings;
+  for (const auto& [k, v] : fingerprint(p))
+    settings += k + " = " + v + "\n";
+  attr_string(dset, "problem", settings);
+}
+
+void fsync_path(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) fail(path, "reopen for fsync");
+  const int r = ::fsync(fd);
+  ::close(fd);
+  if (r != 0) fail(path, "fsync");
+}
+
+// The directory holding `path`, fsynced after a rename so that the rename itself is durable.
+void fsync_dir(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+// Writes `data` to `path` with POSIX calls, reporting a short write (full disk, file-size limit).
+void write_file(const std::string& path, const std::vector<char>& data) {
+  errno = 0;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) fail(path, "create checkpoint file");
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const int e = errno == 0 ? ENOSPC : errno;
+      ::close(fd);
+      errno = e;
+      fail(path, "write checkpoint file");
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  if (::close(fd) != 0) fail(path, "close checkpoint file");
+}
+
+// Fails early, before HDF5 starts writing, when the disk holding `path` has less than `bytes`
+// (plus a margin for metadata) free.
+void check_room(const std::string& path, index_t bytes) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) fail(path, "find the directory of");
+  const double room = static_cast<double>(st.f_bavail) * static_cast<double>(st.f_frsize);
+  if (room < 1.05 * static_cast<double>(bytes) + (1 << 20)) {
+    errno = ENOSPC;
+    fail(path, "write checkpoint (" + std::to_string(bytes >> 20) + " MiB needed, " +
+                   std::to_string(static_cast<long long>(room) >> 20) + " MiB free)");
+  }
+}
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64's finaliser
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> fingerprint(const Problem& p) {
+  std::vector<std::pair<std::string, std::string>> f;
+  auto vec = [&](auto get) {
+    std::string s = "[";
+    for (int a = 0; a < p.grid.dim; ++a)
+      s += (a ? ", " : "") + get(a);
+    return s + "]";
+  };
+  f.emplace_back("dim", std::to_string(p.grid.dim));
+  f.emplace_back("n", vec([&](int a) { return std::to_string(p.grid.n[a]); }));
+  f.emplace_back("h", vec([&](int a) { return num(p.grid.h[a]); }));
+  f.emplace_back("alpha", num(p.alpha));
+  f.emplace_back("dt", num(p.dt));
+  f.emplace_back("form", p.form == StencilForm::factored ? "factored" : "expanded");
+  for (int a = 0; a < p.grid.dim; ++a)
+    for (int s = 0; s < 2; ++s)
+      f.emplace_back("boundary." + face_name(a, s), describe(p.boundaries.face[a][s]));
+  f.emplace_back("sources.volumetric", num(p.sources.volumetric));
+  std::string pts;
+  for (const PointSource& ps : p.sources.points) {
+    pts += "(";
+    for (int a = 0; a < p.grid.dim; ++a)
+      pts += (a ? "," : "") + std::to_string(ps.at[a]);
+    pts += ")*" + num(ps.energy) + " ";
+  }
+  f.emplace_back("sources.points", pts);
+  return f;
+}
+
+std::uint64_t field_checksum(const State& s) {
+  const Box& b = s.box;
+  const Grid& g = s.problem->grid;
+  std::uint64_t sum = 0;
+  Grid local = g;
+  for (int a = 0; a < 3; ++a)
+    local.n[a] = b.size(a);
+  for_each_cell(local, [&](index_t i, index_t j, index_t k) {
+    const double v = s.at(i, j, k);
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    const auto global = static_cast<std::uint64_t>(
+        (i + b.low[0]) + g.n[0] * ((j + b.low[1]) + g.n[1] * (k + b.low[2])));
+    sum += mix(bits ^ mix(global));
+  });
+  return s.comm->sum(sum);
+}
+
+namespace {
+
+// The XDMF sidecar `xmf` listing snapshots (step, time) of `h5`, rewritten whole (to a temporary
+// name, then renamed) after every snapshot.
+void write_xdmf(const std::string& h5, const std::string& xmf_, const Problem& p,
+                const std::vector<std::pair<std::int64_t, double>>& written_) {
+  const std::string& h5_ = h5;
+  // 2D grids are written as one layer of a 3D mesh: ParaView would put a 2DCoRectMesh in the
+  // y-z plane. Dimensions and coordinates are listed z first; cell i sits at (i + 1) h.
+  std::string dims, origin, spacing, data_dims;
+  for (int axis = 2; axis >= 0; --axis) {
+    const bool active = axis < p.grid.dim;
+    dims += std::to_string(active ? p.grid.n[axis] : 1) + (axis ? " " : "");
+    origin += (active ? num(p.grid.h[axis]) : "0") + (axis ? " " : "");
+    spacing += (active ? num(p.grid.h[axis]) : "1") + (axis ? " " : "");
+  }
+  for (int d = 0; d < p.grid.dim; ++d)
+    data_dims += (d ? " " : "") + std::to_string(p.grid.n[p.grid.dim - 1 - d]);
+  std::string file_name = h5_.substr(h5_.rfind('/') == std::string::npos ? 0 : h5_.rfind('/') + 1);
+  const std::string tmp = xmf_ + ".tmp";
+  {
+    std::ofstream x(tmp, std::ios::trunc);
+    x << "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
+         "<Xdmf Version=\"3.0\">\n <Domain>\n"
+         "  <Grid Name=\"calor\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+    for (const auto& [step, time] : written_) {
+      char ds[64];
+      std::snprintf(ds, sizeof ds, "/snapshots/%010lld", static_cast<long long>(step));
+      x << "   <Grid Name=\"step " << step << "\" GridType=\"Uniform\">\n"
+        << "    <Time Value=\"" << num(time) << "\"/>\n";
+      if (p.grid.dim == 1) {
+        x << "    <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << data_dims
+          << "\"/>\n"
+          << "    <Geometry GeometryType=\"X_Y_Z\">\n     <DataItem Format=\"XML\" Dimensions=\""
+          << data_dims << " 3\">\n";
+        for (index_t i = 0; i < p.grid.n[0]; ++i)
+          x << "      " << num(cell_coordinate(p.grid, 0, i)) << " 0 0\n";
+        x << "     </DataItem>\n    </Geometry>\n";
+      } else {
+        x << "    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << dims << "\"/>\n"
+          << "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
+          << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">"
+          << origin << "</DataItem>\n"
+          << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">"
+          << spacing << "</DataItem>\n    </Geometry>\n";
+      }
+      x << "    <Attribute Name=\"u\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+        << "     <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" Dimensions=\""
+        << (p.grid.dim == 1 ? data_dims : dims) << "\">" << file_name << ":" << ds
+        << "</DataItem>\n"
+        << "    </Attribute>\n   </Grid>\n";
+    }
+    x << "  </Grid>\n </Domain>\n</Xdmf>\n";
+    x.close();
+    if (!x) fail(tmp, "write XDMF file");
+  }
+  if (std::rename(tmp.c_str(), xmf_.c_str()) != 0) fail(xmf_, "rename the XDMF file into");
+}
+
+class SnapshotOutput final : public Output {
+ public:
+  SnapshotOutput(std::string h5, std::string xmf) : h5_(std::move(h5)), xmf_(std::move(xmf)) {}
+  void write(const State& s) override;
+  [[nodiscard]] std::string describe() const override {
+    return "snapshots " + h5_ + " (+ " + xmf_ + ")";
+  }
+  [[nodiscard]] std::string last_path() const override { return written_.empty() ? "" : h5_; }
+
+ private:
+  std::string h5_, xmf_;
+  std::vector<std::pair<std::int64_t, double>> written_;  // step, time
+};
+
+void SnapshotOutput::write(const State& s) {
+  quiet_hdf5();
+  const Id fapl = file_access(*s.comm);
+  errno = 0;
+  Id file(written_.empty() ? H5Fcreate(h5_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+                           : H5Fopen(h5_.c_str(), H5F_ACC_RDWR, fapl),
+          H5Fclose);
+  if (!file.ok()) fail(h5_, written_.empty() ? "create snapshot file" : "open snapshot file");
+  if (written_.empty()) {
+    Id group(H5Gcreate2(file, "/snapshots", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    if (!group.ok()) fail(h5_, "create /snapshots in");
+  }
+  char name[64];
+  std::snprintf(name, sizeof name, "/snapshots/%010lld", static_cast<long long>(s.step));
+  {
+    Id dset = write_field(s, file, name, h5_);
+    describe_run(s, dset);
+  }
+  if (!file.close()) fail(h5_, "finish writing (flush)");
+  written_.emplace_back(s.step, s.time);
+  if (s.comm->root()) write_xdmf(h5_, xmf_, *s.problem, written_);
+}
+
+class CheckpointOutput final : public Output {
+ public:
+  explicit CheckpointOutput(std::string path) : path_(std::move(path)) {}
+  void write(const State& s) override {
+    write_checkpoint(s, path_);
+    written_ = true;
+  }
+  [[nodiscard]] std::string describe() const override { return "checkpoints " + path_; }
+  [[nodiscard]] std::string last_path() const override { return written_ ? path_ : ""; }
+
+ private:
+  std::string path_;
+  bool written_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Output> make_snapshot_output(const std::string& h5, std::string xmf) {
+  return std::make_unique<SnapshotOutput>(h5, xmf.empty() ? xdmf_path(h5) : std::move(xmf));
+}
+
+std::unique_ptr<Output> make_checkpoint_output(const std::string& path) {
+  return std::make_unique<CheckpointOutput>(path);
+}
+
+std::string xdmf_path(const std::string& h5) {
+  const auto dot = h5.rfind('.');
+  const auto slash = h5.rfind('/');
+  const bool ext = dot != std::string::npos && (slash == std::string::npos || dot > slash);
+  return (ext ? h5.substr(0, dot) : h5) + ".xmf";
+}
+
+std::string io_library() {
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+#ifdef H5_HAVE_PARALLEL
+  const char* kind = "parallel: MPI-IO";
+#else
+  const char* kind = "serial";
+#endif
+  return "HDF5 " + std::to_string(major) + "." + std::to_string(minor) + "." +
+         std::to_string(release) + " (" + kind + ")";
+}
+
+void write_checkpoint(const State& s, const std::string& path) {
+  quiet_hdf5();
+  const std::string tmp = path + ".tmp";
+  const bool root = s.comm->root();
+  const std::uint64_t checksum = field_checksum(s);  // collective: before anything can fail
+  const bool parallel = s.comm->size() > 1;
+  try {
+    // One process builds the file in memory and writes it with plain POSIX calls: HDF5 1.10 can
+    // crash at exit after a write that failed half-way (a full disk), and this keeps such
+    // failures out of HDF5. Several ranks write collectively through MPI-IO instead, after
+    // checking that the disk has room.
+    Id fapl(parallel ? file_access(*s.comm) : Id(H5Pcreate(H5P_FILE_ACCESS), H5Pclose));
+    if (!parallel) H5Pset_fapl_core(fapl, 1 << 20, /*backing_store=*/0);
+    if (parallel) check_room(tmp, 8 * s.problem->grid.cells());
+    errno = 0;
+    Id file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+    if (!file.ok()) fail(tmp, "create checkpoint file");
+    {
+      Id dset = write_field(s, file, "/field", tmp);
+      describe_run(s, dset);
+      attr_int(dset, "format_version", kCheckpointVersion);
+      attr_u64(dset, "checksum", checksum);
+      for (const auto& [k, v] : fingerprint(*s.problem))
+        attr_string(dset, ("fp:" + k).c_str(), v);
+    }
+    std::vector<char> image;
+    if (!parallel) {
+      H5Fflush(file, H5F_SCOPE_GLOBAL);
+      const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+      if (size <= 0) fail(tmp, "build the checkpoint image for");
+      image.resize(static_cast<std::size_t>(size));
+      H5Fget_file_image(file, image.data(), image.size());
+    }
+    errno = 0;
+    if (!file.close()) fail(tmp, "finish writing (flush) checkpoint file");
+    if (!parallel) write_file(tmp, image);
+    s.comm->barrier();
+    if (root) {
+      fsync_path(tmp);
+      // Keep the previous checkpoint, then move the new one into place atomically.
+      if (::access(path.c_str(), F_OK) == 0 &&
+          std::rename(path.c_str(), (path + ".prev").c_str()) != 0)
+        fail(path, "keep the previous checkpoint as .prev for");
+      if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, "rename the new checkpoint into");
+      fsync_dir(path);
+    }
+    s.comm->barrier();
+  } catch (...) {
+    if (root) std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  quiet_hdf5();
+  if (::access(path.c_str(), R_OK) != 0)
+    throw Error("cannot read checkpoint '" + path + "': " + std::strerror(errno));
+  Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok())
+    throw Error("checkpoint '" + path +
+                "' is not a readable HDF5 file (truncated or corrupted?); try its .prev copy");
+  if (H5Lexists(file, "/field", H5P_DEFAULT) <= 0)
+    throw Error("'" + path + "' is not a calor checkpoint (no /field dataset)");
+  Id dset(H5Dopen2(file, "/field", H5P_DEFAULT), H5Dclose);
+  CheckpointInfo info;
+  std::int64_t version = 0;
+  if (!read_attr_int(dset, "format_version", version))
+    throw Error("'" + path + "' is not a calor checkpoint (no format_version)");
+  info.version = static_cast<int>(version);
+  if (info.version != kCheckpointVersion)
+    throw Error("checkpoint '" + path + "' has format version " + std::to_string(info.version) +
+                ", this calor reads version " + std::to_string(kCheckpointVersion));
+  if (!read_attr_int(dset, "step", info.step) || !read_attr_double(dset, "time", info.time) ||
+      !read_attr_u64(dset, "checksum", info.checksum))
+    throw Error("checkpoint '" + path + "' lacks step, time or checksum: corrupted");
+  std::vector<std::string> names;
+  H5Aiterate2(
+      dset, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
+        static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+        return 0;
+      },
+      &names);
+  for (const std::string& key : names) {
+    if (key.rfind("fp:", 0) != 0) continue;
+    std::string v;
+    if (read_attr_string(dset, key.c_str(), v)) info.fingerprint.emplace_back(key.substr(3), v);
+  }
+  return info;
+}
+
+Restored read_checkpoint(const std::string& path, const State& s, bool force) {
+  const CheckpointInfo info = read_checkpoint_info(path);
+  // What changed? Every difference is named; the grid must match even with --force.
+  std::map<std::string, std::string> had(info.fingerprint.begin(), info.fingerprint.end());
+  std::string diffs;
+  bool grid_differs = false;
+  for (const auto& [k, v] : fingerprint(*s.problem)) {
+    const auto it = had.find(k);
+    const std::string old = it == had.end() ? "(absent)" : it->second;
+    if (old != v) {
+      diffs += "\n  " + k + ": checkpoint " + old + ", now " + v;
+      grid_differs = grid_differs || k == "n" || k == "dim";
+    }
+  }
+  if (!diffs.empty() && (grid_differs || !force))
+    throw Error("checkpoint '" + path + "' is of a different problem:" + diffs +
+                (grid_differs ? "\nA different grid cannot be restarted."
+                              : "\nRestart with the same settings, or pass --force to continue "
+                                "with the new ones."));
+  quiet_hdf5();
+  const Id fapl = file_access(*s.comm);
+  Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (!file.ok()) throw Error("cannot open checkpoint '" + path + "'");
+  Id dset(H5Dopen2(file, "/field", H5P_DEFAULT), H5Dclose);
+  const Slab sl = slab_of(s);
+  Id fspace(H5Dget_space(dset), H5Sclose);
+  hsize_t dims[3] = {0, 0, 0};
+  if (H5Sget_simple_extent_ndims(fspace) != sl.rank ||
+      H5Sget_simple_extent_dims(fspace, dims, nullptr) != sl.rank)
+    throw Error("checkpoint '" + path + "': /field has the wrong rank: corrupted");
+  for (int d = 0; d < sl.rank; ++d)
+    if (dims[d] != sl.dims[d]) throw Error("checkpoint '" + path + "': /field has the wrong shape");
+  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, sl.start, nullptr, sl.count, nullptr);
+  Id mspace(H5Screate_simple(sl.rank, sl.count, nullptr), H5Sclose);
+  Restored out;
+  out.step = info.step;
+  out.block.resize(static_cast<std::size_t>(s.box.count()));
+  const Id dxpl = transfer(*s.comm);
+  if (H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, out.block.data()) < 0)
+    throw Error("cannot read the field of checkpoint '" + path + "' (truncated?)");
+  const std::uint64_t sum =
+      field_checksum(State::dense(*s.problem, info.step, s.box, out.block.data(), *s.comm));
+  if (sum != info.checksum)
+    throw Error("checkpoint '" + path + "' fails its checksum (stored " +
+                std::to_string(info.checksum) + ", data gives " + std::to_string(sum) +
+                "): the file is corrupted; try its .prev copy");
+  return out;
+}
+
+std::vector<double> read_dataset(const std::string& path, const std::string& dataset,
+                                 std::vector<std::int64_t>& shape, std::string* name) {
+  quiet_hdf5();
+  Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) throw Error("cannot open '" + path + "' as HDF5");
+  std::string ds = dataset;
+  if (ds.empty()) {
+    if (H5Lexists(file, "/field", H5P_DEFAULT) > 0) {
+      ds = "/field";
+    } else if (H5Lexists(file, "/snapshots", H5P_DEFAULT) > 0) {
+      Id g(H5Gopen2(file, "/snapshots", H5P_DEFAULT), H5Gclose);
+      H5G_info_t gi;
+      H5Gget_info(g, &gi);
+      if (gi.nlinks == 0) throw Error("'" + path + "' has no snapshots");
+      char buf[256];
+      H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, gi.nlinks - 1, buf, sizeof buf,
+                         H5P_DEFAULT);
+      ds = std::string("/snapshots/") + buf;
+    } else {
+      throw Error("'" + path + "' holds neither /field nor /snapshots");
+    }
+  } else if (ds.find('/') == std::string::npos) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "/snapshots/%010lld", std::atoll(ds.c_str()));
+    ds = buf;
+  }
+  if (H5Lexists(file, ds.c_str(), H5P_DEFAULT) <= 0)
+    throw Error("'" + path + "' has no dataset " + ds);
+  Id dset(H5Dopen2(file, ds.c_str(), H5P_DEFAULT), H5Dclose);
+  Id space(H5Dget_space(dset), H5Sclose);
+  hsize_t dims[3] = {1, 1, 1};
+  const int rank = H5Sget_simple_extent_dims(space, dims, nullptr);
+  shape.clear();
+  std::size_t count = 1;
+  for (int d = 0; d < rank; ++d) {
+    shape.push_back(static_cast<std::int64_t>(dims[d]));
+    count *= dims[d];
+  }
+  std::vector<double> v(count);
+  if (H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    throw Error("cannot read " + ds + " from '" + path + "'");
+  if (name != nullptr) *name = ds;
+  return v;
+}
+
+}  // namespace calor

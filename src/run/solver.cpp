@@ -1,0 +1,39 @@
+#include "calor/solver.hpp"
+
+#include <algorithm>
+
+namespace calor {
+
+Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
+               std::shared_ptr<const Domain> domain)
+    : problem_(std::move(problem)), backend_(std::move(backend)), domain_(std::move(domain)) {
+  problem_.validate();
+  if (!domain_) domain_ = std::make_shared<WholeDomain>(problem_.grid);
+  const Box box = domain_->box();
+  Grid local = problem_.grid;
+  for (int a = 0; a < 3; ++a)
+    local.n[a] = box.size(a);
+  halo_ = domain_->make_halo(problem_.boundaries);
+  // As wide a halo as the backend wants, but never wider than the thinnest block along an
+  // exchanged axis (a periodic or neighbour's halo is copied from that many interior cells).
+  int width = std::max(1, backend_->halo_width(local, *halo_));
+  for (int a = 0; a < local.dim; ++a)
+    if (halo_->exchanged(a, 0) || halo_->exchanged(a, 1))
+      width = static_cast<int>(std::min<index_t>(width, domain_->min_block(a)));
+  cur_ = Field(local, width);
+  next_ = Field(local, width);
+  apply_initial(problem_.initial, cur_, problem_.grid, box.low);
+  scheme_ = Scheme::from(problem_, cur_, box.low, width);
+  // The halo of `next` is written by the halo update before it is read; fill both so that a
+  // field handed out between steps has a consistent halo too.
+  halo_->update(cur_);
+  halo_->update(next_);
+}
+
+void Solver::step(std::int64_t n) {
+  if (n <= 0) return;
+  backend_->advance(scheme_, *halo_, cur_, next_, n);
+  steps_done_ += n;
+}
+
+}  // namespace calor

@@ -1,0 +1,75 @@
+// The stencil method: a Solver (a backend stepping fields with halos over a Domain) seen
+// through the Method interface.
+
+#include <memory>
+#include <string>
+
+#include "calor/backend.hpp"
+#include "calor/solver.hpp"
+#include "run/method.hpp"
+
+namespace calor {
+
+State host_state(const Field& f, const Problem& p, std::int64_t step, const Box& box,
+                 const Comm& comm) {
+  // Fields live in host memory today; a device field is copied to a host mirror here.
+  State s;
+  s.problem = &p;
+  s.step = step;
+  s.time = static_cast<double>(step) * p.dt;
+  s.box = box;
+  s.cells = f.raw() + f.offset(0, 0, 0);
+  s.stride_y = f.stride_y();
+  s.stride_z = f.stride_z();
+  s.comm = &comm;
+  return s;
+}
+
+namespace {
+
+class StencilMethod final : public Method {
+ public:
+  StencilMethod(const Config& c, const Comm& comm, int threads) : comm_(comm) {
+    const BackendOptions bo{threads, c.run.tile_depth, c.run.tile_width};
+    auto domain = comm.domain(c.problem.grid, c.problem.boundaries);
+    Grid block = c.problem.grid;
+    for (int a = 0; a < 3; ++a)
+      block.n[a] = domain->box().size(a);
+    // "auto" judges this process's block, not the whole grid.
+    auto backend = select_backend(c.run.backend, bo, block, &reason_);
+    solver_ = std::make_unique<Solver>(c.problem, std::move(backend), std::move(domain));
+  }
+
+  void advance(std::int64_t n) override { solver_->step(n); }
+  [[nodiscard]] std::int64_t step() const override { return solver_->step_count(); }
+  [[nodiscard]] std::int64_t steps_per_pass() const override { return solver_->steps_per_pass(); }
+  [[nodiscard]] State state() const override {
+    return host_state(solver_->field(), solver_->problem(), step(), solver_->domain().box(), comm_);
+  }
+  void load(const std::vector<double>& block, std::int64_t step) override {
+    solver_->field().copy_interior_from(block.data());
+    solver_->restart_at(step);
+  }
+  [[nodiscard]] Stats stats() const override { return solver_->stats(); }
+  [[nodiscard]] std::vector<double> gather() const override { return solver_->gather(); }
+  [[nodiscard]] std::string engine() const override {
+    return std::string(solver_->backend().name());
+  }
+  [[nodiscard]] std::string reason() const override { return reason_; }
+  [[nodiscard]] std::string plan() const override { return solver_->backend().plan(); }
+  [[nodiscard]] std::string processes() const override { return solver_->domain().describe(); }
+  [[nodiscard]] Field* field() override { return &solver_->field(); }
+
+ private:
+  const Comm& comm_;
+  std::unique_ptr<Solver> solver_;
+  std::string reason_;
+};
+
+}  // namespace
+
+std::unique_ptr<Method> make_stencil_method(const Config& c, const Comm& comm, int threads) {
+  return std::make_unique<StencilMethod>(c, comm, threads);
+}
+
+}  // namespace calor
