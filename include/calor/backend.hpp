@@ -1,7 +1,8 @@
 #pragma once
 /// \file backend.hpp
 /// How time steps are computed. One small interface; one implementation per file under
-/// src/backends/. Every backend calls the shared cell update in stencil.hpp.
+/// src/backends/, each registered with its name, memory space and "auto" bid
+/// (src/backends/registry.hpp). Every backend calls the shared cell update in stencil.hpp.
 
 #include <cstdint>
 #include <memory>
@@ -66,6 +67,8 @@ std::vector<std::string> backend_names();
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& opt = {});
 /// What "auto" picks for a process's block `grid` and a thread count (0 = default), and why.
 BackendChoice auto_backend_choice(const Grid& grid, int threads);
+/// The memory space backend `name` keeps its fields in (host for an unknown name).
+MemorySpace backend_memory_space(std::string_view name);
 /// Creates backend `name`, resolving "auto" for a process's block `grid` with
 /// auto_backend_choice; `reason` (if given) receives why that backend runs.
 std::unique_ptr<Backend> select_backend(std::string_view name, const BackendOptions& opt,

@@ -10,6 +10,17 @@
 
 namespace calor {
 
+/// Where a field's values live. Host memory is what every CPU backend steps and what outputs,
+/// health checks, statistics and Python views read; a device field (a GPU backend's) reaches
+/// them only through the run's one "to host" path (Method::state in src/run/).
+enum class MemorySpace {
+  host,
+  device,
+};
+
+/// "host" or "device".
+const char* to_string(MemorySpace s);
+
 /// A float64 field of `grid.n` interior cells plus `halo` ghost layers on each active axis.
 /// x is contiguous; element (i, j, k) of the interior, halo included for i in [-halo, n+halo),
 /// lives at `offset(i, j, k)`. Storage is zero-initialised, and every row's first interior cell
@@ -18,8 +29,11 @@ namespace calor {
 class Field {
  public:
   Field() = default;
-  /// Allocates a zeroed field; inactive axes (>= grid.dim) get no halo.
-  explicit Field(const Grid& grid, int halo = 1);
+  /// Allocates a zeroed field in `space`; inactive axes (>= grid.dim) get no halo. Throws
+  /// calor::Error for a memory space this build cannot allocate.
+  explicit Field(const Grid& grid, int halo = 1, MemorySpace space = MemorySpace::host);
+
+  [[nodiscard]] MemorySpace space() const { return space_; }
 
   [[nodiscard]] const Grid& grid() const { return grid_; }
   [[nodiscard]] int halo() const { return halo_; }
@@ -63,6 +77,7 @@ class Field {
   };
   Grid grid_{};
   int halo_ = 0;
+  MemorySpace space_ = MemorySpace::host;
   std::array<index_t, 3> ghost_{0, 0, 0}, origin_{0, 0, 0}, extent_{1, 1, 1};
   index_t sy_ = 0, sz_ = 0, size_ = 0;
   std::unique_ptr<double[], Free> data_;

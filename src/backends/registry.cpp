@@ -1,28 +1,44 @@
-#include "calor/backend.hpp"
+#include "backends/registry.hpp"
+
+#include <array>
+#include <string>
 
 #include "calor/error.hpp"
 #include "calor/machine.hpp"
 
 namespace calor {
 
-std::unique_ptr<Backend> make_serial_backend();
-std::unique_ptr<Backend> make_simd_backend();
-std::unique_ptr<Backend> make_threads_backend(int threads);
-std::unique_ptr<Backend> make_tiled_backend(int threads, int depth, int width);
-const char* tiling_obstacle(const Grid& g);
+namespace {
+
+#define CALOR_BACKEND_ADDRESS(id) &registry::id##_backend,
+constexpr std::array kEntries{CALOR_BACKENDS(CALOR_BACKEND_ADDRESS)};
+#undef CALOR_BACKEND_ADDRESS
+
+const BackendEntry* find(std::string_view name) {
+  for (const BackendEntry* e : kEntries)
+    if (e->name == name) return e;
+  return nullptr;
+}
+
+}  // namespace
 
 BackendChoice auto_backend_choice(const Grid& grid, int threads) {
   if (threads <= 0) threads = default_threads();
-  const double bytes = 2.0 * static_cast<double>(grid.cells()) * sizeof(double);
-  const bool fits = bytes <= 0.5 * static_cast<double>(caches().llc);
-  if (const char* why = tiling_obstacle(grid); why == nullptr && !fits)
-    return {"tiled", "the fields (" + std::to_string(static_cast<long long>(bytes / 1e6)) +
-                         " MB) exceed the cache: temporal blocking reuses each cell for several "
-                         "steps per trip to memory"};
-  if (threads == 1) return {"simd", "one thread: the vectorised sweep"};
-  if (fits)
-    return {"threads", "the fields fit in the cache, where a plain sweep on every core is fastest"};
-  return {"threads", std::string("no temporal blocking here: ") + tiling_obstacle(grid)};
+  const BackendEntry* best = nullptr;
+  AutoBid winner;
+  std::string declined;
+  for (const BackendEntry* e : kEntries) {
+    if (e->bid == nullptr) continue;
+    AutoBid b = e->bid(grid, threads);
+    if (b.score == 0) {
+      if (!b.reason.empty()) declined += (declined.empty() ? "" : "; ") + b.reason;
+    } else if (best == nullptr || b.score > winner.score) {
+      best = e;
+      winner = std::move(b);
+    }
+  }
+  if (best == nullptr) throw Error("no backend offers to run this grid (a registry defect)");
+  return {std::string(best->name), winner.reason.empty() ? declined : winner.reason};
 }
 
 std::unique_ptr<Backend> select_backend(std::string_view name, const BackendOptions& opt,
@@ -37,14 +53,16 @@ std::unique_ptr<Backend> select_backend(std::string_view name, const BackendOpti
 }
 
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& opt) {
-  if (name == "serial") return make_serial_backend();
-  if (name == "simd") return make_simd_backend();
-  if (name == "threads") return make_threads_backend(opt.threads);
-  if (name == "tiled") return make_tiled_backend(opt.threads, opt.tile_depth, opt.tile_width);
+  if (const BackendEntry* e = find(name)) return e->make(opt);
   std::string list;
   for (const auto& n : backend_names())
     list += (list.empty() ? "" : ", ") + n;
-  throw Error("unknown backend '" + std::string(name) + "': choose one of " + list + "");
+  throw Error("unknown backend '" + std::string(name) + "': choose one of " + list);
+}
+
+MemorySpace backend_memory_space(std::string_view name) {
+  const BackendEntry* e = find(name);
+  return e != nullptr ? e->space : MemorySpace::host;
 }
 
 }  // namespace calor

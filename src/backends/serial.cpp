@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "backends/registry.hpp"
 #include "calor/backend.hpp"
 #include "dispatch.hpp"
 #include "rows.hpp"
@@ -38,8 +39,10 @@ class SerialBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_serial_backend() {
-  return std::make_unique<SerialBackend>();
-}
+const BackendEntry registry::serial_backend{"serial", MemorySpace::host,
+                                            [](const BackendOptions&) -> std::unique_ptr<Backend> {
+                                              return std::make_unique<SerialBackend>();
+                                            },
+                                            nullptr};  // the reference: chosen by name only
 
 }  // namespace calor

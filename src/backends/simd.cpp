@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "backends/registry.hpp"
 #include "calor/backend.hpp"
 #include "sweep.hpp"
 
@@ -37,8 +38,13 @@ class SimdBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_simd_backend() {
-  return std::make_unique<SimdBackend>();
-}
+const BackendEntry registry::simd_backend{
+    "simd", MemorySpace::host,
+    [](const BackendOptions&) -> std::unique_ptr<Backend> {
+      return std::make_unique<SimdBackend>();
+    },
+    [](const Grid&, int threads) {
+      return threads == 1 ? AutoBid{20, "one thread: the vectorised sweep"} : AutoBid{};
+    }};
 
 }  // namespace calor

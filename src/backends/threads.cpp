@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "backends/registry.hpp"
 #include "calor/backend.hpp"
 #include "calor/machine.hpp"
 #include "sweep.hpp"
@@ -67,8 +68,19 @@ class ThreadsBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_threads_backend(int threads) {
-  return std::make_unique<ThreadsBackend>(threads);
-}
+// The fallback of "auto": always bids, lowest. Out of cache its reason is why the backends
+// that bid higher declined.
+const BackendEntry registry::threads_backend{
+    "threads", MemorySpace::host,
+    [](const BackendOptions& o) -> std::unique_ptr<Backend> {
+      return std::make_unique<ThreadsBackend>(o.threads);
+    },
+    [](const Grid& block, int) {
+      return fields_fit_in_cache(block)
+                 ? AutoBid{10,
+                           "the fields fit in the cache, where a plain sweep on every core is "
+                           "fastest"}
+                 : AutoBid{10, ""};
+    }};
 
 }  // namespace calor

@@ -31,6 +31,7 @@
 #include <thread>
 #include <utility>
 
+#include "backends/registry.hpp"
 #include "calor/backend.hpp"
 #include "calor/machine.hpp"
 #include "sweep.hpp"
@@ -38,10 +39,12 @@
 namespace calor {
 
 /// Whether the wavefront applies, and if not why.
+namespace {
 const char* tiling_obstacle(const Grid& g) {
   if (g.dim < 2) return "1D grids sweep step by step";
   return nullptr;
 }
+}  // namespace
 
 /// Depth of a block: the 2T + 2 slabs in flight in each of the two arrays take about a sixth of
 /// the last-level cache (measured best on the 4800^2 case study: depth 32 beat 8, 16 and 64).
@@ -335,8 +338,19 @@ class TiledBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_tiled_backend(int threads, int depth, int width) {
-  return std::make_unique<TiledBackend>(threads, depth, width);
-}
+const BackendEntry registry::tiled_backend{
+    "tiled", MemorySpace::host,
+    [](const BackendOptions& o) -> std::unique_ptr<Backend> {
+      return std::make_unique<TiledBackend>(o.threads, o.tile_depth, o.tile_width);
+    },
+    [](const Grid& block, int) {
+      if (const char* why = tiling_obstacle(block))
+        return AutoBid{0, std::string("no temporal blocking here: ") + why};
+      if (fields_fit_in_cache(block)) return AutoBid{};
+      const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
+      return AutoBid{30, "the fields (" + std::to_string(static_cast<long long>(bytes / 1e6)) +
+                             " MB) exceed the cache: temporal blocking reuses each cell for "
+                             "several steps per trip to memory"};
+    }};
 
 }  // namespace calor

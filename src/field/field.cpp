@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
+
+#include "calor/error.hpp"
 
 namespace calor {
 
@@ -12,7 +15,15 @@ void Field::Free::operator()(double* p) const {
   std::free(p);
 }
 
-Field::Field(const Grid& grid, int halo) : grid_(grid), halo_(halo) {
+const char* to_string(MemorySpace s) {
+  return s == MemorySpace::device ? "device" : "host";
+}
+
+Field::Field(const Grid& grid, int halo, MemorySpace space)
+    : grid_(grid), halo_(halo), space_(space) {
+  if (space != MemorySpace::host)
+    throw Error(std::string("this calor cannot allocate ") + to_string(space) +
+                " memory: it was built without a GPU backend");
   for (int a = 0; a < 3; ++a) {
     ghost_[a] = a < grid.dim ? halo : 0;
     origin_[a] = ghost_[a];

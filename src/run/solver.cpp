@@ -20,8 +20,10 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   for (int a = 0; a < local.dim; ++a)
     if (halo_->exchanged(a, 0) || halo_->exchanged(a, 1))
       width = static_cast<int>(std::min<index_t>(width, domain_->min_block(a)));
-  cur_ = Field(local, width);
-  next_ = Field(local, width);
+  // In the memory space the backend registered.
+  const MemorySpace space = backend_memory_space(backend_->name());
+  cur_ = Field(local, width, space);
+  next_ = Field(local, width, space);
   apply_initial(problem_.initial, cur_, problem_.grid, box.low);
   scheme_ = Scheme::from(problem_, cur_, box.low, width);
   // The halo of `next` is written by the halo update before it is read; fill both so that a

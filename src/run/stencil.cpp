@@ -5,6 +5,7 @@
 #include <string>
 
 #include "calor/backend.hpp"
+#include "calor/error.hpp"
 #include "calor/solver.hpp"
 #include "run/method.hpp"
 
@@ -12,7 +13,11 @@ namespace calor {
 
 State host_state(const Field& f, const Problem& p, std::int64_t step, const Box& box,
                  const Comm& comm) {
-  // Fields live in host memory today; a device field is copied to a host mirror here.
+  // The one way a field reaches outputs, checks and Python. A device backend's fields will be
+  // copied to a host mirror here (after its last step, before the view is handed out).
+  if (f.space() != MemorySpace::host)
+    throw Error(std::string("a ") + to_string(f.space()) +
+                " field has no host copy in this build: no GPU backend is compiled in");
   State s;
   s.problem = &p;
   s.step = step;

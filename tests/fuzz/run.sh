@@ -14,8 +14,8 @@ mkdir -p "$out"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DNDEBUG -DTOML_HEADER_ONLY=1 -Iinclude -I"$out" -Isrc \
   tests/fuzz/config_fuzz.cpp src/config/config.cpp src/model/problem.cpp src/model/boundary.cpp \
-  src/field/field.cpp \
-  src/backend_names.cpp -o "$out/config_fuzz"
+  src/config/keys.cpp src/field/field.cpp \
+  src/backends/names.cpp -o "$out/config_fuzz"
 mkdir -p "$out/corpus"
 # A crash leaves build-fuzz/crash-<hash> and a non-zero exit status.
 "$out/config_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 -print_final_stats=1 \

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <string>
 
+#include "calor/backend.hpp"
+#include "calor/error.hpp"
 #include "calor/field.hpp"
 
 namespace calor {
@@ -63,6 +66,28 @@ TEST(Field, DenseCopyRoundTrips) {
   EXPECT_EQ(f(-1, 0, 0), 0.0);  // halo untouched
   f.copy_interior_to(out.data());
   EXPECT_EQ(in, out);
+}
+
+}  // namespace
+}  // namespace calor
+
+namespace calor {
+namespace {
+
+TEST(Field, MemorySpaces) {
+  Grid g;
+  g.n = {8, 8, 1};
+  EXPECT_EQ(Field(g).space(), MemorySpace::host);
+  // No GPU backend in this build: a device field is refused with the reason, not faked.
+  try {
+    Field d(g, 1, MemorySpace::device);
+    ADD_FAILURE() << "a device field was allocated without a GPU backend";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot allocate device memory"), std::string::npos)
+        << e.what();
+  }
+  for (const std::string& name : backend_names())
+    EXPECT_EQ(backend_memory_space(name), MemorySpace::host) << name;
 }
 
 }  // namespace
