@@ -113,8 +113,23 @@ std::string dtype_name(const nb::dlpack::dtype& t) {
   return kind + std::to_string(t.bits) + (t.lanes != 1 ? "x" + std::to_string(t.lanes) : "");
 }
 
-/// A view of `s` (this process's block, NumPy order) keeping `owner` alive: writable over the
-/// stencil's field, read-only where the method keeps its own state (spectral).
+/// Keeps a Run's memory alive for as long as a NumPy or DLPack view of it exists, without
+/// keeping the Python Simulation object alive: a view that outlives its Simulation (until
+/// interpreter exit, say) is then no leaked nanobind instance.
+nb::capsule run_owner(const std::shared_ptr<calor::Run>& run) {
+  return nb::capsule(new std::shared_ptr<calor::Run>(run), [](void* p) noexcept {
+    auto* owner = static_cast<std::shared_ptr<calor::Run>*>(p);
+    // Freeing communicators and requests after MPI_Finalize is an error: leak them instead
+    // (this only happens at interpreter exit).
+    if (owner->use_count() == 1 && (*owner)->comm().size() > 1 && calor::Comm::mpi_finalized())
+      return;
+    delete owner;
+  });
+}
+
+/// A view of `s` (this process's block, NumPy order) whose `owner` keeps the memory alive:
+/// writable over the stencil's field, read-only where the method keeps its own state
+/// (spectral).
 nb::object block_view(const calor::State& s, bool writable, nb::handle owner) {
   const int dim = s.problem->grid.dim;
   std::vector<std::size_t> shape;
@@ -152,13 +167,15 @@ class PySimulation {
       } catch (const calor::Error& e) {
         throw std::runtime_error(e.what());
       }
-    run_ = std::make_unique<calor::Run>(config_, c, std::move(o));
+    run_ = std::make_shared<calor::Run>(config_, c, std::move(o));
   }
 
   ~PySimulation() {
     // Freeing communicators and requests after MPI_Finalize is an error: leak them instead
     // (this only happens at interpreter exit).
-    if (run_ && run_->comm().size() > 1 && calor::Comm::mpi_finalized()) (void)run_.release();
+    if (run_ && run_.use_count() == 1 && run_->comm().size() > 1 &&
+        calor::Comm::mpi_finalized())
+      (void)new std::shared_ptr<calor::Run>(std::move(run_));
   }
 
   PySimulation(const PySimulation&) = delete;
@@ -221,9 +238,9 @@ class PySimulation {
     run_->add_monitor(calor::Monitor{calor::Every{steps, seconds}, call});
   }
 
-  [[nodiscard]] nb::object field(nb::handle self) {
+  [[nodiscard]] nb::object field() {
     check_idle();
-    return block_view(run_->state(), run_->field() != nullptr, self);
+    return block_view(run_->state(), run_->field() != nullptr, run_owner(run_));
   }
 
   void set_field(nb::handle array) {
@@ -266,10 +283,10 @@ class PySimulation {
       run_->set_block(std::vector<double>(data, data + st.box.count()));
   }
 
-  [[nodiscard]] nb::object dlpack(nb::handle self, nb::kwargs kwargs) {
+  [[nodiscard]] nb::object dlpack(nb::kwargs kwargs) {
     // NumPy's own __dlpack__ on the view handles every keyword (max_version, dl_device, copy,
-    // stream) as the array API standard says; the capsule keeps the view, so `self`, alive.
-    return field(self).attr("__dlpack__")(**kwargs);
+    // stream) as the array API standard says; the capsule keeps the view, so the memory, alive.
+    return field().attr("__dlpack__")(**kwargs);
   }
 
   [[nodiscard]] std::tuple<double, double, double, double> stats() const {
@@ -363,7 +380,7 @@ class PySimulation {
   }
 
   calor::Config config_;
-  std::unique_ptr<calor::Run> run_;
+  std::shared_ptr<calor::Run> run_;  ///< shared with the views of its field
   nb::handle self_;  ///< the Python object, while advance() runs (for the monitors)
   std::atomic<bool> busy_{false};
 };
@@ -407,6 +424,17 @@ NB_MODULE(_calor, m) {
         return v;
       },
       "The ready-made problems as (name, summary) pairs.");
+  m.def(
+      "config_keys",
+      [] {
+        std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> v;
+        for (const auto& k : calor::config_keys())
+          v.emplace_back(k.name, k.type, k.default_value, k.help, k.example);
+        return v;
+      },
+      "The configuration keys, those of a TOML file, `calor run --set` and calor.Problem, as "
+      "(name, type, default, help, example) tuples: default is text (\"\" if none), example "
+      "a TOML value.");
   m.def(
       "read_dataset",
       [](const std::string& path, const std::string& dataset) {
@@ -560,7 +588,7 @@ NB_MODULE(_calor, m) {
            "Writes a checkpoint of the current state to `path` (through path.tmp, keeping the "
            "previous one as path.prev), as `calor run --checkpoint` does. Collective under MPI.")
       .def_prop_rw(
-          "field", [](nb::handle self) { return nb::cast<PySimulation&>(self).field(self); },
+          "field", [](PySimulation& s) { return s.field(); },
           [](PySimulation& s, nb::handle array) { s.set_field(array); },
           nb::for_getter(nb::sig("def field(self) -> numpy.typing.NDArray[numpy.float64]")),
           nb::for_setter(
@@ -571,7 +599,7 @@ NB_MODULE(_calor, m) {
           "the next step: read sim.field again after stepping. Writing into the view changes "
           "the state the next step starts from. With method=\"spectral\" the view is "
           "read-only; assign sim.field = array to restart the transforms from new values. The "
-          "view keeps the Simulation alive.")
+          "view keeps the field's memory alive, even after the Simulation is gone.")
       .def("set_field", &PySimulation::set_field, "array"_a,
            nb::sig("def set_field(self, array: numpy.typing.NDArray[numpy.float64]) -> None"),
            "Copies `array` into the current state's interior. Only a C-contiguous float64 "
@@ -579,9 +607,7 @@ NB_MODULE(_calor, m) {
            "naming what was expected and what was given. Nothing is converted.")
       .def(
           "__dlpack__",
-          [](nb::handle self, nb::kwargs kwargs) {
-            return nb::cast<PySimulation&>(self).dlpack(self, std::move(kwargs));
-          },
+          [](PySimulation& s, nb::kwargs kwargs) { return s.dlpack(std::move(kwargs)); },
           nb::sig("def __dlpack__(self, **kwargs: object) -> typing_extensions.CapsuleType"),
           "The current field as a DLPack capsule (no copy), so np.from_dlpack(sim) and other "
           "array libraries see the state. Valid until the next step, like sim.field.")
