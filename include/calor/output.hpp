@@ -76,7 +76,15 @@ struct Restored {
   std::vector<double> block;  ///< dense, x fastest, covering the box asked for
 };
 
-/// Reads checkpoint `path` for a run in state `now`: its step and the cells of now.box.
+/// Reads the header of checkpoint `path` and checks it against problem `now`: refuses, with a
+/// message naming each difference, a checkpoint of another problem unless `force` (never one of
+/// another grid). Not collective: each rank may check alone.
+CheckpointInfo check_checkpoint(const std::string& path, const Problem& now, bool force);
+/// Reads the cells of now.box from checkpoint `path` whose header `info` was checked, and
+/// verifies the checksum of the whole field (collective over now.comm).
+Restored read_checkpoint_field(const std::string& path, const State& now,
+                               const CheckpointInfo& info);
+/// check_checkpoint, then read_checkpoint_field: its step and the cells of now.box.
 /// Refuses, with a message naming each difference, a checkpoint of another problem unless
 /// `force` (never one of another grid); refuses a checksum mismatch (corruption) always.
 /// Collective over now.comm.

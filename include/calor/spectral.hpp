@@ -57,7 +57,7 @@ struct SpectralOptions {
   FftPlanning planning = FftPlanning::estimate;
 };
 
-/// True for FFTW builds (CALOR_HAVE_FFTW); the spectral solver throws calor::Error otherwise.
+/// True for FFTW builds (built with FFTW); the spectral solver throws calor::Error otherwise.
 bool spectral_available();
 /// "FFTW fftw-3.3.10-sse2-avx (threads, MPI)" or why there is none, for `calor info`.
 std::string spectral_library();

@@ -536,13 +536,13 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return info;
 }
 
-Restored read_checkpoint(const std::string& path, const State& s, bool force) {
-  const CheckpointInfo info = read_checkpoint_info(path);
+CheckpointInfo check_checkpoint(const std::string& path, const Problem& now, bool force) {
+  CheckpointInfo info = read_checkpoint_info(path);
   // What changed? Every difference is named; the grid must match even with --force.
   std::map<std::string, std::string> had(info.fingerprint.begin(), info.fingerprint.end());
   std::string diffs;
   bool grid_differs = false;
-  for (const auto& [k, v] : fingerprint(*s.problem)) {
+  for (const auto& [k, v] : fingerprint(now)) {
     const auto it = had.find(k);
     const std::string old = it == had.end() ? "(absent)" : it->second;
     if (old != v) {
@@ -555,6 +555,11 @@ Restored read_checkpoint(const std::string& path, const State& s, bool force) {
                 (grid_differs ? "\nA different grid cannot be restarted."
                               : "\nRestart with the same settings, or pass --force to continue "
                                 "with the new ones."));
+  return info;
+}
+
+Restored read_checkpoint_field(const std::string& path, const State& s,
+                               const CheckpointInfo& info) {
   quiet_hdf5();
   const Id fapl = file_access(*s.comm);
   Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
@@ -583,6 +588,10 @@ Restored read_checkpoint(const std::string& path, const State& s, bool force) {
                 std::to_string(info.checksum) + ", data gives " + std::to_string(sum) +
                 "): the file is corrupted; try its .prev copy");
   return out;
+}
+
+Restored read_checkpoint(const std::string& path, const State& now, bool force) {
+  return read_checkpoint_field(path, now, check_checkpoint(path, *now.problem, force));
 }
 
 std::vector<double> read_dataset(const std::string& path, const std::string& dataset,

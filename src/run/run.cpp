@@ -97,10 +97,20 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
 Run::~Run() = default;
 
 void Run::restart(const std::string& path, bool force) {
+  // Two phases, each ending in an agreement: every rank checks the header alone (a rank that
+  // cannot read the file must not leave the others waiting in the collective read), then all
+  // read their blocks together.
   std::string error;
+  CheckpointInfo info;
+  try {
+    info = check_checkpoint(path, problem(), force);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  comm_.agree_or_throw(error);
   Restored r;
   try {
-    r = read_checkpoint(path, method_->state(), force);
+    r = read_checkpoint_field(path, method_->state(), info);
   } catch (const Error& e) {
     error = e.what();
   }
@@ -235,17 +245,22 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
                      (options_.stop_requested && options_.stop_requested());
   const bool stop = comm_.max(asked ? 1.0 : 0.0) > 0;
   const State state = method_->state();
-  if ((s.check_every > 0 && p.step % s.check_every == 0) || last || stop)
+  std::vector<Schedule::ScheduledOutput*> due;
+  for (auto& o : s.outputs)
+    if (o.when.due(p.step, now) || (last && o.at_end)) due.push_back(&o);
+  // Every written state has just been checked: no checkpoint of a blown-up field.
+  if ((s.check_every > 0 && p.step % s.check_every == 0) || last || stop || !due.empty())
     comm_.agree_or_throw(check_field(state));
   bool written_checkpoint = false;
   std::string failed;  // an output that fails on some ranks fails on all
-  for (auto& o : s.outputs)
-    if (failed.empty() && (o.when.due(p.step, now) || (last && o.at_end))) try {
-        o.output->write(state);
-        written_checkpoint = written_checkpoint || o.output.get() == s.checkpoint;
-      } catch (const Error& e) {
-        failed = e.what();
-      }
+  for (Schedule::ScheduledOutput* o : due)
+    try {
+      o->output->write(state);
+      written_checkpoint = written_checkpoint || o->output.get() == s.checkpoint;
+    } catch (const Error& e) {
+      failed = e.what();
+      break;
+    }
   comm_.agree_or_throw(failed);
   bool go_on = true;
   for (auto& [monitor, when] : s.monitors)

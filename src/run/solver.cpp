@@ -26,10 +26,9 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   next_ = Field(local, width, space);
   apply_initial(problem_.initial, cur_, problem_.grid, box.low);
   scheme_ = Scheme::from(problem_, cur_, box.low, width);
-  // The halo of `next` is written by the halo update before it is read; fill both so that a
-  // field handed out between steps has a consistent halo too.
-  halo_->update(cur_);
-  halo_->update(next_);
+  // No halo is filled here: every backend updates the halo before a step reads it, and under
+  // MPI that update is an exchange, which must not start before every rank has set up (reading
+  // the initial field may fail on one rank; the run agrees on that first).
 }
 
 void Solver::step(std::int64_t n) {

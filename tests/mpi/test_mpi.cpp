@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <functional>
 #include <random>
 
 #include "../unit/cases.hpp"
 #include "../unit/helpers.hpp"
 #include "calor/error.hpp"
+#include "calor/npy.hpp"
 #include "calor/output.hpp"
+#include "calor/run.hpp"
 #include "parallel/mpi_domain.hpp"
 
 namespace calor {
@@ -234,6 +237,58 @@ TEST(Mpi, TooManyRanksIsAClearError) {
     EXPECT_NE(m.find("cannot split 1 cells"), std::string::npos) << m;
     EXPECT_NE(m.find("fewer ranks"), std::string::npos) << m;
   }
+}
+
+}  // namespace
+}  // namespace calor
+
+namespace calor {
+namespace {
+
+// A set-up failure on one rank only (an unreadable file that rank alone sees) ends with the same
+// Error on every rank, naming the failing rank: no rank is left waiting in a collective.
+TEST(Mpi, SetUpFailureOnOneRankIsEveryRanksError) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  const Comm& comm = world();
+  const std::string toml = "preset = \"stencil\"\nn = 40\nsteps = 10\n";
+  const std::string file = "/tmp/calor_mpi_one_rank_" + std::to_string(world_size()) + ".h5";
+  {
+    calor::Run run(load_config(toml, "test"), comm);
+    run.advance(4);
+    write_checkpoint(run.state(), file);
+  }
+  auto expect_rank1 = [&](const std::function<void()>& f, const std::string& what) {
+    try {
+      f();
+      ADD_FAILURE() << "no error on rank " << world_rank();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.rank(), 1);
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  // A restart whose checkpoint rank 1 cannot open.
+  RunOptions o;
+  o.restart = world_rank() == 1 ? "/tmp/calor_no_such_checkpoint.h5" : file;
+  expect_rank1([&] { calor::Run run(load_config(toml, "test"), comm, o); },
+               "calor_no_such_checkpoint");
+  // An initial field rank 1 cannot read.
+  const std::string npy = world_rank() == 1 ? "/tmp/calor_no_such_field.npy" : "";
+  if (world_rank() != 1) {
+    std::vector<double> zeros(40 * 40, 0.0);
+    save_npy("/tmp/calor_mpi_field_" + std::to_string(world_rank()) + ".npy", {40, 40},
+             zeros.data());
+  }
+  const std::string path =
+      world_rank() == 1 ? npy : "/tmp/calor_mpi_field_" + std::to_string(world_rank()) + ".npy";
+  expect_rank1(
+      [&] {
+        calor::Run run(
+            load_config(toml + "initial = { type = \"npy\", path = \"" + path + "\" }\n", "test"),
+            comm);
+      },
+      "calor_no_such_field");
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (world_rank() == 0) std::remove(file.c_str());
 }
 
 }  // namespace
