@@ -25,6 +25,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -269,6 +270,218 @@ class Peers {
   std::vector<std::string> active_, notes_;
 };
 
+// What this run of `calor bench fft` measures: the sizes, thread and rank counts, planners and
+// repetitions, from the options or their defaults.
+struct FftSetup {
+  std::vector<int> sizes, threads, ranks;
+  int cores = 1;
+  int reps = 1;
+  bool quick = false;
+  std::vector<Planner> planners;
+};
+
+FftSetup fft_setup(const BenchFftOptions& o) {
+  FftSetup s;
+  s.sizes = o.sizes;
+  if (s.sizes.empty())
+    s.sizes = o.quick ? std::vector<int>{32, 64, 128} : std::vector<int>{64, 128, 256, 384, 576};
+  s.threads = o.threads;
+  if (s.threads.empty()) {
+    s.threads = {1};
+    if (default_threads() > 1) s.threads.push_back(default_threads());
+  }
+  s.ranks = o.ranks.empty() ? std::vector<int>{1, 2, 4} : o.ranks;
+  if (o.no_mpi) s.ranks.clear();
+  s.cores = machine_cores();
+  s.reps = o.reps > 0 ? o.reps : (o.quick ? 2 : 5);
+  s.quick = o.quick;
+  s.planners = {{"estimate", FftPlanning::estimate}};
+  if (!o.quick) s.planners.push_back({"measure", FftPlanning::measure});
+  return s;
+}
+
+// The roofline beside the figures: copy bandwidth far beyond the last-level cache, at each
+// thread count.
+std::vector<Bandwidth> measure_roofline(const FftSetup& s) {
+  const std::size_t bytes = std::max<std::size_t>(8 * caches().llc, 256u << 20);
+  std::vector<Bandwidth> bw;
+  std::printf("\nMemory bandwidth (copy, %zu MiB per array, 16 B per element):\n", bytes >> 20);
+  for (int th : s.threads) {
+    bw.push_back(measure_copy_bandwidth(bytes, th, s.quick ? 3 : 5, true));
+    std::printf("  %d thread%s: %.2f GB/s (spread %.0f%%)\n", th, th == 1 ? " " : "s",
+                bw.back().gbs, 100 * bw.back().spread);
+  }
+  return bw;
+}
+
+void print_legend() {
+  std::printf(
+      "\nFlops: 5 N log2(N) per complex transform of N points, half that per real transform, so "
+      "5 N log2(N) per r2c + c2r pair (N = n^3).\n"
+      "FFTW: this process; FFTW-MPI: slab plans under mpiexec, one thread per rank (the "
+      "spectral solver's plans); pyFFTW, mpi4py-fft: the reference study's peers "
+      "(bench/fft/peers.py).\n");
+}
+
+bool any_oversubscribed(const std::vector<FftRow>& rows, int cores) {
+  return std::any_of(rows.begin(), rows.end(), [&](const FftRow& r) { return r.ranks > cores; });
+}
+
+// The transform table: at each size, FFTW in this process at every thread count, FFTW-MPI at
+// every rank count, then the peers; each row printed as it comes.
+std::vector<FftRow> run_transforms(const FftSetup& s, Peers& peers) {
+  std::printf("  %6s %8s %-10s %5s %7s %9s %10s %10s %9s %8s %10s\n", "n", "MB", "library", "ranks",
+              "threads", "planner", "plan s", "pair s", "GFLOP/s", "spread", "roundtrip");
+  std::fflush(stdout);
+  std::vector<FftRow> rows;
+  auto report = [&](const FftRow& r) {
+    rows.push_back(r);
+    const std::string p = std::to_string(r.ranks) + (r.ranks > s.cores ? "*" : "");
+    std::printf("  %6d %8.1f %-10s %5s %7d %9s %10.3f %10.4f %9.2f %7.0f%% %10.1e\n", r.n,
+                8.0 * r.points() / 1e6, r.library.c_str(), p.c_str(), r.threads, r.planner.c_str(),
+                r.plan_s, r.best_s, r.gflops(), 100 * (r.worst_s - r.best_s) / r.best_s,
+                r.roundtrip);
+    std::fflush(stdout);
+  };
+  const Comm one;
+  for (int n : s.sizes) {
+    if (n < 2) throw Error("bench fft: sizes must be at least 2, got " + std::to_string(n));
+    for (const Planner& pl : s.planners)
+      for (int th : s.threads)
+        report(serial_row(n, th, pl, s.reps, one));
+    for (const Planner& pl : s.planners)
+      for (int p : s.ranks)
+        report(mpi_row(n, p, pl, s.reps));
+    peers.run(n, report);
+  }
+  if (any_oversubscribed(rows, s.cores))
+    std::printf("  * more ranks than the %d cores: oversubscribed, time-shared\n", s.cores);
+  return rows;
+}
+
+struct StudyRow {
+  int threads;
+  double setup_s, solve_s, heat;
+};
+
+// The case study by the spectral method at each thread count.
+struct SpectralStudy {
+  index_t n = 0;
+  std::vector<StudyRow> runs;
+};
+
+// The case study by the spectral method: one inverse DST-I pair of 2D lines, the sources
+// transformed in closed form (calor/spectral.hpp).
+SpectralStudy run_spectral_study(const FftSetup& s) {
+  SpectralStudy study;
+  study.n = s.quick ? 1200 : 4800;
+  const Config c =
+      load_config("preset = \"stencil\"", "bench", {{"n", std::to_string(study.n), "bench"}});
+  std::printf("\nCase study %lld^2 x %lld steps by the spectral method (discrete mode):\n",
+              static_cast<long long>(study.n), static_cast<long long>(c.problem.steps));
+  for (int th : s.threads) {
+    const auto t0 = std::chrono::steady_clock::now();
+    SpectralSolver sp(c.problem, SpectralMode::discrete, th);
+    const double setup = seconds_since(t0);
+    const auto t1 = std::chrono::steady_clock::now();
+    sp.solve();
+    const double solve = seconds_since(t1);
+    study.runs.push_back({th, setup, solve, sp.stats().heat});
+    std::printf("  %d thread%s: set-up %.3f s, solve %.3f s, total %.3f s, heat %.4f (%s)\n", th,
+                th == 1 ? " " : "s", setup, solve, setup + solve, study.runs.back().heat,
+                sp.describe().c_str());
+    std::fflush(stdout);
+  }
+  return study;
+}
+
+// Everything `calor bench fft` measured, for the files it writes.
+struct FftResults {
+  std::vector<Bandwidth> bw;
+  std::vector<FftRow> rows;
+  std::vector<std::string> peer_notes;
+  SpectralStudy study;
+};
+
+// The transform rows as a JSON list, one record a line.
+std::string json_runs(const std::vector<FftRow>& rows, int cores) {
+  std::string list = "[";
+  for (const FftRow& r : rows)
+    list += std::string(list.size() > 1 ? ",\n    " : "\n    ") +
+            JsonObject()
+                .add("library", r.library)
+                .add("n", r.n)
+                .add("ranks", r.ranks)
+                .add("threads", r.threads)
+                .add("oversubscribed", r.ranks > cores)
+                .add("planner", r.planner)
+                .add("plan_seconds", r.plan_s)
+                .add("pair_seconds", r.best_s)
+                .add("worst_seconds", r.worst_s)
+                .add("gflops", r.gflops())
+                .add("roundtrip_error", r.roundtrip)
+                .str();
+  return list + "]";
+}
+
+void write_json(std::ostream& js, const FftSetup& s, const FftResults& res) {
+  JsonObject root;
+  root.add("fftw", fftw_version)
+      .add("flop_convention",
+           "5 N log2 N per complex transform of N points, half per real transform: 5 N log2 N "
+           "per r2c+c2r pair")
+      .add("cores", s.cores);
+  std::string list = "[";
+  for (const Bandwidth& b : res.bw)
+    list += (list.size() > 1 ? ", " : "") +
+            JsonObject().add("threads", b.threads).add("gbs", b.gbs).str();
+  root.raw("copy_bandwidth", list + "]");
+  root.raw("runs", json_runs(res.rows, s.cores));
+  list = "[";
+  for (const std::string& note : res.peer_notes)
+    list += (list.size() > 1 ? ", " : "") + JsonObject::quote(note);
+  root.raw("peer_notes", list + "]");
+  list = "[";
+  for (const StudyRow& r : res.study.runs)
+    list += (list.size() > 1 ? ", " : "") + JsonObject()
+                                                .add("threads", r.threads)
+                                                .add("setup_seconds", r.setup_s)
+                                                .add("solve_seconds", r.solve_s)
+                                                .add("heat", r.heat)
+                                                .str();
+  root.raw(
+      "case_study",
+      JsonObject().add("n", static_cast<long long>(res.study.n)).raw("runs", list + "]").str());
+  js << root.str() << "\n";
+}
+
+void write_markdown(std::ostream& md, const FftSetup& s, const FftResults& res) {
+  md << "FFTW " << fftw_version << ", in-place 3D r2c + c2r, best of " << s.reps
+     << ". GFLOP/s counts 5 N log2 N per pair (a complex transform's 5 N log2 N, halved for "
+        "real data, twice). FFTW: in this process; FFTW-MPI: slab plans under mpiexec, one "
+        "thread per rank; pyFFTW and mpi4py-fft: the reference study's peers "
+        "(bench/fft/peers.py).\n\nCopy bandwidth:";
+  for (const auto& b : res.bw)
+    md << " " << b.threads << " thread(s) " << b.gbs << " GB/s;";
+  md << "\n\n| n³ | library | ranks | threads | planner | planning s | pair s | GFLOP/s "
+        "|\n|---|---|---|---|---|---|---|---|\n";
+  char buf[256];
+  for (const FftRow& r : res.rows) {
+    std::snprintf(buf, sizeof buf, "| %d³ | %s | %d%s | %d | %s | %.3f | %.4f | %.2f |\n", r.n,
+                  r.library.c_str(), r.ranks, r.ranks > s.cores ? "\\*" : "", r.threads,
+                  r.planner.c_str(), r.plan_s, r.best_s, r.gflops());
+    md << buf;
+  }
+  if (any_oversubscribed(res.rows, s.cores))
+    md << "\n\\* more ranks than the " << s.cores << " cores: oversubscribed, time-shared.\n";
+  for (const std::string& note : res.peer_notes)
+    md << "\n" << note << "\n";
+  md << "\nCase study " << res.study.n << "² by the spectral method:";
+  for (const StudyRow& r : res.study.runs)
+    md << " " << r.threads << " thread(s) " << r.setup_s + r.solve_s << " s;";
+  md << "\n";
+}
+
 }  // namespace
 
 int bench_fft_worker(const FftWorkerOptions& o, const Comm& procs) {
@@ -292,103 +505,26 @@ int bench_fft_worker(const FftWorkerOptions& o, const Comm& procs) {
 }
 
 int bench_fft_command(const BenchFftOptions& o) {
-  std::vector<int> sizes = o.sizes;
-  if (sizes.empty())
-    sizes = o.quick ? std::vector<int>{32, 64, 128} : std::vector<int>{64, 128, 256, 384, 576};
-  std::vector<int> threads = o.threads;
-  if (threads.empty()) {
-    threads = {1};
-    if (default_threads() > 1) threads.push_back(default_threads());
-  }
-  std::vector<int> ranks = o.ranks.empty() ? std::vector<int>{1, 2, 4} : o.ranks;
-  if (o.no_mpi) ranks.clear();
-  const int cores = machine_cores();
-  const int reps = o.reps > 0 ? o.reps : (o.quick ? 2 : 5);
-  std::vector<Planner> planners = {{"estimate", FftPlanning::estimate}};
-  if (!o.quick) planners.push_back({"measure", FftPlanning::measure});
-
-  std::printf("calor bench fft: %s, in-place 3D r2c + c2r pairs, best of %d\n", fftw_version, reps);
+  FftSetup s = fft_setup(o);
+  std::printf("calor bench fft: %s, in-place 3D r2c + c2r pairs, best of %d\n", fftw_version,
+              s.reps);
   if (!o.wisdom.empty())
     std::printf("  wisdom %s: %s\n", o.wisdom.c_str(),
                 import_fft_wisdom(o.wisdom) ? "imported" : "none yet (will be written)");
 
-  // The roofline beside the figures: copy bandwidth far beyond the last-level cache.
-  const std::size_t bytes = std::max<std::size_t>(8 * caches().llc, 256u << 20);
-  std::vector<Bandwidth> bw;
-  std::printf("\nMemory bandwidth (copy, %zu MiB per array, 16 B per element):\n", bytes >> 20);
-  for (int th : threads) {
-    bw.push_back(measure_copy_bandwidth(bytes, th, o.quick ? 3 : 5, true));
-    std::printf("  %d thread%s: %.2f GB/s (spread %.0f%%)\n", th, th == 1 ? " " : "s",
-                bw.back().gbs, 100 * bw.back().spread);
-  }
-
-  std::printf(
-      "\nFlops: 5 N log2(N) per complex transform of N points, half that per real transform, so "
-      "5 N log2(N) per r2c + c2r pair (N = n^3).\n"
-      "FFTW: this process; FFTW-MPI: slab plans under mpiexec, one thread per rank (the "
-      "spectral solver's plans); pyFFTW, mpi4py-fft: the reference study's peers "
-      "(bench/fft/peers.py).\n");
-  Peers peers(!o.no_peers, !ranks.empty(), planners, threads, ranks, reps);
+  FftResults res;
+  res.bw = measure_roofline(s);
+  print_legend();
+  Peers peers(!o.no_peers, !s.ranks.empty(), s.planners, s.threads, s.ranks, s.reps);
 #if !defined(CALOR_HAVE_FFTW_MPI)
-  if (!ranks.empty()) {
+  if (!s.ranks.empty()) {
     std::printf("  FFTW-MPI skipped: this calor was built without FFTW-MPI (libfftw3-mpi-dev)\n");
-    ranks.clear();
+    s.ranks.clear();
   }
 #endif
-  std::printf("  %6s %8s %-10s %5s %7s %9s %10s %10s %9s %8s %10s\n", "n", "MB", "library", "ranks",
-              "threads", "planner", "plan s", "pair s", "GFLOP/s", "spread", "roundtrip");
-  std::fflush(stdout);
-  std::vector<FftRow> rows;
-  auto report = [&](const FftRow& r) {
-    rows.push_back(r);
-    const std::string p = std::to_string(r.ranks) + (r.ranks > cores ? "*" : "");
-    std::printf("  %6d %8.1f %-10s %5s %7d %9s %10.3f %10.4f %9.2f %7.0f%% %10.1e\n", r.n,
-                8.0 * r.points() / 1e6, r.library.c_str(), p.c_str(), r.threads, r.planner.c_str(),
-                r.plan_s, r.best_s, r.gflops(), 100 * (r.worst_s - r.best_s) / r.best_s,
-                r.roundtrip);
-    std::fflush(stdout);
-  };
-  const Comm one;
-  for (int n : sizes) {
-    if (n < 2) throw Error("bench fft: sizes must be at least 2, got " + std::to_string(n));
-    for (const Planner& pl : planners)
-      for (int th : threads)
-        report(serial_row(n, th, pl, reps, one));
-    for (const Planner& pl : planners)
-      for (int p : ranks)
-        report(mpi_row(n, p, pl, reps));
-    peers.run(n, report);
-  }
-  const bool oversubscribed =
-      std::any_of(rows.begin(), rows.end(), [&](const FftRow& r) { return r.ranks > cores; });
-  if (oversubscribed)
-    std::printf("  * more ranks than the %d cores: oversubscribed, time-shared\n", cores);
-
-  // The case study by the spectral method: one inverse DST-I pair of 2D lines, the sources
-  // transformed in closed form (calor/spectral.hpp).
-  const index_t study_n = o.quick ? 1200 : 4800;
-  const Config study =
-      load_config("preset = \"stencil\"", "bench", {{"n", std::to_string(study_n), "bench"}});
-  std::printf("\nCase study %lld^2 x %lld steps by the spectral method (discrete mode):\n",
-              static_cast<long long>(study_n), static_cast<long long>(study.problem.steps));
-  struct StudyRow {
-    int threads;
-    double setup_s, solve_s, heat;
-  };
-  std::vector<StudyRow> studies;
-  for (int th : threads) {
-    const auto t0 = std::chrono::steady_clock::now();
-    SpectralSolver sp(study.problem, SpectralMode::discrete, th);
-    const double setup = seconds_since(t0);
-    const auto t1 = std::chrono::steady_clock::now();
-    sp.solve();
-    const double solve = seconds_since(t1);
-    studies.push_back({th, setup, solve, sp.stats().heat});
-    std::printf("  %d thread%s: set-up %.3f s, solve %.3f s, total %.3f s, heat %.4f (%s)\n", th,
-                th == 1 ? " " : "s", setup, solve, setup + solve, studies.back().heat,
-                sp.describe().c_str());
-    std::fflush(stdout);
-  }
+  res.rows = run_transforms(s, peers);
+  res.study = run_spectral_study(s);
+  res.peer_notes = peers.notes();
 
   if (!o.wisdom.empty()) {
     export_fft_wisdom(o.wisdom);
@@ -400,74 +536,8 @@ int bench_fft_command(const BenchFftOptions& o) {
     std::ofstream js(o.out + ".json"), md(o.out + ".md");
     if (!js || !md)
       throw Error("cannot write " + o.out + ".json / .md: check the directory exists");
-    JsonObject root;
-    root.add("fftw", fftw_version)
-        .add("flop_convention",
-             "5 N log2 N per complex transform of N points, half per real transform: 5 N log2 N "
-             "per r2c+c2r pair")
-        .add("cores", cores);
-    std::string list = "[";
-    for (const Bandwidth& b : bw)
-      list += (list.size() > 1 ? ", " : "") +
-              JsonObject().add("threads", b.threads).add("gbs", b.gbs).str();
-    root.raw("copy_bandwidth", list + "]");
-    list = "[";
-    for (const FftRow& r : rows)
-      list += std::string(list.size() > 1 ? ",\n    " : "\n    ") +
-              JsonObject()
-                  .add("library", r.library)
-                  .add("n", r.n)
-                  .add("ranks", r.ranks)
-                  .add("threads", r.threads)
-                  .add("oversubscribed", r.ranks > cores)
-                  .add("planner", r.planner)
-                  .add("plan_seconds", r.plan_s)
-                  .add("pair_seconds", r.best_s)
-                  .add("worst_seconds", r.worst_s)
-                  .add("gflops", r.gflops())
-                  .add("roundtrip_error", r.roundtrip)
-                  .str();
-    root.raw("runs", list + "]");
-    list = "[";
-    for (const std::string& s : peers.notes())
-      list += (list.size() > 1 ? ", " : "") + JsonObject::quote(s);
-    root.raw("peer_notes", list + "]");
-    list = "[";
-    for (const StudyRow& s : studies)
-      list += (list.size() > 1 ? ", " : "") + JsonObject()
-                                                  .add("threads", s.threads)
-                                                  .add("setup_seconds", s.setup_s)
-                                                  .add("solve_seconds", s.solve_s)
-                                                  .add("heat", s.heat)
-                                                  .str();
-    root.raw("case_study",
-             JsonObject().add("n", static_cast<long long>(study_n)).raw("runs", list + "]").str());
-    js << root.str() << "\n";
-
-    md << "FFTW " << fftw_version << ", in-place 3D r2c + c2r, best of " << reps
-       << ". GFLOP/s counts 5 N log2 N per pair (a complex transform's 5 N log2 N, halved for "
-          "real data, twice). FFTW: in this process; FFTW-MPI: slab plans under mpiexec, one "
-          "thread per rank; pyFFTW and mpi4py-fft: the reference study's peers "
-          "(bench/fft/peers.py).\n\nCopy bandwidth:";
-    for (const auto& b : bw)
-      md << " " << b.threads << " thread(s) " << b.gbs << " GB/s;";
-    md << "\n\n| n³ | library | ranks | threads | planner | planning s | pair s | GFLOP/s "
-          "|\n|---|---|---|---|---|---|---|---|\n";
-    char buf[256];
-    for (const FftRow& r : rows) {
-      std::snprintf(buf, sizeof buf, "| %d³ | %s | %d%s | %d | %s | %.3f | %.4f | %.2f |\n", r.n,
-                    r.library.c_str(), r.ranks, r.ranks > cores ? "\\*" : "", r.threads,
-                    r.planner.c_str(), r.plan_s, r.best_s, r.gflops());
-      md << buf;
-    }
-    if (oversubscribed)
-      md << "\n\\* more ranks than the " << cores << " cores: oversubscribed, time-shared.\n";
-    for (const std::string& s : peers.notes())
-      md << "\n" << s << "\n";
-    md << "\nCase study " << study_n << "² by the spectral method:";
-    for (const StudyRow& r : studies)
-      md << " " << r.threads << " thread(s) " << r.setup_s + r.solve_s << " s;";
-    md << "\n";
+    write_json(js, s, res);
+    write_markdown(md, s, res);
     std::printf("\nwrote %s.json and %s.md\n", o.out.c_str(), o.out.c_str());
   }
   return 0;

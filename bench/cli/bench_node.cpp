@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <string>
 #include <tuple>
@@ -166,43 +167,70 @@ std::string json_str(const std::string& s) {
   return "\"" + s + "\"";
 }
 
-}  // namespace
+// The machine, and the sizes and repetitions this run of `calor bench node` uses on it.
+struct NodeSetup {
+  int all = 1;  // threads at full width
+  Caches cc;
+  bool quick = false;
+  int reps = 1;                    // repetitions of each timing
+  std::vector<int> thread_counts;  // 1, and `all` when that is more
+  index_t in_cache = 0;            // grid edge whose fields fit in the last-level cache
+  index_t out_cache = 0;           // grid edge whose field fills about 8 last-level caches
+};
 
-int bench_node_command(const BenchOptions& o) {
-  const int all = o.threads > 0 ? o.threads : default_threads();
-  const Caches& cc = caches();
-  const int reps = o.quick ? 1 : 5;
-  std::printf("calor bench node: %s, %d threads, L2 %zu KiB, last-level cache %zu MiB\n",
-              cpu_model().c_str(), all, cc.l2 >> 10, cc.llc >> 20);
+// The edge of a grid whose field fills 8 last-level caches, rounded up to a multiple of 64;
+// --quick halves it (at least 1024).
+index_t out_of_cache_edge(std::size_t llc, bool quick) {
+  index_t n = static_cast<index_t>(std::ceil(std::sqrt(8.0 * static_cast<double>(llc) / 8.0)));
+  n = (n + 63) / 64 * 64;
+  if (quick) n = std::max<index_t>(n / 2, 1024);
+  return n;
+}
 
-  // 1. The roofline: copy bandwidth with arrays well beyond the last-level cache.
-  const std::size_t bytes = std::max<std::size_t>(o.quick ? 4 * cc.llc : 8 * cc.llc, 64u << 20);
-  std::vector<int> thread_counts = {1};
-  if (all > 1) thread_counts.push_back(all);
-  std::vector<Bandwidth> bw;
-  std::vector<std::unique_ptr<CopyKernel>> copies;  // kept to time the copy beside every run
+NodeSetup node_setup(const BenchOptions& o) {
+  NodeSetup s;
+  s.all = o.threads > 0 ? o.threads : default_threads();
+  s.cc = caches();
+  s.quick = o.quick;
+  s.reps = o.quick ? 1 : 5;
+  s.thread_counts = {1};
+  if (s.all > 1) s.thread_counts.push_back(s.all);
+  s.in_cache = o.quick ? 256 : 512;
+  s.out_cache = out_of_cache_edge(s.cc.llc, o.quick);
+  return s;
+}
+
+// The roofline: the copy bandwidth at each thread count, with arrays well beyond the last-level
+// cache. The copy kernels are kept to time the copy again beside every run.
+struct Roofline {
+  std::vector<Bandwidth> bw;  // streaming stores, at the start
+  std::vector<std::unique_ptr<CopyKernel>> copies;
+  CopyKernel& at(int th) { return th == 1 ? *copies.front() : *copies.back(); }
+};
+
+Roofline measure_roofline(const NodeSetup& s) {
+  const std::size_t bytes = std::max<std::size_t>(s.quick ? 4 * s.cc.llc : 8 * s.cc.llc, 64u << 20);
+  Roofline roof;
   std::printf("\nMemory bandwidth (copy, %zu MiB per array, 16 B per element, best of %d):\n",
-              bytes >> 20, reps + 2);
-  for (int th : thread_counts) {
-    copies.push_back(std::make_unique<CopyKernel>(bytes, th));
-    bw.push_back(copies.back()->measure(reps + 2, true));
-    const Bandwidth plain = copies.back()->measure(reps + 2, false);
+              bytes >> 20, s.reps + 2);
+  for (int th : s.thread_counts) {
+    roof.copies.push_back(std::make_unique<CopyKernel>(bytes, th));
+    roof.bw.push_back(roof.copies.back()->measure(s.reps + 2, true));
+    const Bandwidth plain = roof.copies.back()->measure(s.reps + 2, false);
     std::printf(
         "  %d thread%s: %.2f GB/s with streaming stores (spread %.0f%%), %.2f GB/s with "
         "ordinary stores\n",
-        th, th == 1 ? " " : "s", bw.back().gbs, 100 * bw.back().spread, plain.gbs);
+        th, th == 1 ? " " : "s", roof.bw.back().gbs, 100 * roof.bw.back().spread, plain.gbs);
   }
   std::printf(
       "  (the bandwidth on offer drifts on a shared machine: each run below is also set against "
       "the copy timed between its own repetitions)\n");
-  auto copy_at = [&](int th) -> CopyKernel& { return th == 1 ? *copies.front() : *copies.back(); };
+  return roof;
+}
 
-  // 2. Every backend in cache and far out of it, at 1 and all threads.
-  const index_t in_cache = o.quick ? 256 : 512;
-  index_t out_cache =
-      static_cast<index_t>(std::ceil(std::sqrt(8.0 * static_cast<double>(cc.llc) / 8.0)));
-  out_cache = (out_cache + 63) / 64 * 64;
-  if (o.quick) out_cache = std::max<index_t>(out_cache / 2, 1024);
+// Every backend in cache and far out of it, at 1 and all threads (serial and simd at 1 only),
+// each set against the copy timed between its own repetitions.
+std::vector<Row> run_backends(const NodeSetup& s, Roofline& roof) {
   std::vector<Row> rows;
   std::printf(
       "\nBackends on the case-study stencil, random initial field (roofline = MLUP/s x "
@@ -210,37 +238,40 @@ int bench_node_command(const BenchOptions& o) {
   std::printf("  %-22s %-8s %7s %8s %10s %9s %9s %9s %8s\n", "grid", "backend", "threads", "steps",
               "MLUP/s", "GB/s", "copy GB/s", "roofline", "spread");
   for (const auto& [label, n] : std::vector<std::pair<std::string, index_t>>{
-           {"in cache", in_cache}, {out_of_cache_label(out_cache, cc.llc), out_cache}}) {
+           {"in cache", s.in_cache}, {out_of_cache_label(s.out_cache, s.cc.llc), s.out_cache}}) {
     const double mb = 8.0 * static_cast<double>(n * n) / 1e6;
     for (const std::string b : {"serial", "simd", "threads", "tiled", "auto"})
-      for (int th : thread_counts) {
+      for (int th : s.thread_counts) {
         if ((b == "serial" || b == "simd") && th != 1) continue;
-        const Timing t = time_stencil(b, th, n, 0, reps, copy_at(th), o.quick ? 0.3 : 1.5);
-        const double roof = t.gbs() / t.copy_gbs;
-        rows.push_back({label, b, th, n, t, roof});
+        const Timing t = time_stencil(b, th, n, 0, s.reps, roof.at(th), s.quick ? 0.3 : 1.5);
+        const double ratio = t.gbs() / t.copy_gbs;
+        rows.push_back({label, b, th, n, t, ratio});
         char grid[64];
         std::snprintf(grid, sizeof grid, "%s %lld^2 (%.0f MB)", label.c_str(),
                       static_cast<long long>(n), mb);
         std::printf("  %-22s %-8s %7d %8lld %10.1f %9.2f %9.2f %9.2f %7.0f%%\n", grid,
                     (b == "auto" ? "auto:" + t.backend : b).c_str(), th,
-                    static_cast<long long>(t.steps), t.mlups(), t.gbs(), t.copy_gbs, roof,
+                    static_cast<long long>(t.steps), t.mlups(), t.gbs(), t.copy_gbs, ratio,
                     100 * t.spread);
         std::fflush(stdout);
       }
   }
+  return rows;
+}
 
-  // 3. auto against threads at every size from in cache to far out of it: auto must never be
-  // more than 5% slower. Where auto runs threads itself there is nothing to compare.
+// auto against threads at every size from in cache to far out of it: auto must never be more
+// than 5% slower. Where auto runs threads itself there is nothing to compare.
+std::vector<SweepRow> run_auto_sweep(const NodeSetup& s) {
   std::vector<SweepRow> sweep;
-  const int sweep_reps = std::max(reps, 2);
+  const int sweep_reps = std::max(s.reps, 2);
   std::printf(
       "\nauto against threads from in cache to out of cache (interleaved repetitions, best of "
       "%d; auto must not be more than 5%% slower):\n",
       sweep_reps);
   std::printf("  %7s %9s %7s %-14s %10s %10s %8s\n", "n", "MB", "threads", "auto runs", "threads",
               "auto", "auto/thr");
-  for (int th : thread_counts)
-    for (const index_t n : sweep_sizes(in_cache / 2, out_cache)) {
+  for (int th : s.thread_counts)
+    for (const index_t n : sweep_sizes(s.in_cache / 2, s.out_cache)) {
       SweepRow r{n, th, auto_backend_choice(Grid{2, {n, n, 1}, {1, 1, 1}}, th).name, {}, {}};
       const double mb = 2 * 8.0 * static_cast<double>(n * n) / 1e6;
       if (!r.timed()) {
@@ -248,7 +279,7 @@ int bench_node_command(const BenchOptions& o) {
                     static_cast<long long>(n), mb, th, r.picked.c_str(), "", "", "1");
       } else {
         std::tie(r.autot, r.threadst) =
-            time_auto_vs_threads(th, n, sweep_reps, o.quick ? 0.2 : 0.5);
+            time_auto_vs_threads(th, n, sweep_reps, s.quick ? 0.2 : 0.5);
         std::printf("  %7lld %9.1f %7d %-14s %10.1f %10.1f %8.2f  %s\n", static_cast<long long>(n),
                     mb, th, r.picked.c_str(), r.threadst.mlups(), r.autot.mlups(), r.ratio(),
                     r.ratio() >= 0.95 ? "ok" : "auto SLOWER than threads by more than 5%");
@@ -256,125 +287,174 @@ int bench_node_command(const BenchOptions& o) {
       sweep.push_back(r);
       std::fflush(stdout);
     }
+  return sweep;
+}
 
-  // 4. The case study at its defaults, each backend at all threads, against the reference.
-  const index_t study_n = o.quick ? 1200 : 4800;
-  const std::int64_t study_steps = o.quick ? 100 : 500;
+// The case study at its defaults, each backend against the serial reference and the roofline.
+struct CaseStudy {
+  index_t n = 0;
+  std::int64_t steps = 0;
+  double bound = 0;      // seconds at the copy bandwidth measured at the start, all threads
+  double reference = 0;  // the serial backend's seconds
+  std::vector<Row> rows;
+};
+
+// Runs the case study with each backend, the parallel ones at all threads.
+CaseStudy run_case_study(const NodeSetup& s, Roofline& roof) {
+  CaseStudy cs;
+  cs.n = s.quick ? 1200 : 4800;
+  cs.steps = s.quick ? 100 : 500;
   std::printf(
       "\nCase study %lld^2, %lld steps (roofline bound = cells x steps x 16 B / copy "
       "bandwidth; serial and simd once, the parallel backends best of %d):\n",
-      static_cast<long long>(study_n), static_cast<long long>(study_steps), o.quick ? 1 : 3);
+      static_cast<long long>(cs.n), static_cast<long long>(cs.steps), s.quick ? 1 : 3);
   const double work =
-      static_cast<double>(study_n * study_n) * static_cast<double>(study_steps) * kBytesPerUpdate;
-  const double bound = work / (bw.back().gbs * 1e9);
+      static_cast<double>(cs.n * cs.n) * static_cast<double>(cs.steps) * kBytesPerUpdate;
+  cs.bound = work / (roof.bw.back().gbs * 1e9);
   std::printf(
       "  roofline bound at %d threads: %.3f s at the copy bandwidth above; each row is set against "
       "its own, from the copy at %d threads timed between its repetitions\n",
-      all, bound, all);
-  std::vector<Row> study;
-  double reference = 0;
+      s.all, cs.bound, s.all);
   for (const std::string b : {"serial", "simd", "threads", "tiled", "auto"}) {
-    const int th = (b == "serial" || b == "simd") ? 1 : all;
+    const int th = (b == "serial" || b == "simd") ? 1 : s.all;
     // The parallel backends best of 3: one run of a second or two is at the machine's mercy.
     const Timing t =
-        time_stencil(b, th, study_n, study_steps, th > 1 && !o.quick ? 3 : 1, copy_at(all));
-    if (b == "serial") reference = t.seconds;
+        time_stencil(b, th, cs.n, cs.steps, th > 1 && !s.quick ? 3 : 1, roof.at(s.all));
+    if (b == "serial") cs.reference = t.seconds;
     const double its_bound = work / (t.copy_gbs * 1e9);
-    study.push_back({"case study", b, th, study_n, t, its_bound / t.seconds});
+    cs.rows.push_back({"case study", b, th, cs.n, t, its_bound / t.seconds});
     std::printf(
         "  %-14s %2d threads  %8.3f s  %8.1f MLUP/s  %5.2fx the reference  %5.2fx the "
         "roofline bound (%.3f s at %.1f GB/s)\n",
         (b == "auto" ? "auto:" + t.backend : b).c_str(), th, t.seconds, t.mlups(),
-        reference / t.seconds, its_bound / t.seconds, its_bound, t.copy_gbs);
+        cs.reference / t.seconds, its_bound / t.seconds, its_bound, t.copy_gbs);
     std::fflush(stdout);
   }
+  return cs;
+}
+
+// Everything `calor bench node` measured, for the files it writes.
+struct NodeResults {
+  Roofline roof;
+  std::vector<Row> rows;        // the backends in and out of cache
+  std::vector<SweepRow> sweep;  // auto against threads
+  CaseStudy study;
+};
+
+// The JSON records of `v`, one a line; a comma after each but the very last of the "runs" list.
+void write_json_runs(std::ostream& js, const std::vector<Row>& v, bool last_list) {
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const Row& r = v[i];
+    js << "    {\"grid\": " << json_str(r.label) << ", \"n\": " << r.n
+       << ", \"backend\": " << json_str(r.backend) << ", \"ran\": " << json_str(r.t.backend)
+       << ", \"threads\": " << r.threads << ", \"steps\": " << r.t.steps
+       << ", \"seconds\": " << r.t.seconds << ", \"mlups\": " << r.t.mlups()
+       << ", \"gbs\": " << r.t.gbs() << ", \"copy_gbs\": " << r.t.copy_gbs
+       << ", \"roofline\": " << r.roofline << "}"
+       << (last_list && i + 1 == v.size() ? "\n" : ",\n");
+  }
+}
+
+void write_json(std::ostream& js, const NodeSetup& s, const NodeResults& res) {
+  js << "{\n  \"cpu\": " << json_str(cpu_model()) << ",\n  \"threads\": " << s.all
+     << ",\n  \"l2_bytes\": " << s.cc.l2 << ",\n  \"llc_bytes\": " << s.cc.llc
+     << ",\n  \"copy_bandwidth\": [";
+  const std::vector<Bandwidth>& bw = res.roof.bw;
+  for (std::size_t i = 0; i < bw.size(); ++i)
+    js << (i ? ", " : "") << "{\"threads\": " << bw[i].threads << ", \"gbs\": " << bw[i].gbs
+       << ", \"bytes\": " << bw[i].bytes << "}";
+  js << "],\n  \"runs\": [\n";
+  write_json_runs(js, res.rows, false);
+  write_json_runs(js, res.study.rows, true);
+  js << "  ],\n  \"auto_vs_threads\": [\n";
+  for (std::size_t i = 0; i < res.sweep.size(); ++i) {
+    const SweepRow& r = res.sweep[i];
+    js << "    {\"n\": " << r.n << ", \"threads\": " << r.threads
+       << ", \"auto_runs\": " << json_str(r.picked);
+    if (r.timed())
+      js << ", \"steps\": " << r.autot.steps << ", \"auto_seconds\": " << r.autot.seconds
+         << ", \"threads_seconds\": " << r.threadst.seconds;
+    js << ", \"auto_over_threads\": " << r.ratio() << "}"
+       << (i + 1 == res.sweep.size() ? "\n" : ",\n");
+  }
+  js << "  ],\n  \"case_study_roofline_bound_seconds\": " << res.study.bound << "\n}\n";
+}
+
+// The Markdown tables of the backends and of auto against threads.
+void write_markdown_tables(std::ostream& md, const NodeResults& res) {
+  md << "\n\n| grid | backend | threads | MLUP/s | GB/s | copy GB/s beside it | fraction of "
+        "roofline |\n|---|---|---|---|---|---|---|\n";
+  char buf[512];
+  for (const Row& r : res.rows) {
+    std::snprintf(buf, sizeof buf, "| %s %lld² | %s | %d | %.1f | %.2f | %.2f | %.2f |\n",
+                  r.label.c_str(), static_cast<long long>(r.n),
+                  (r.backend == "auto" ? "auto→" + r.t.backend : r.backend).c_str(), r.threads,
+                  r.t.mlups(), r.t.gbs(), r.t.copy_gbs, r.roofline);
+    md << buf;
+  }
+  md << "\nauto against threads (speed of auto over threads; at least 0.95 wanted):\n\n"
+        "| n | fields MB | threads | auto runs | threads MLUP/s | auto MLUP/s | auto/threads "
+        "|\n|---|---|---|---|---|---|---|\n";
+  for (const SweepRow& r : res.sweep) {
+    if (r.timed())
+      std::snprintf(buf, sizeof buf, "| %lld | %.1f | %d | %s | %.1f | %.1f | %.2f |\n",
+                    static_cast<long long>(r.n), 16e-6 * static_cast<double>(r.n * r.n), r.threads,
+                    r.picked.c_str(), r.threadst.mlups(), r.autot.mlups(), r.ratio());
+    else
+      std::snprintf(buf, sizeof buf, "| %lld | %.1f | %d | threads | (the same) | | 1 |\n",
+                    static_cast<long long>(r.n), 16e-6 * static_cast<double>(r.n * r.n), r.threads);
+    md << buf;
+  }
+}
+
+void write_markdown(std::ostream& md, const NodeSetup& s, const NodeResults& res) {
+  md << "Machine: " << cpu_model() << ", " << s.all << " threads, L2 " << (s.cc.l2 >> 10)
+     << " KiB, LLC " << (s.cc.llc >> 20)
+     << " MiB.\n\nCopy bandwidth at the start (streaming "
+        "stores):";
+  char gbs[64];
+  for (const auto& b : res.roof.bw) {
+    std::snprintf(gbs, sizeof gbs, " %d thread%s %.2f GB/s;", b.threads, b.threads == 1 ? "" : "s",
+                  b.gbs);
+    md << gbs;
+  }
+  write_markdown_tables(md, res);
+  const CaseStudy& cs = res.study;
+  char buf[512];
+  std::snprintf(
+      buf, sizeof buf,
+      "\nCase study %lld², %lld steps; roofline bound %.3f s at %d threads at the first copy "
+      "bandwidth; each row against the copy timed beside it.\n\n"
+      "| backend | threads | seconds | MLUP/s | speedup vs reference | copy GB/s beside it | "
+      "× roofline bound |\n|---|---|---|---|---|---|---|\n",
+      static_cast<long long>(cs.n), static_cast<long long>(cs.steps), cs.bound, s.all);
+  md << buf;
+  for (const Row& r : cs.rows) {
+    std::snprintf(buf, sizeof buf, "| %s | %d | %.3f | %.1f | %.2f | %.2f | %.2f |\n",
+                  (r.backend == "auto" ? "auto→" + r.t.backend : r.backend).c_str(), r.threads,
+                  r.t.seconds, r.t.mlups(), cs.reference / r.t.seconds, r.t.copy_gbs, r.roofline);
+    md << buf;
+  }
+}
+
+}  // namespace
+
+int bench_node_command(const BenchOptions& o) {
+  const NodeSetup s = node_setup(o);
+  std::printf("calor bench node: %s, %d threads, L2 %zu KiB, last-level cache %zu MiB\n",
+              cpu_model().c_str(), s.all, s.cc.l2 >> 10, s.cc.llc >> 20);
+  NodeResults res;
+  res.roof = measure_roofline(s);
+  res.rows = run_backends(s, res.roof);
+  res.sweep = run_auto_sweep(s);
+  res.study = run_case_study(s, res.roof);
 
   if (!o.out.empty()) {
     std::ofstream js(o.out + ".json"), md(o.out + ".md");
     if (!js || !md)
       throw Error("cannot write " + o.out + ".json / .md: check the directory exists");
-    js << "{\n  \"cpu\": " << json_str(cpu_model()) << ",\n  \"threads\": " << all
-       << ",\n  \"l2_bytes\": " << cc.l2 << ",\n  \"llc_bytes\": " << cc.llc
-       << ",\n  \"copy_bandwidth\": [";
-    for (std::size_t i = 0; i < bw.size(); ++i)
-      js << (i ? ", " : "") << "{\"threads\": " << bw[i].threads << ", \"gbs\": " << bw[i].gbs
-         << ", \"bytes\": " << bw[i].bytes << "}";
-    js << "],\n  \"runs\": [\n";
-    auto emit = [&](const std::vector<Row>& v, bool last_list) {
-      for (std::size_t i = 0; i < v.size(); ++i) {
-        const Row& r = v[i];
-        js << "    {\"grid\": " << json_str(r.label) << ", \"n\": " << r.n
-           << ", \"backend\": " << json_str(r.backend) << ", \"ran\": " << json_str(r.t.backend)
-           << ", \"threads\": " << r.threads << ", \"steps\": " << r.t.steps
-           << ", \"seconds\": " << r.t.seconds << ", \"mlups\": " << r.t.mlups()
-           << ", \"gbs\": " << r.t.gbs() << ", \"copy_gbs\": " << r.t.copy_gbs
-           << ", \"roofline\": " << r.roofline << "}"
-           << (last_list && i + 1 == v.size() ? "\n" : ",\n");
-      }
-    };
-    emit(rows, false);
-    emit(study, true);
-    js << "  ],\n  \"auto_vs_threads\": [\n";
-    for (std::size_t i = 0; i < sweep.size(); ++i) {
-      const SweepRow& r = sweep[i];
-      js << "    {\"n\": " << r.n << ", \"threads\": " << r.threads
-         << ", \"auto_runs\": " << json_str(r.picked);
-      if (r.timed())
-        js << ", \"steps\": " << r.autot.steps << ", \"auto_seconds\": " << r.autot.seconds
-           << ", \"threads_seconds\": " << r.threadst.seconds;
-      js << ", \"auto_over_threads\": " << r.ratio() << "}"
-         << (i + 1 == sweep.size() ? "\n" : ",\n");
-    }
-    js << "  ],\n  \"case_study_roofline_bound_seconds\": " << bound << "\n}\n";
-
-    md << "Machine: " << cpu_model() << ", " << all << " threads, L2 " << (cc.l2 >> 10)
-       << " KiB, LLC " << (cc.llc >> 20)
-       << " MiB.\n\nCopy bandwidth at the start (streaming "
-          "stores):";
-    char gbs[64];
-    for (const auto& b : bw) {
-      std::snprintf(gbs, sizeof gbs, " %d thread%s %.2f GB/s;", b.threads,
-                    b.threads == 1 ? "" : "s", b.gbs);
-      md << gbs;
-    }
-    md << "\n\n| grid | backend | threads | MLUP/s | GB/s | copy GB/s beside it | fraction of "
-          "roofline |\n|---|---|---|---|---|---|---|\n";
-    char buf[512];
-    for (const Row& r : rows) {
-      std::snprintf(buf, sizeof buf, "| %s %lld² | %s | %d | %.1f | %.2f | %.2f | %.2f |\n",
-                    r.label.c_str(), static_cast<long long>(r.n),
-                    (r.backend == "auto" ? "auto→" + r.t.backend : r.backend).c_str(), r.threads,
-                    r.t.mlups(), r.t.gbs(), r.t.copy_gbs, r.roofline);
-      md << buf;
-    }
-    md << "\nauto against threads (speed of auto over threads; at least 0.95 wanted):\n\n"
-          "| n | fields MB | threads | auto runs | threads MLUP/s | auto MLUP/s | auto/threads "
-          "|\n|---|---|---|---|---|---|---|\n";
-    for (const SweepRow& r : sweep) {
-      if (r.timed())
-        std::snprintf(buf, sizeof buf, "| %lld | %.1f | %d | %s | %.1f | %.1f | %.2f |\n",
-                      static_cast<long long>(r.n), 16e-6 * static_cast<double>(r.n * r.n),
-                      r.threads, r.picked.c_str(), r.threadst.mlups(), r.autot.mlups(), r.ratio());
-      else
-        std::snprintf(buf, sizeof buf, "| %lld | %.1f | %d | threads | (the same) | | 1 |\n",
-                      static_cast<long long>(r.n), 16e-6 * static_cast<double>(r.n * r.n),
-                      r.threads);
-      md << buf;
-    }
-    std::snprintf(
-        buf, sizeof buf,
-        "\nCase study %lld², %lld steps; roofline bound %.3f s at %d threads at the first copy "
-        "bandwidth; each row against the copy timed beside it.\n\n"
-        "| backend | threads | seconds | MLUP/s | speedup vs reference | copy GB/s beside it | "
-        "× roofline bound |\n|---|---|---|---|---|---|---|\n",
-        static_cast<long long>(study_n), static_cast<long long>(study_steps), bound, all);
-    md << buf;
-    for (const Row& r : study) {
-      std::snprintf(buf, sizeof buf, "| %s | %d | %.3f | %.1f | %.2f | %.2f | %.2f |\n",
-                    (r.backend == "auto" ? "auto→" + r.t.backend : r.backend).c_str(), r.threads,
-                    r.t.seconds, r.t.mlups(), reference / r.t.seconds, r.t.copy_gbs, r.roofline);
-      md << buf;
-    }
+    write_json(js, s, res);
+    write_markdown(md, s, res);
     std::printf("\nwrote %s.json and %s.md\n", o.out.c_str(), o.out.c_str());
   }
   return 0;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,6 +55,162 @@ Result launch(int ranks, const std::string& args, const std::string& mpiexec_opt
           w.text("layout")};
 }
 
+// What this run of `calor bench scaling` measures, and the machine it runs on.
+struct ScalingSetup {
+  int cores = 1;
+  std::vector<int> ranks;  // process counts
+  index_t n = 0;           // strong scaling: the global grid's edge
+  std::int64_t steps = 0;
+  index_t weak_block = 0;  // weak scaling: each rank's block edge
+  std::vector<std::string> backends;
+};
+
+ScalingSetup scaling_setup(const BenchOptions& o) {
+  ScalingSetup s;
+  s.cores = machine_cores();
+  s.ranks = o.ranks.empty() ? std::vector<int>{1, 2, 4} : o.ranks;
+  s.n = o.quick ? 1200 : 4800;
+  s.steps = o.quick ? 40 : 500;
+  s.weak_block = o.quick ? 800 : 2400;
+  s.backends = {"simd", "tiled"};
+  return s;
+}
+
+// The worker's command line for an nx x ny grid.
+std::string worker_args(index_t nx, index_t ny, std::int64_t steps, const std::string& backend) {
+  char args[256];
+  std::snprintf(args, sizeof args, "--nx %lld --ny %lld --steps %lld --backend %s",
+                static_cast<long long>(nx), static_cast<long long>(ny),
+                static_cast<long long>(steps), backend.c_str());
+  return args;
+}
+
+// Results by backend, then by process count (in the order of ScalingSetup::ranks).
+using Series = std::vector<std::vector<Result>>;
+
+// Strong scaling: the same global grid at every process count, each run printed as it comes
+// and appended to the JSON list `json_runs`.
+Series run_strong(const ScalingSetup& s, std::string& json_runs) {
+  Series strong(s.backends.size());
+  for (std::size_t b = 0; b < s.backends.size(); ++b)
+    for (int p : s.ranks) {
+      strong[b].push_back(launch(p, worker_args(s.n, s.n, s.steps, s.backends[b])));
+      const Result& r = strong[b].back();
+      std::printf("  strong %-6s P=%d%s: %.3f s (%s), halo overhead %.3f\n", s.backends[b].c_str(),
+                  p, p > s.cores ? " (oversubscribed)" : "", r.seconds, r.layout.c_str(),
+                  r.seconds / r.local);
+      std::fflush(stdout);
+      json_runs +=
+          (json_runs.size() > 1 ? ", " : "") + JsonObject()
+                                                   .add("kind", "strong")
+                                                   .add("backend", s.backends[b])
+                                                   .add("ranks", p)
+                                                   .add("oversubscribed", p > s.cores)
+                                                   .add("n", static_cast<long long>(s.n))
+                                                   .add("steps", static_cast<long long>(s.steps))
+                                                   .add("seconds", r.seconds)
+                                                   .add("local_seconds", r.local)
+                                                   .str();
+    }
+  return strong;
+}
+
+// Weak scaling: a fixed block per rank, the global grid growing along y; each run appended to
+// the JSON list `json_runs` (after the strong ones).
+Series run_weak(const ScalingSetup& s, std::string& json_runs) {
+  Series weak(s.backends.size());
+  for (std::size_t b = 0; b < s.backends.size(); ++b)
+    for (int p : s.ranks) {
+      weak[b].push_back(
+          launch(p, worker_args(s.weak_block, s.weak_block * p, s.steps, s.backends[b])));
+      json_runs += ", " + JsonObject()
+                              .add("kind", "weak")
+                              .add("backend", s.backends[b])
+                              .add("ranks", p)
+                              .add("oversubscribed", p > s.cores)
+                              .add("block", static_cast<long long>(s.weak_block))
+                              .add("steps", static_cast<long long>(s.steps))
+                              .add("seconds", weak[b].back().seconds)
+                              .add("local_seconds", weak[b].back().local)
+                              .str();
+    }
+  return weak;
+}
+
+// One part of a scaling table, on stdout and in Markdown: `what` (time, speedup or efficiency)
+// for each backend at each process count. Weak scaling's speedup counts the work growing with P.
+void print_scaling_part(const ScalingSetup& s, const char* what, const Series& rows, bool weak,
+                        std::ostream& md) {
+  std::printf("  %-10s %-10s", what, "backend");
+  md << "| " << what << " | ";
+  for (int p : s.ranks) {
+    std::printf(" %10d%s", p, p > s.cores ? "*" : " ");
+    md << p << (p > s.cores ? "*" : "") << " | ";
+  }
+  std::printf("\n");
+  md << "\n|---|";
+  for (std::size_t i = 0; i < s.ranks.size(); ++i)
+    md << "---|";
+  md << "\n";
+  for (std::size_t b = 0; b < s.backends.size(); ++b) {
+    std::printf("  %-10s %-10s", "", s.backends[b].c_str());
+    md << "| " << s.backends[b] << " | ";
+    const double t1 = rows[b].front().seconds;
+    for (const Result& r : rows[b]) {
+      const double speedup = weak ? t1 / r.seconds * r.ranks : t1 / r.seconds;
+      const double value = std::string(what) == "time (s)"  ? r.seconds
+                           : std::string(what) == "speedup" ? speedup
+                                                            : speedup / r.ranks;
+      std::printf(" %11.3f", value);
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.3f", value);
+      md << buf << " | ";
+    }
+    std::printf("\n");
+    md << "\n";
+  }
+}
+
+// A scaling table in the comparison study's format (time, speedup, efficiency), on stdout and
+// in Markdown.
+void print_scaling_table(const ScalingSetup& s, const std::string& title, const Series& rows,
+                         bool weak, std::ostream& md) {
+  std::printf("\n%s\n", title.c_str());
+  md << "\n**" << title << "**\n\n";
+  for (const char* what : {"time (s)", "speedup", "efficiency"})
+    print_scaling_part(s, what, rows, weak, md);
+  if (s.ranks.back() > s.cores) {
+    std::printf("  * more ranks than the %d cores: oversubscribed, time-shared\n", s.cores);
+    md << "\n\\* more ranks than the " << s.cores << " cores: oversubscribed, time-shared.\n";
+  }
+}
+
+// Halo overhead at 2 ranks: time per step with exchange / the same local work without, with
+// the exchange overlapped (the default), then blocking (CALOR_OVERLAP=0), on the same run.
+struct HaloOverhead {
+  index_t block = 0;  // each rank's block edge
+  std::int64_t steps = 0;
+  Result overlapped, blocking;
+  [[nodiscard]] double ratio() const { return overlapped.seconds / overlapped.local; }
+  [[nodiscard]] double ratio_blocking() const { return blocking.seconds / blocking.local; }
+};
+
+HaloOverhead measure_halo_overhead(bool quick) {
+  HaloOverhead h;
+  h.block = quick ? 1024 : 4096;
+  h.steps = quick ? 20 : 100;
+  const std::string args = worker_args(h.block, 2 * h.block, h.steps, "simd");
+  h.overlapped = launch(2, args);
+  h.blocking = launch(2, args, "-x CALOR_OVERLAP=0");
+  std::printf(
+      "\nHalo overhead at 2 ranks, %lld^2 per rank, %lld steps (simd), time with exchange / the "
+      "same local work without:\n  overlapped %.3f s / %.3f s: ratio %.3f\n  blocking   %.3f s "
+      "/ %.3f s: ratio %.3f\n",
+      static_cast<long long>(h.block), static_cast<long long>(h.steps), h.overlapped.seconds,
+      h.overlapped.local, h.ratio(), h.blocking.seconds, h.blocking.local, h.ratio_blocking());
+  return h;
+}
+
 }  // namespace
 
 int bench_scaling_worker(const ScalingWorkerOptions& o, const Comm& procs) {
@@ -87,145 +244,43 @@ int bench_scaling_worker(const ScalingWorkerOptions& o, const Comm& procs) {
 }
 
 int bench_scaling_command(const BenchOptions& o) {
-  const int cores = machine_cores();
-  std::vector<int> ranks = o.ranks.empty() ? std::vector<int>{1, 2, 4} : o.ranks;
-  const index_t n = o.quick ? 1200 : 4800;
-  const std::int64_t steps = o.quick ? 40 : 500;
-  const index_t weak_block = o.quick ? 800 : 2400;
-  const std::vector<std::string> backends = {"simd", "tiled"};
+  const ScalingSetup s = scaling_setup(o);
   const Bandwidth bw =
-      measure_copy_bandwidth(std::max<std::size_t>(4 * caches().llc, 64u << 20), cores, 3);
+      measure_copy_bandwidth(std::max<std::size_t>(4 * caches().llc, 64u << 20), s.cores, 3);
   std::printf(
       "calor bench scaling: %d cores; copy bandwidth %.2f GB/s at %d threads; one thread "
       "per rank\n",
-      cores, bw.gbs, cores);
-  auto mark = [&](int p) { return p > cores ? " (oversubscribed)" : ""; };
+      s.cores, bw.gbs, s.cores);
 
-  JsonObject root;
-  root.add("cores", cores).add("copy_gbs", bw.gbs);
-  std::ostringstream md;
   std::string json_runs = "[";
-  auto table = [&](const std::string& title, const std::vector<std::vector<Result>>& rows,
-                   bool weak) {
-    std::printf("\n%s\n", title.c_str());
-    md << "\n**" << title << "**\n\n";
-    for (const char* what : {"time (s)", "speedup", "efficiency"}) {
-      std::printf("  %-10s %-10s", what, "backend");
-      md << "| " << what << " | ";
-      for (int p : ranks) {
-        std::printf(" %10d%s", p, p > cores ? "*" : " ");
-        md << p << (p > cores ? "*" : "") << " | ";
-      }
-      std::printf("\n");
-      md << "\n|---|";
-      for (std::size_t i = 0; i < ranks.size(); ++i)
-        md << "---|";
-      md << "\n";
-      for (std::size_t b = 0; b < backends.size(); ++b) {
-        std::printf("  %-10s %-10s", "", backends[b].c_str());
-        md << "| " << backends[b] << " | ";
-        const double t1 = rows[b].front().seconds;
-        for (const Result& r : rows[b]) {
-          const double speedup = weak ? t1 / r.seconds * r.ranks : t1 / r.seconds;
-          const double value = std::string(what) == "time (s)"  ? r.seconds
-                               : std::string(what) == "speedup" ? speedup
-                                                                : speedup / r.ranks;
-          std::printf(" %11.3f", value);
-          char buf[32];
-          std::snprintf(buf, sizeof buf, "%.3f", value);
-          md << buf << " | ";
-        }
-        std::printf("\n");
-        md << "\n";
-      }
-    }
-    if (ranks.back() > cores) {
-      std::printf("  * more ranks than the %d cores: oversubscribed, time-shared\n", cores);
-      md << "\n\\* more ranks than the " << cores << " cores: oversubscribed, time-shared.\n";
-    }
-  };
-
-  std::vector<std::vector<Result>> strong(backends.size()), weak(backends.size());
-  for (std::size_t b = 0; b < backends.size(); ++b)
-    for (int p : ranks) {
-      char args[256];
-      std::snprintf(args, sizeof args, "--nx %lld --ny %lld --steps %lld --backend %s",
-                    static_cast<long long>(n), static_cast<long long>(n),
-                    static_cast<long long>(steps), backends[b].c_str());
-      strong[b].push_back(launch(p, args));
-      const Result& r = strong[b].back();
-      std::printf("  strong %-6s P=%d%s: %.3f s (%s), halo overhead %.3f\n", backends[b].c_str(), p,
-                  mark(p), r.seconds, r.layout.c_str(), r.seconds / r.local);
-      std::fflush(stdout);
-      json_runs +=
-          (json_runs.size() > 1 ? ", " : "") + JsonObject()
-                                                   .add("kind", "strong")
-                                                   .add("backend", backends[b])
-                                                   .add("ranks", p)
-                                                   .add("oversubscribed", p > cores)
-                                                   .add("n", static_cast<long long>(n))
-                                                   .add("steps", static_cast<long long>(steps))
-                                                   .add("seconds", r.seconds)
-                                                   .add("local_seconds", r.local)
-                                                   .str();
-    }
-  for (std::size_t b = 0; b < backends.size(); ++b)
-    for (int p : ranks) {
-      // A fixed block per rank: the global grid grows along y.
-      char args[256];
-      std::snprintf(args, sizeof args, "--nx %lld --ny %lld --steps %lld --backend %s",
-                    static_cast<long long>(weak_block), static_cast<long long>(weak_block * p),
-                    static_cast<long long>(steps), backends[b].c_str());
-      weak[b].push_back(launch(p, args));
-      json_runs += ", " + JsonObject()
-                              .add("kind", "weak")
-                              .add("backend", backends[b])
-                              .add("ranks", p)
-                              .add("oversubscribed", p > cores)
-                              .add("block", static_cast<long long>(weak_block))
-                              .add("steps", static_cast<long long>(steps))
-                              .add("seconds", weak[b].back().seconds)
-                              .add("local_seconds", weak[b].back().local)
-                              .str();
-    }
+  const Series strong = run_strong(s, json_runs);
+  const Series weak = run_weak(s, json_runs);
+  std::ostringstream md;
   char title[256];
   std::snprintf(title, sizeof title, "Strong scaling: %lld^2, %lld steps",
-                static_cast<long long>(n), static_cast<long long>(steps));
-  table(title, strong, false);
+                static_cast<long long>(s.n), static_cast<long long>(s.steps));
+  print_scaling_table(s, title, strong, false, md);
   std::snprintf(title, sizeof title, "Weak scaling: %lld^2 per rank, %lld steps",
-                static_cast<long long>(weak_block), static_cast<long long>(steps));
-  table(title, weak, true);
+                static_cast<long long>(s.weak_block), static_cast<long long>(s.steps));
+  print_scaling_table(s, title, weak, true, md);
 
-  // Halo overhead: time per step with exchange / the same local work without, at 2 ranks.
-  const index_t hb = o.quick ? 1024 : 4096;
-  const std::int64_t hsteps = o.quick ? 20 : 100;
-  char args[256];
-  std::snprintf(args, sizeof args, "--nx %lld --ny %lld --steps %lld --backend simd",
-                static_cast<long long>(hb), static_cast<long long>(2 * hb),
-                static_cast<long long>(hsteps));
-  // With the exchange overlapped (the default), then blocking (CALOR_OVERLAP=0), same run.
-  const Result h = launch(2, args);
-  const Result hb_blocking = launch(2, args, "-x CALOR_OVERLAP=0");
-  std::printf(
-      "\nHalo overhead at 2 ranks, %lld^2 per rank, %lld steps (simd), time with exchange / the "
-      "same local work without:\n  overlapped %.3f s / %.3f s: ratio %.3f\n  blocking   %.3f s "
-      "/ %.3f s: ratio %.3f\n",
-      static_cast<long long>(hb), static_cast<long long>(hsteps), h.seconds, h.local,
-      h.seconds / h.local, hb_blocking.seconds, hb_blocking.local,
-      hb_blocking.seconds / hb_blocking.local);
-  md << "\nHalo overhead at 2 ranks, " << hb << "² per rank: ratio " << h.seconds / h.local
-     << " overlapped (" << h.seconds << " s with exchange, " << h.local << " s without), "
-     << hb_blocking.seconds / hb_blocking.local << " blocking.\n";
+  const HaloOverhead h = measure_halo_overhead(o.quick);
+  md << "\nHalo overhead at 2 ranks, " << h.block << "² per rank: ratio " << h.ratio()
+     << " overlapped (" << h.overlapped.seconds << " s with exchange, " << h.overlapped.local
+     << " s without), " << h.ratio_blocking() << " blocking.\n";
+  JsonObject root;
+  root.add("cores", s.cores).add("copy_gbs", bw.gbs);
   root.raw("runs", json_runs + "]")
-      .add("halo_overhead_ratio", h.seconds / h.local)
-      .add("halo_overhead_ratio_blocking", hb_blocking.seconds / hb_blocking.local);
+      .add("halo_overhead_ratio", h.ratio())
+      .add("halo_overhead_ratio_blocking", h.ratio_blocking());
 
   if (!o.out.empty()) {
     std::ofstream js(o.out + ".json"), mdf(o.out + ".md");
     if (!js || !mdf)
       throw Error("cannot write " + o.out + ".json / .md: check the directory exists");
     js << root.str() << "\n";
-    mdf << "Copy bandwidth " << bw.gbs << " GB/s at " << cores << " threads; one thread per rank.\n"
+    mdf << "Copy bandwidth " << bw.gbs << " GB/s at " << s.cores
+        << " threads; one thread per rank.\n"
         << md.str();
     std::printf("\nwrote %s.json and %s.md\n", o.out.c_str(), o.out.c_str());
   }
