@@ -1,5 +1,6 @@
 // calor: the command line. Subcommands: run, info, render, bench (node, scaling, fft, compare).
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -32,38 +33,52 @@ Examples:
   calor run --preset gaussian3d --n 128 --method spectral   all steps by FFT
   calor run --output out/run.h5 --output-every 100 --checkpoint out/run.ckpt.h5
 
-Settings come from the preset, then the TOML file, then the flags (last wins). Keys:
-  preset          stencil | diffusion1d | gaussian2d | gaussian3d (default: stencil without a file)
-  dim             1, 2 or 3
-  n               cells per axis: 480 or [nx, ny] (x is the contiguous axis)
-  h               spacing: 1.0 or [dx, dy]
-  alpha           diffusivity (> 0)
-  dt              time step; default: half the FTCS limit, r = alpha*dt*sum(1/h^2) = 1/4
-  steps           number of time steps
-  form            expanded (default) | factored (the case study's 0.5*(u + 0.25*sum))
-  allow_unstable  true to run with r > 1/2
-  energy          stencil preset: energy each of the three sources adds per step
-  backend         auto | serial (scalar reference) | simd | threads | tiled (temporal
-                  blocking); auto picks by grid size and says why
-  threads         threads per process, 0 = OMP_NUM_THREADS or all cores
-  tile_depth      tiled: steps per block, 0 = chosen from the last-level cache size
-  tile_width      tiled, 2D: columns per strip, 0 = chosen from the L2 cache size
-  method          stencil (explicit FTCS) | spectral (FFT: all steps at once; periodic
-                  or zero-Dirichlet faces)
-  check_every     NaN/Inf/blow-up check interval in steps (default 100)
-  [output]        path = HDF5 snapshots (+ .xmf for ParaView), every = steps or "30s"/"5min",
-                  png = frame prefix, png_every = steps
-  [checkpoint]    path = checkpoint file, every = steps or "10min"; SIGINT/SIGTERM/SIGUSR1
-                  save one and exit with status 75; continue with --restart FILE
-  [spectral]      mode = discrete (bit-close to the stencil) | continuous (exact in time),
-                  planning = estimate | measure | patient, wisdom = FFTW wisdom file
-  [boundary]      all, x, y, z, x_low, x_high, ... = "dirichlet" | "neumann" | "periodic"
-                  or {type = "dirichlet", value = 1.0} / {type = "neumann", gradient = 0.1}
-  [sources]       volumetric = rate q (adds q*dt per step to every cell)
-                  points = [{at = [i, j], energy = 1.0}, ...]  (0-based cell indices)
-  [initial]       type = zero | constant (value) | gaussian (centre, width, amplitude) |
-                  npy (path: float64, C order, shape (nz, ny, nx))
+Settings come from the preset, then the TOML file, then the flags (last wins). Keys (set any
+with --set KEY=VALUE, the value in TOML; a file can group the dotted ones in [tables]):
+)";
 
+// The "Keys:" list, from the reader's own table (calor::config_keys()): each key's name and
+// help, then its type, default and an example, wrapped to 100 columns, [sections] apart.
+std::string key_list() {
+  constexpr std::size_t kWidth = 100, kColumn = 22;
+  std::string s, line, section;
+  const auto flush = [&] {
+    s += line + "\n";
+    line.assign(kColumn, ' ');
+  };
+  const auto words = [&](const std::string& text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+      const std::size_t end = std::min(text.find(' ', i), text.size());
+      const std::string word = text.substr(i, end - i);
+      i = end + 1;
+      if (word.empty()) continue;
+      if (line.size() > kColumn) {  // after a word: go on, or wrap
+        if (line.size() + 1 + word.size() > kWidth)
+          flush();
+        else
+          line += ' ';
+      }
+      line += word;
+    }
+    flush();
+  };
+  for (const auto& k : calor::config_keys()) {
+    const std::size_t dot = k.name.find('.');
+    const std::string sec = dot == std::string::npos ? "" : k.name.substr(0, dot);
+    if (sec != section) s += "\n  [" + sec + "]\n";
+    section = sec;
+    line = "  " + k.name;
+    if (line.size() + 2 > kColumn) flush();
+    line.resize(kColumn, ' ');
+    words(k.help);
+    words(k.type + (k.default_value.empty() ? "" : "; default: " + k.default_value) + "; e.g. " +
+          k.example);
+  }
+  return s;
+}
+
+const char* kPresetsHeading = R"(
 Presets:
 )";
 
@@ -83,7 +98,7 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run",
                                  "Run a simulation and print its verification values, "
                                  "time and throughput");
-  run->footer(std::string(kRunFooter) + preset_list());
+  run->footer(std::string(kRunFooter) + key_list() + kPresetsHeading + preset_list());
   run->add_option("config", ro.config_path, "TOML file with the settings (optional)")
       ->check(CLI::ExistingFile);
 

@@ -61,6 +61,19 @@ Config load_config(std::string_view toml_text, const std::string& source,
 /// Reads `path` and calls load_config; a missing or unreadable file is an Error naming it.
 Config load_config_file(const std::string& path, const std::vector<Override>& overrides = {});
 
+/// One configuration key. The table of them (config_keys()) is the one list of keys: the strict
+/// reader accepts exactly these (and suggests the nearest for a misspelt one), `calor run
+/// --help` lists them and Python's help(calor.Problem) documents them.
+struct ConfigKey {
+  std::string name;           ///< dotted, as in `--set`: "n", "output.every", "boundary.x_low"
+  std::string type;           ///< a short word: "integer", "number", "string or table", ...
+  std::string default_value;  ///< as text for people ("100", "half the FTCS limit"); "" if none
+  std::string help;           ///< one or two lines
+  std::string example;        ///< a TOML value: 480, "30s", [0.5, 1.0], {type = "neumann"}
+};
+/// The keys, grouped for listing: the top-level ones, then each [section]'s in turn.
+const std::vector<ConfigKey>& config_keys();
+
 /// A named, ready-made problem.
 struct PresetInfo {
   std::string name;

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+import textwrap
 from typing import Any, Union
 
 from . import _calor
@@ -29,11 +31,9 @@ class Problem(_calor.Problem):
                                 "x_high": {"type": "neumann", "gradient": 0.0}},
                       sources={"points": [{"at": [10, 20], "energy": 1.0}]})
 
-    Keys: preset (stencil, diffusion1d, gaussian2d, gaussian3d or none; stencil when not
-    given), dim, n, h, alpha, dt (default: half the stable limit), steps, form ("expanded" or
-    "factored"), allow_unstable, energy (stencil preset), backend, threads, tile_depth,
-    tile_width, boundary (all, x, y, z, x_low, ...), sources (volumetric, points), initial
-    (type, value, centre, width, amplitude, path). A dict value sets the keys below it; None leaves a key
+    The keys are listed under Keys below, generated from the engine's own table
+    (calor._calor.config_keys()); the examples are TOML values: in Python write the same
+    number, string, bool, list or dict. A dict value sets the keys below it; None leaves a key
     at its default. Keys with dots can be given as **{"boundary.all": "periodic"}.
 
     The properties (n, shape, dt, r, ...) are read-only: make a new Problem to change one.
@@ -60,3 +60,32 @@ class Problem(_calor.Problem):
         n = " x ".join(str(v) for v in self.n)
         return (f"calor.Problem(preset={self.preset!r}, dim={self.dim}, n={n}, steps={self.steps}, "
                 f"dt={self.dt:g}, alpha={self.alpha:g}, r={self.r:g}, form={self.form!r})")
+
+
+def _keys_section(width: int = 92, column: int = 22) -> str:
+    """The "Keys" section of Problem's docstring, from the engine's table of keys as `calor run
+    --help` lists it: each name and its help, then its type, default and an example, with the
+    dotted keys under their [section]."""
+    lines = ["Keys::", ""]
+    section = ""
+    indent = " " * column
+    for name, type_, default, help_, example in _calor.config_keys():
+        sec = name.partition(".")[0] if "." in name else ""
+        if sec != section:
+            lines += ["", f"  [{sec}]"]
+            section = sec
+        head = f"  {name}"
+        if len(head) + 2 > column:  # a long name on a line of its own
+            lines.append(head)
+            head = indent
+        detail = type_ + (f"; default: {default}" if default else "") + f"; e.g. {example}"
+        for text in (help_, detail):
+            lines += textwrap.wrap(text, width, initial_indent=head.ljust(column),
+                                   subsequent_indent=indent, break_long_words=False,
+                                   break_on_hyphens=False)
+            head = indent
+    return "\n".join(lines) + "\n"
+
+
+# Docstrings keep their indentation (Python 3.13 strips it): cleandoc makes both the same text.
+Problem.__doc__ = inspect.cleandoc(Problem.__doc__ or "") + "\n\n" + _keys_section()

@@ -173,8 +173,7 @@ class PySimulation {
   ~PySimulation() {
     // Freeing communicators and requests after MPI_Finalize is an error: leak them instead
     // (this only happens at interpreter exit).
-    if (run_ && run_.use_count() == 1 && run_->comm().size() > 1 &&
-        calor::Comm::mpi_finalized())
+    if (run_ && run_.use_count() == 1 && run_->comm().size() > 1 && calor::Comm::mpi_finalized())
       (void)new std::shared_ptr<calor::Run>(std::move(run_));
   }
 
@@ -381,7 +380,7 @@ class PySimulation {
 
   calor::Config config_;
   std::shared_ptr<calor::Run> run_;  ///< shared with the views of its field
-  nb::handle self_;  ///< the Python object, while advance() runs (for the monitors)
+  nb::handle self_;                  ///< the Python object, while advance() runs (for the monitors)
   std::atomic<bool> busy_{false};
 };
 

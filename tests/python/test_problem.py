@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,45 @@ def test_repr_reads_like_the_settings():
     assert repr(calor.presets.stencil(n=480, steps=50)) == (
         "calor.Problem(preset='stencil', dim=2, n=480 x 480, steps=50, dt=0.125, alpha=1, "
         "r=0.25, form='factored')")
+
+
+def _base_for(key):
+    """Settings that a key's example needs beside it to load (as tests/unit/test_config.cpp)."""
+    base = {"preset": "stencil" if key == "energy" else "none", "dim": 2, "n": 32}
+    needs = {"output.every": ("output.path", "out/run.h5"),
+             "output.png_every": ("output.png", "out/frame"),
+             "checkpoint.every": ("checkpoint.path", "out/run.ckpt.h5"),
+             "initial.value": ("initial.type", "constant"),
+             "initial.centre": ("initial.type", "gaussian"),
+             "initial.width": ("initial.type", "gaussian"),
+             "initial.amplitude": ("initial.type", "gaussian"),
+             "initial.path": ("initial.type", "npy")}
+    if key in needs:
+        base[needs[key][0]] = needs[key][1]
+    return base
+
+
+def test_the_docstring_lists_the_engines_keys():
+    keys = calor._calor.config_keys()
+    names = [k[0] for k in keys]
+    assert len(names) == len(set(names)) and {"n", "output.every", "boundary.x_low"} <= set(names)
+    doc = calor.Problem.__doc__
+    keys_section = doc[doc.index("\nKeys::\n"):]
+    flat = " ".join(keys_section.split())  # as read, whatever the line breaks
+    for name, type_, default, help_, example in keys:
+        assert all(isinstance(v, str) for v in (type_, default, help_, example))
+        assert f"  {name} " in keys_section or f"  {name}\n" in keys_section, name
+        assert f"e.g. {example}" in flat and " ".join(help_.split()) in flat, name
+    assert "e.g. [480, 320]" in flat  # n's example, under n's help
+    assert "calor.Problem(preset=\"gaussian2d\", n=256)" in doc  # the hand-written part is kept
+
+
+def test_the_engine_accepts_exactly_the_listed_keys():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+, to read the TOML examples
+
+    for name, _type, _default, _help, example in calor._calor.config_keys():
+        value = tomllib.loads(f"v = {example}")["v"]  # the TOML example as Python
+        calor.Problem(**{**_base_for(name), name: value})  # raises if the engine refuses it
+        key = re.escape(name)
+        with pytest.raises(ValueError, match=rf"unknown key '{key}_'.*did you mean '{key}'"):
+            calor.Problem(**{**_base_for(name), f"{name}_": 1})

@@ -151,3 +151,10 @@ def test_errors_name_the_file(tmp_path):
             str(tmp_path / "no/such/dir/c.h5"))
     with pytest.raises(calor.Error, match="cannot open 'nope.h5'"):
         calor.read_dataset("nope.h5")
+
+
+def test_png_without_an_interval_is_written_at_the_last_step(tmp_path):
+    sim = calor.Simulation(calor.presets.stencil(n=32, steps=7,
+                                                 output={"png": str(tmp_path / "f")}))
+    sim.run(progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f_00000007.png"]

@@ -4,6 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "calor/error.hpp"
 #include "calor/npy.hpp"
@@ -116,6 +121,82 @@ TEST(Config, BadValues) {
   expect_error("dim = 2\nn = 8\nboundary.x_low = \"periodic\"\n", {},
                {"boundary.x_low", "periodic", "boundary.x_high"});
   expect_error("dim = 2\nn = 8\nh = [1.0, 2.0]\nform = \"factored\"\n", {}, {"factored", "r_y"});
+}
+
+// ---- the table of keys (config_keys()) and the reader agree ---------------------------------
+
+// What a key's example needs beside it to load: a 2D grid of 32 x 32 cells, and for some keys
+// another key (the type it belongs to, the file it times, the preset it needs).
+std::vector<std::pair<std::string, std::string>> base_for(const std::string& key) {
+  std::vector<std::pair<std::string, std::string>> base = {
+      {"preset", key == "energy" ? "\"stencil\"" : "\"none\""}, {"dim", "2"}, {"n", "32"}};
+  const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> needs = {
+      {"output.every", {"output.path", "\"out/run.h5\""}},
+      {"output.png_every", {"output.png", "\"out/frame\""}},
+      {"checkpoint.every", {"checkpoint.path", "\"out/run.ckpt.h5\""}},
+      {"initial.value", {"initial.type", "\"constant\""}},
+      {"initial.centre", {"initial.type", "\"gaussian\""}},
+      {"initial.width", {"initial.type", "\"gaussian\""}},
+      {"initial.amplitude", {"initial.type", "\"gaussian\""}},
+      {"initial.path", {"initial.type", "\"npy\""}}};
+  for (const auto& [k, need] : needs)
+    if (k == key) base.push_back(need);
+  return base;
+}
+
+TEST(ConfigKeys, TheTableIsComplete) {
+  std::set<std::string> names;
+  for (const auto& k : config_keys()) {
+    EXPECT_TRUE(names.insert(k.name).second) << "listed twice: " << k.name;
+    EXPECT_FALSE(k.type.empty()) << k.name;
+    EXPECT_FALSE(k.help.empty()) << k.name;
+    EXPECT_FALSE(k.example.empty()) << k.name;
+  }
+  // Spot checks: one per section, and the presets named in the help of `preset`.
+  for (const char* k : {"preset", "n", "dt", "backend", "output.every", "checkpoint.path",
+                        "spectral.mode", "boundary.x_low", "sources.points", "initial.centre"})
+    EXPECT_EQ(names.count(k), 1U) << k;
+  for (const auto& p : presets())
+    EXPECT_NE(config_keys().front().help.find(p.name), std::string::npos) << p.name;
+}
+
+// Every key in the table is accepted, with its example value, as a flag (--set) and in a file.
+// The other way round, load_config refuses to read a key that the table lacks (a logic_error from
+// its reader), which these loads and every other test of load_config would show.
+TEST(ConfigKeys, EveryExampleLoads) {
+  for (const auto& k : config_keys()) {
+    SCOPED_TRACE(k.name + " = " + k.example);
+    std::vector<Override> flags;
+    std::string file;
+    for (const auto& [key, value] : base_for(k.name)) {
+      flags.push_back({key, value, "--set"});
+      if (key != k.name) file += key + " = " + value + "\n";  // TOML sets a key once
+    }
+    flags.push_back({k.name, k.example, "--set"});
+    file += k.name + " = " + k.example + "\n";
+    try {
+      load_config("", "flags", flags);
+      load_config(file, "keys.toml", {});
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  }
+}
+
+// ... and a key one letter off any of them is unknown, with that key as the suggestion.
+TEST(ConfigKeys, MisspeltKeysAreRejectedWithTheNearest) {
+  for (const auto& k : config_keys()) {
+    const std::string typo = k.name + "_";
+    std::vector<Override> o;
+    for (const auto& [key, value] : base_for(k.name))
+      o.push_back({key, value, "--set"});
+    o.push_back({typo, "1", "--set"});
+    expect_error("", o, {"unknown key '" + typo + "' (--set)", "did you mean '" + k.name + "'?"});
+  }
+  expect_error("dim = 1\nn = 4\n[output]\nevery = 10\npath = \"a.h5\"\npng_evry = 2\n", {},
+               {"unknown key 'output.png_evry' (bad.toml); did you mean 'output.png_every'?",
+                "See `calor run --help`"});
+  expect_error("dim = 1\nn = 4\ncolour = \"red\"\n", {}, {"unknown key 'colour' (bad.toml)."});
 }
 
 class NpyInput : public ::testing::Test {

@@ -1,0 +1,135 @@
+// The configuration keys: the one table that the strict reader (config.cpp), `calor run --help`
+// (apps/calor/main.cpp) and Python's help(calor.Problem) (python/calor/_problem.py) use. A key
+// load_config reads must be listed here (the reader checks), and each example must load (the
+// unit tests check, tests/unit/test_config.cpp).
+
+#include <string>
+#include <vector>
+
+#include "calor/config.hpp"
+
+namespace calor {
+
+namespace {
+
+std::vector<ConfigKey> make_keys() {
+  std::string preset_names;
+  for (const auto& p : presets())
+    preset_names += p.name + " | ";
+  const std::string kBoundary = "string or table";
+  return {
+      // ---- the problem -------------------------------------------------------------------------
+      {"preset", "string", "stencil without a file, else none",
+       preset_names + "none: a ready-made problem (see Presets) that fills in the keys left out",
+       "\"gaussian2d\""},
+      {"dim", "integer", "2", "number of dimensions: 1, 2 or 3", "3"},
+      {"n", "integer or array", "",
+       "cells per axis: 480 or [nx, ny] or [nx, ny, nz] (x is the contiguous axis); required "
+       "unless the preset sets it",
+       "[480, 320]"},
+      {"h", "number or array", "1.0", "grid spacing: 1.0 or [dx, dy] or [dx, dy, dz]",
+       "[0.5, 1.0]"},
+      {"alpha", "number", "1.0", "diffusivity (> 0)", "0.1"},
+      {"dt", "number", "half the FTCS limit",
+       "time step; the default makes r = alpha*dt*sum(1/h^2) = 1/4, half the limit 1/2", "0.1"},
+      {"steps", "integer", "100", "number of time steps", "500"},
+      {"form", "string", "expanded",
+       "stencil arithmetic: expanded | factored (the case study's 0.5*(u + 0.25*sum); needs "
+       "the same r on every axis)",
+       "\"factored\""},
+      {"allow_unstable", "boolean", "false", "true to run with r > 1/2", "true"},
+      {"energy", "number", "1.0 with preset stencil",
+       "stencil preset only: the energy each of its three point sources adds per step", "2.0"},
+      {"method", "string", "stencil",
+       "stencil (explicit FTCS) | spectral (FFT: all steps at once; periodic or zero-Dirichlet "
+       "faces)",
+       "\"spectral\""},
+      // ---- how to compute ----------------------------------------------------------------------
+      {"backend", "string", "auto",
+       "auto | serial (scalar reference) | simd | threads | tiled (temporal blocking); auto "
+       "picks by grid size and says why; `calor info` lists those compiled in",
+       "\"threads\""},
+      {"threads", "integer", "0", "threads per process, 0 = OMP_NUM_THREADS or all cores", "4"},
+      {"tile_depth", "integer", "0",
+       "tiled: steps per block (up to 1024), 0 = chosen from the last-level cache size", "8"},
+      {"tile_width", "integer", "0",
+       "tiled, 2D: columns per strip (2 or more), 0 = chosen from the L2 cache size", "64"},
+      {"check_every", "integer", "100",
+       "NaN/Inf/blow-up check interval in steps, 0 = at the end only", "50"},
+      // ---- [output] ----------------------------------------------------------------------------
+      {"output.path", "string", "",
+       "HDF5 snapshot file; an .xmf file for ParaView is written beside it", "\"out/run.h5\""},
+      {"output.every", "integer or duration", "the last step only",
+       "snapshot interval: steps, or wall time such as \"30s\", \"5min\", \"1h\"", "\"30s\""},
+      {"output.png", "string", "",
+       "PNG frame prefix: PREFIX_<step>.png (2D; 3D: the middle z-slice)", "\"out/frame\""},
+      {"output.png_every", "integer", "the last step only", "PNG frame interval in steps", "10"},
+      // ---- [checkpoint] ------------------------------------------------------------------------
+      {"checkpoint.path", "string", "",
+       "checkpoint file (kept safe: temp, fsync, rename, .prev); SIGINT/SIGTERM/SIGUSR1 save "
+       "one and exit with status 75; continue with --restart FILE",
+       "\"out/run.ckpt.h5\""},
+      {"checkpoint.every", "integer or duration", "the last step only",
+       "checkpoint interval: steps, or wall time such as \"10min\"", "\"10min\""},
+      // ---- [spectral] --------------------------------------------------------------------------
+      {"spectral.mode", "string", "discrete",
+       "discrete (bit-close to the stencil) | continuous (exact in time)", "\"continuous\""},
+      {"spectral.planning", "string", "estimate", "FFTW planning: estimate | measure | patient",
+       "\"measure\""},
+      {"spectral.wisdom", "string", "", "FFTW wisdom file, read before and written after",
+       "\"fft.wisdom\""},
+      // ---- [boundary] --------------------------------------------------------------------------
+      {"boundary.all", kBoundary, "dirichlet (value 0)",
+       "every face: \"dirichlet\" | \"neumann\" | \"periodic\", or {type = \"dirichlet\", value "
+       "= 1.0} / {type = \"neumann\", gradient = 0.1}",
+       "\"periodic\""},
+      {"boundary.x", kBoundary, "boundary.all", "both x faces, as boundary.all", "\"neumann\""},
+      {"boundary.y", kBoundary, "boundary.all", "both y faces, as boundary.all", "\"periodic\""},
+      {"boundary.z", kBoundary, "boundary.all", "both z faces (3D), as boundary.all",
+       "\"neumann\""},
+      {"boundary.x_low", kBoundary, "boundary.x",
+       "the low x face, as boundary.all; periodic needs x_high periodic too",
+       "{type = \"dirichlet\", value = 1.0}"},
+      {"boundary.x_high", kBoundary, "boundary.x",
+       "the high x face, as boundary.all; periodic needs x_low periodic too",
+       "{type = \"neumann\", gradient = 0.1}"},
+      {"boundary.y_low", kBoundary, "boundary.y",
+       "the low y face, as boundary.all; periodic needs y_high periodic too", "\"neumann\""},
+      {"boundary.y_high", kBoundary, "boundary.y",
+       "the high y face, as boundary.all; periodic needs y_low periodic too",
+       "{type = \"dirichlet\", value = 0.5}"},
+      {"boundary.z_low", kBoundary, "boundary.z",
+       "the low z face (3D), as boundary.all; periodic needs z_high periodic too", "\"neumann\""},
+      {"boundary.z_high", kBoundary, "boundary.z",
+       "the high z face (3D), as boundary.all; periodic needs z_low periodic too",
+       "{type = \"neumann\", gradient = -0.1}"},
+      // ---- [sources] ---------------------------------------------------------------------------
+      {"sources.volumetric", "number", "0", "heat source rate q: adds q*dt to every cell each step",
+       "0.5"},
+      {"sources.points", "array of tables", "",
+       "point sources, each adding its energy to one cell each step: [{at = [i, j], energy = "
+       "1.0}, ...] with 0-based cell indices",
+       "[{at = [10, 20], energy = 1.0}]"},
+      // ---- [initial] ---------------------------------------------------------------------------
+      {"initial.type", "string", "zero",
+       "zero | constant (value) | gaussian (centre, width, amplitude) | npy (path)",
+       "\"gaussian\""},
+      {"initial.value", "number", "0", "constant: the value of every cell", "1.0"},
+      {"initial.centre", "number or array", "the middle of the domain",
+       "gaussian: its centre, per axis, where cell i sits at (i + 1)*h", "[16.5, 16.5]"},
+      {"initial.width", "number", "1.0", "gaussian: its standard deviation (> 0)", "4.0"},
+      {"initial.amplitude", "number", "1.0", "gaussian: its peak value", "2.0"},
+      {"initial.path", "string", "",
+       "npy: the .npy file to start from: float64, C order, shape (nz, ny, nx) of the interior",
+       "\"start.npy\""},
+  };
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = make_keys();
+  return keys;
+}
+
+}  // namespace calor
