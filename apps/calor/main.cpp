@@ -82,22 +82,18 @@ const char* kPresetsHeading = R"(
 Presets:
 )";
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{
-      "calor: heat diffusion on structured grids (1D/2D/3D, explicit FTCS), from one core to "
-      "many.\nRun `calor run` for the reference case study, `calor SUBCOMMAND --help` for more."};
-  app.require_subcommand(1);
-  app.footer(
-      "\nExamples:\n  calor run                       the case study at its defaults\n"
-      "  calor run --preset gaussian3d --n 64 --json\n  calor info                      "
-      "backends and libraries compiled in");
-
+// `calor run`: the problem's flags (each a `key = value` override, applied in the order given).
+struct RunFlags {
   calor::app::RunCommand ro;
-  auto* run = app.add_subcommand("run",
-                                 "Run a simulation and print its verification values, "
-                                 "time and throughput");
+  bool no_progress = false;
+  CLI::App* run = nullptr;
+};
+
+void add_problem_flags(CLI::App& app, RunFlags& f) {
+  calor::app::RunCommand& ro = f.ro;
+  CLI::App* run = app.add_subcommand("run",
+                                     "Run a simulation and print its verification values, "
+                                     "time and throughput");
   run->footer(std::string(kRunFooter) + key_list() + kPresetsHeading + preset_list());
   run->add_option("config", ro.config_path, "TOML file with the settings (optional)")
       ->check(CLI::ExistingFile);
@@ -130,6 +126,22 @@ int main(int argc, char** argv) {
              "faces)");
   value_flag("--spectral-mode", "spectral.mode",
              "spectral: discrete (the stencil's answer, default) or continuous (the PDE's)");
+  f.run = run;
+}
+
+// `calor run`: the flags of the output, the checkpoint and the run itself.
+void add_run_flags(RunFlags& f) {
+  calor::app::RunCommand& ro = f.ro;
+  bool& no_progress = f.no_progress;
+  CLI::App* run = f.run;
+  auto value_flag = [&](const std::string& flag, const std::string& key, const std::string& help) {
+    run->add_option_function<std::string>(
+        flag,
+        [&ro, key, flag](const std::string& v) {
+          ro.overrides.push_back({key, v, flag});
+        },
+        help);
+  };
   run->add_flag_callback(
       "--allow-unstable",
       [&] {
@@ -149,7 +161,6 @@ int main(int argc, char** argv) {
          "Any key: --set boundary.all=periodic --set initial.type=gaussian")
       ->type_name("KEY=VALUE");
   run->add_flag("--json", ro.json, "Print the summary as one JSON object on stdout");
-  bool no_progress = false;
   run->add_flag("--no-progress", no_progress, "No progress bar or progress log on stderr");
   run->add_option("--save-npy", ro.save_npy, "Write the final interior field to this .npy file");
   value_flag("--output", "output.path",
@@ -167,11 +178,17 @@ int main(int argc, char** argv) {
   run->add_option("--restart", ro.restart, "Continue from this checkpoint")
       ->check(CLI::ExistingFile);
   run->add_flag("--force", ro.force, "Restart although alpha, dt, sources or boundaries changed");
+}
 
-  app.add_subcommand("info", "List the backends, threads and libraries compiled in");
-
+struct RenderFlags {
   calor::app::RenderOptions render_opt;
-  auto* render = app.add_subcommand("render", "Turn a snapshot or checkpoint into a PNG heat map");
+  CLI::App* render = nullptr;
+};
+
+void add_render(CLI::App& app, RenderFlags& f) {
+  calor::app::RenderOptions& render_opt = f.render_opt;
+  CLI::App* render =
+      app.add_subcommand("render", "Turn a snapshot or checkpoint into a PNG heat map");
   render->add_option("file", render_opt.input, "HDF5 file written by --output or --checkpoint")
       ->required()
       ->check(CLI::ExistingFile);
@@ -182,100 +199,27 @@ int main(int argc, char** argv) {
   render->footer(
       "\nExample:\n  calor run --preset gaussian3d --output g.h5 --output-every 50\n"
       "  calor render g.h5 --dataset 100 -o g100.png");
+  f.render = render;
+}
 
-  calor::bench::BenchOptions bench_opt;
-  auto* bench = app.add_subcommand("bench",
-                                   "Measure performance against this machine's memory "
-                                   "bandwidth");
-  bench->require_subcommand(1);
-  auto* node = bench->add_subcommand(
-      "node",
-      "Copy bandwidth, then every backend in and out of cache at 1 and all threads, then "
-      "the case study per backend");
-  node->add_flag("--quick", bench_opt.quick, "Small sizes and one repetition (about a minute)");
-  node->add_option("--threads", bench_opt.threads, "Threads for the parallel runs (0 = all)")
-      ->check(CLI::Range(0, 4096));
-  node->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
-  node->footer(
-      "\nExample:\n  calor bench node --out results/node   (3-6 minutes on 2 cores: the "
-      "out-of-cache grid is 8x the last-level cache)");
+}  // namespace
 
-  auto* scaling = bench->add_subcommand(
-      "scaling",
-      "Strong and weak scaling over MPI ranks (time, speedup, efficiency in the "
-      "comparison study's format) and the halo-overhead ratio; launches mpiexec");
-  scaling->add_flag("--quick", bench_opt.quick, "Small sizes (under a minute)");
-  scaling->add_option("--ranks", bench_opt.ranks, "Process counts, e.g. 1,2,4")
-      ->delimiter(',')
-      ->check(CLI::Range(1, 4096));
-  scaling->add_option("--out", bench_opt.out, "Write the results to OUT.json and OUT.md");
-  scaling->footer("\nExample:\n  calor bench scaling --ranks 1,2,4 --out results/scaling");
-
-  calor::bench::BenchFftOptions fft_opt;
-  auto* fft = bench->add_subcommand(
-      "fft",
-      "FFTW speed under the spectral solver: r2c + c2r pairs on n^3 grids at each thread and "
-      "MPI rank count, with pyFFTW and mpi4py-fft beside it, planning time, and the case study "
-      "by the spectral method, beside the copy bandwidth; launches mpiexec");
-  fft->add_flag("--quick", fft_opt.quick, "Sizes 32 to 128 and ESTIMATE planning only (seconds)");
-  fft->add_option("--sizes", fft_opt.sizes, "Cube edges, e.g. 64,128 (default 64 ... 576)")
-      ->delimiter(',')
-      ->check(CLI::Range(2, 4096));
-  fft->add_option("--threads", fft_opt.threads, "Thread counts, e.g. 1,2 (default 1 and all)")
-      ->delimiter(',')
-      ->check(CLI::Range(1, 4096));
-  auto* fft_ranks =
-      fft->add_option("--ranks", fft_opt.ranks,
-                      "FFTW-MPI process counts, one thread each, e.g. 1,2,4 (the default)")
-          ->delimiter(',')
-          ->check(CLI::Range(1, 4096));
-  fft->add_flag("--no-mpi", fft_opt.no_mpi, "No MPI runs (FFTW-MPI, mpi4py-fft)")
-      ->excludes(fft_ranks);
-  fft->add_flag("--no-peers", fft_opt.no_peers,
-                "No pyFFTW and mpi4py-fft runs (bench/fft/peers.py with the project's .venv)");
-  fft->add_option("--reps", fft_opt.reps, "Timed pairs per size (default 5; --quick: 2)")
-      ->check(CLI::Range(1, 1000));
-  fft->add_option("--wisdom", fft_opt.wisdom, "FFTW wisdom file: read before, written after");
-  fft->add_option("--out", fft_opt.out, "Write the results to OUT.json and OUT.md");
-  fft->footer(
-      "\nFor each size: FFTW in this process at each thread count, FFTW-MPI slabs under mpiexec\n"
-      "at each rank count, then the reference study's peers, pyFFTW and mpi4py-fft, from the\n"
-      "project's .venv (a missing peer is skipped with the reason).\n"
-      "\nExample:\n  calor bench fft --quick\n  calor bench fft --sizes 256,576 --ranks 1,2 "
-      "--wisdom fft.wisdom --out results/fft");
-
-  calor::bench::CompareOptions compare_opt;
-  auto* compare = bench->add_subcommand(
-      "compare",
-      "The comparison study side by side: Python, NumPy, Numba, Cython, F2Py, Fortran, Devito, "
-      "pystencils and calor on the case study, serial and under MPI (bench/compare/compare.py "
-      "with the project's .venv; its flags pass through)");
-  compare->set_help_flag();  // --help reaches compare.py, which lists its own flags
-  compare->allow_extras();
-  compare->prefix_command();
-  compare->footer(
-      "\nExamples:\n  calor bench compare --help       the driver's flags\n"
-      "  calor bench compare --quick      N=480, 50 steps (a few minutes)\n"
-      "  calor bench compare --extrapolate-python --out out/compare   the full study");
-
-  calor::bench::ScalingWorkerOptions worker_opt;
-  auto* worker = bench->add_subcommand("scaling-worker", "(internal) one run of bench scaling");
-  worker->group("");  // hidden from --help
-  worker->add_option("--nx", worker_opt.nx)->check(CLI::Range(1LL, 1LL << 40));
-  worker->add_option("--ny", worker_opt.ny)->check(CLI::Range(1LL, 1LL << 40));
-  worker->add_option("--steps", worker_opt.steps)->check(CLI::Range(1LL, 1LL << 40));
-  worker->add_option("--backend", worker_opt.backend);
-  worker->add_option("--threads", worker_opt.threads)->check(CLI::Range(0, 4096));
-  worker->add_option("--depth", worker_opt.depth)->check(CLI::Range(0, 1024));
-
-  calor::bench::FftWorkerOptions fft_worker_opt;
-  auto* fft_worker =
-      bench->add_subcommand("fft-worker", "(internal) one FFTW-MPI run of bench fft");
-  fft_worker->group("");  // hidden from --help
-  fft_worker->add_option("--n", fft_worker_opt.n)->check(CLI::Range(2, 4096));
-  fft_worker->add_option("--planner", fft_worker_opt.planner)
-      ->check(CLI::IsMember({"estimate", "measure"}));
-  fft_worker->add_option("--reps", fft_worker_opt.reps)->check(CLI::Range(1, 1000));
+int main(int argc, char** argv) {
+  CLI::App app{
+      "calor: heat diffusion on structured grids (1D/2D/3D, explicit FTCS), from one core to "
+      "many.\nRun `calor run` for the reference case study, `calor SUBCOMMAND --help` for more."};
+  app.require_subcommand(1);
+  app.footer(
+      "\nExamples:\n  calor run                       the case study at its defaults\n"
+      "  calor run --preset gaussian3d --n 64 --json\n  calor info                      "
+      "backends and libraries compiled in");
+  RunFlags run;
+  add_problem_flags(app, run);
+  add_run_flags(run);
+  app.add_subcommand("info", "List the backends, threads and libraries compiled in");
+  RenderFlags render;
+  add_render(app, render);
+  calor::bench::BenchCommands bench(app);
 
   try {
     app.parse(argc, argv);
@@ -287,27 +231,18 @@ int main(int argc, char** argv) {
   }
   // Only the commands that compute in parallel join MPI: `bench scaling` and `bench fft` launch
   // mpiexec themselves, which an MPI process may not do.
-  const calor::Comm procs =
-      calor::Comm::world(run->parsed() || worker->parsed() || fft_worker->parsed());
+  const calor::Comm procs = calor::Comm::world(run.run->parsed() || bench.joins_mpi());
 
   try {
-    if (run->parsed()) {
+    if (run.run->parsed()) {
       // Without a file, the case study is the default problem.
-      if (ro.config_path.empty())
-        ro.overrides.insert(ro.overrides.begin(), {"preset", "stencil", "default"});
-      ro.progress = !no_progress;
-      return calor::app::run_command(ro, procs);
+      if (run.ro.config_path.empty())
+        run.ro.overrides.insert(run.ro.overrides.begin(), {"preset", "stencil", "default"});
+      run.ro.progress = !run.no_progress;
+      return calor::app::run_command(run.ro, procs);
     }
-    if (node->parsed()) return calor::bench::bench_node_command(bench_opt);
-    if (render->parsed()) return calor::app::render_command(render_opt);
-    if (scaling->parsed()) return calor::bench::bench_scaling_command(bench_opt);
-    if (fft->parsed()) return calor::bench::bench_fft_command(fft_opt);
-    if (compare->parsed()) {
-      compare_opt.args = compare->remaining();
-      return calor::bench::bench_compare_command(compare_opt);
-    }
-    if (worker->parsed()) return calor::bench::bench_scaling_worker(worker_opt, procs);
-    if (fft_worker->parsed()) return calor::bench::bench_fft_worker(fft_worker_opt, procs);
+    if (render.render->parsed()) return calor::app::render_command(render.render_opt);
+    if (bench.parsed()) return bench.run(procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {
     std::fprintf(stderr, "calor: error: %s\n", e.what());

@@ -7,6 +7,10 @@
 
 #include "calor/comm.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace calor::bench {
 
 /// What `calor bench node|scaling` was asked to do.
@@ -47,6 +51,35 @@ struct FftWorkerOptions {
 /// What `calor bench compare` was asked to do: compare.py's own flags, passed through.
 struct CompareOptions {
   std::vector<std::string> args;
+};
+
+/// The `calor bench` subcommands and their flags, added to `app` as `bench ...`. After parsing,
+/// parsed() says whether one of them was given, joins_mpi() whether it runs under mpiexec (the
+/// hidden workers; the others launch mpiexec themselves) and run() runs it. Not copyable: the
+/// flags write into its members.
+class BenchCommands {
+ public:
+  explicit BenchCommands(CLI::App& app);
+  BenchCommands(const BenchCommands&) = delete;
+  BenchCommands& operator=(const BenchCommands&) = delete;
+
+  [[nodiscard]] bool parsed() const;
+  [[nodiscard]] bool joins_mpi() const;
+  int run(const Comm& comm);
+
+ private:
+  void add_node_and_scaling(CLI::App& bench);
+  void add_fft(CLI::App& bench);
+  void add_compare(CLI::App& bench);
+  void add_workers(CLI::App& bench);
+
+  BenchOptions bench_opt_;
+  BenchFftOptions fft_opt_;
+  CompareOptions compare_opt_;
+  ScalingWorkerOptions worker_opt_;
+  FftWorkerOptions fft_worker_opt_;
+  CLI::App *node_ = nullptr, *scaling_ = nullptr, *fft_ = nullptr, *compare_ = nullptr;
+  CLI::App *worker_ = nullptr, *fft_worker_ = nullptr;
 };
 
 int bench_node_command(const BenchOptions& o);
