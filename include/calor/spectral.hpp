@@ -120,6 +120,9 @@ class SpectralSolver {
 
  private:
   void init(std::unique_ptr<FftPlans> plans);
+  void init_eigenvalues();    // eig_ and norm_
+  void init_initial_state();  // field_ at step 0 and u0_hat_
+  void init_sources();        // s_hat_
   void transform(const std::vector<double>& local, std::vector<double>& spectral);
   /// Adds weight times the transform of a unit impulse at cell `at` (of the constant 1 where
   /// every entry is -1) to `target`, in closed form.

@@ -41,16 +41,21 @@ SpectralSolver::SpectralSolver(const Problem& p, const SpectralOptions& o, const
 }
 void SpectralSolver::init(std::unique_ptr<detail::FftPlans> plans) {
   plans_ = std::move(plans);
-  const Grid& g = problem_.grid;
-  const bool discrete = options_.mode == SpectralMode::discrete;
-
-  box_ = Box::of(g);
+  box_ = Box::of(problem_.grid);
   for (const detail::FftAxis& ax : plans_->real_axes) {
     box_.low[ax.axis] = ax.start;
     box_.high[ax.axis] = ax.start + ax.count;
   }
   field_.assign(static_cast<std::size_t>(box_.count()), 0.0);
+  init_eigenvalues();
+  init_initial_state();
+  init_sources();
+  steps_ = 0;
+}
 
+void SpectralSolver::init_eigenvalues() {
+  const Grid& g = problem_.grid;
+  const bool discrete = options_.mode == SpectralMode::discrete;
   // Per axis, the mode's share of 1 - G (discrete) or of alpha |k|^2 (continuous), and the scale
   // of the unnormalised forward-backward pair: n per DFT axis, 2 (n + 1) per DST-I axis.
   const auto r = problem_.fourier_numbers();
@@ -76,7 +81,10 @@ void SpectralSolver::init(std::unique_ptr<detail::FftPlans> plans) {
     }
     norm_ /= dst ? 2.0 * (dn + 1.0) : dn;
   }
+}
 
+void SpectralSolver::init_initial_state() {
+  const Grid& g = problem_.grid;
   // The initial state, this process's part of it. Zero and constant states need no transform.
   const Initial& initial = problem_.initial;
   if (initial.kind == InitialKind::zero || initial.kind == InitialKind::constant) {
@@ -100,7 +108,10 @@ void SpectralSolver::init(std::unique_ptr<detail::FftPlans> plans) {
     if (has_u0_) transform(u0, u0_hat_);
     field_ = std::move(u0);  // step 0
   }
+}
 
+void SpectralSolver::init_sources() {
+  const bool discrete = options_.mode == SpectralMode::discrete;
   // The sources as one field: the discrete scheme adds q dt and the point energies each step; the
   // continuous equation has the rate q.
   const double q = problem_.sources.volumetric * (discrete ? problem_.dt : 1.0);
@@ -124,7 +135,6 @@ void SpectralSolver::init(std::unique_ptr<detail::FftPlans> plans) {
       }
     transform(s, s_hat_);
   }
-  steps_ = 0;
 }
 
 SpectralSolver::~SpectralSolver() = default;
