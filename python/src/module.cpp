@@ -394,11 +394,10 @@ overrides, exactly as `calor run` does with a file and its flags.)";
 
 const char* kSimulationDoc = R"(A running simulation of one Problem (the engine's Solver).)";
 
-}  // namespace
-
-NB_MODULE(_calor, m) {
-  m.doc() = "calor's compiled core; use the calor package, which wraps it.";
-
+/// Module-level names: the Error exception, how this build was made (version, compiler, MPI),
+/// and the lookups the Python package offers (backends, presets, configuration keys, datasets,
+/// default threads).
+void bind_functions(nb::module_& m) {
   // calor::Error is a mistake the user can fix: a ValueError with the engine's message.
   nb::exception<calor::Error>(m, "Error", PyExc_ValueError);
   m.attr("Error").attr("__doc__") =
@@ -453,17 +452,67 @@ NB_MODULE(_calor, m) {
   m.def("default_threads", &calor::default_threads,
         "Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores "
         "available.");
+}
 
-  nb::class_<PyProblem>(m, "Problem", kProblemDoc)
-      .def(
-          "__init__",
-          [](PyProblem* self, const std::string& toml, const std::string& source,
-             const std::vector<OverrideTuple>& overrides) {
-            new (self) PyProblem(load_problem(toml, source, overrides));
+/// Problem's settings beyond grid and time step: stencil form, boundaries, sources and run
+/// settings (split from bind_problem to keep each function short).
+void bind_problem_settings(nb::class_<PyProblem>& cls) {
+  cls.def_prop_ro(
+         "form",
+         [](const PyProblem& p) {
+           return p.config.problem.form == calor::StencilForm::factored ? "factored" : "expanded";
+         },
+         "Stencil arithmetic: \"expanded\" or \"factored\" (the case study's order).")
+      .def_prop_ro(
+          "allow_unstable", [](const PyProblem& p) { return p.config.problem.allow_unstable; },
+          "Whether r > 1/2 was allowed.")
+      .def_prop_ro(
+          "boundary",
+          [](const PyProblem& p) {
+            const calor::Problem& pr = p.config.problem;
+            nb::dict d;
+            for (int a = 0; a < pr.grid.dim; ++a)
+              for (int s = 0; s < 2; ++s)
+                d[calor::face_name(a, s).c_str()] = calor::describe(pr.boundaries.face[a][s]);
+            return d;
           },
-          "toml"_a, "source"_a, "overrides"_a,
-          "Checks TOML text named `source` with `overrides` applied on top; raises "
-          "calor.Error (a ValueError) naming the key, its value and where it came from.")
+          nb::sig("def boundary(self) -> dict[str, str]"),
+          "Each face's condition, e.g. {'x_low': 'dirichlet(0)', ...}.")
+      .def_prop_ro(
+          "point_sources",
+          [](const PyProblem& p) {
+            const calor::Problem& pr = p.config.problem;
+            nb::list l;
+            for (const auto& s : pr.sources.points)
+              l.append(nb::make_tuple(per_axis(pr.grid, [&](int a) { return s.at[a]; }), s.energy));
+            return l;
+          },
+          nb::sig("def point_sources(self) -> list[tuple[tuple[int, ...], float]]"),
+          "Point sources as ((i, j, ...), energy): 0-based cells, x first, energy per step.")
+      .def_prop_ro(
+          "volumetric", [](const PyProblem& p) { return p.config.problem.sources.volumetric; },
+          "Volumetric source rate q (q*dt is added to every cell each step).")
+      .def_prop_ro(
+          "backend", [](const PyProblem& p) { return p.config.run.backend; },
+          "The backend setting (\"auto\" unless given).")
+      .def_prop_ro(
+          "threads", [](const PyProblem& p) { return p.config.run.threads; },
+          "The threads setting (0 = the default).");
+}
+
+/// calor.Problem: a checked configuration, built from TOML text and overrides, with read-only
+/// views of its grid and time step here and the other settings in bind_problem_settings.
+void bind_problem(nb::module_& m) {
+  nb::class_<PyProblem> cls(m, "Problem", kProblemDoc);
+  cls.def(
+         "__init__",
+         [](PyProblem* self, const std::string& toml, const std::string& source,
+            const std::vector<OverrideTuple>& overrides) {
+           new (self) PyProblem(load_problem(toml, source, overrides));
+         },
+         "toml"_a, "source"_a, "overrides"_a,
+         "Checks TOML text named `source` with `overrides` applied on top; raises "
+         "calor.Error (a ValueError) naming the key, its value and where it came from.")
       .def_prop_ro(
           "preset", [](const PyProblem& p) { return p.config.problem.name; },
           "The preset it started from, or \"custom\".")
@@ -509,96 +558,26 @@ NB_MODULE(_calor, m) {
           "Stability number r = alpha*dt*sum(1/h^2); FTCS is stable for r <= 1/2.")
       .def_prop_ro(
           "max_stable_dt", [](const PyProblem& p) { return p.config.problem.max_stable_dt(); },
-          "The largest stable time step, 1 / (2 alpha sum(1/h^2)).")
-      .def_prop_ro(
-          "form",
-          [](const PyProblem& p) {
-            return p.config.problem.form == calor::StencilForm::factored ? "factored" : "expanded";
-          },
-          "Stencil arithmetic: \"expanded\" or \"factored\" (the case study's order).")
-      .def_prop_ro(
-          "allow_unstable", [](const PyProblem& p) { return p.config.problem.allow_unstable; },
-          "Whether r > 1/2 was allowed.")
-      .def_prop_ro(
-          "boundary",
-          [](const PyProblem& p) {
-            const calor::Problem& pr = p.config.problem;
-            nb::dict d;
-            for (int a = 0; a < pr.grid.dim; ++a)
-              for (int s = 0; s < 2; ++s)
-                d[calor::face_name(a, s).c_str()] = calor::describe(pr.boundaries.face[a][s]);
-            return d;
-          },
-          nb::sig("def boundary(self) -> dict[str, str]"),
-          "Each face's condition, e.g. {'x_low': 'dirichlet(0)', ...}.")
-      .def_prop_ro(
-          "point_sources",
-          [](const PyProblem& p) {
-            const calor::Problem& pr = p.config.problem;
-            nb::list l;
-            for (const auto& s : pr.sources.points)
-              l.append(nb::make_tuple(per_axis(pr.grid, [&](int a) { return s.at[a]; }), s.energy));
-            return l;
-          },
-          nb::sig("def point_sources(self) -> list[tuple[tuple[int, ...], float]]"),
-          "Point sources as ((i, j, ...), energy): 0-based cells, x first, energy per step.")
-      .def_prop_ro(
-          "volumetric", [](const PyProblem& p) { return p.config.problem.sources.volumetric; },
-          "Volumetric source rate q (q*dt is added to every cell each step).")
-      .def_prop_ro(
-          "backend", [](const PyProblem& p) { return p.config.run.backend; },
-          "The backend setting (\"auto\" unless given).")
-      .def_prop_ro(
-          "threads", [](const PyProblem& p) { return p.config.run.threads; },
-          "The threads setting (0 = the default).");
+          "The largest stable time step, 1 / (2 alpha sum(1/h^2)).");
+  bind_problem_settings(cls);
+}
 
-  nb::class_<PySimulation>(m, "Simulation", kSimulationDoc, nb::is_weak_referenceable())
-      .def(nb::init<const PyProblem&, const std::string&, int, std::optional<std::int64_t>,
-                    const std::string&, bool>(),
-           "problem"_a, "backend"_a, "threads"_a, "comm"_a.none(), "restart"_a = "",
-           "force"_a = false,
-           "Allocates the fields and applies the initial state (or loads checkpoint `restart`). "
-           "`backend` is a name from calor.backends(); `threads` 0 means the default; `comm` is "
-           "the Fortran handle of an MPI communicator (mpi4py's comm.py2f()) or None.")
-      .def(
-          "step",
-          [](nb::handle self, std::int64_t n) {
-            auto& s = nb::cast<PySimulation&>(self);
-            s.advance(self, n, nb::handle(), s.run().step() + n);
-          },
-          "n"_a = 1,
-          "Advances n steps (default 1) through the run loop: health checks, scheduled outputs "
-          "and monitors happen at their steps. The GIL is released while the engine works; "
-          "Ctrl-C is honoured between chunks of up to about half a second, leaving the state "
-          "at a whole step (and saving the configured checkpoint). Under MPI every rank must "
-          "call it.")
-      .def(
-          "_advance",
-          [](nb::handle self, std::int64_t n, nb::handle progress, std::int64_t total) {
-            return nb::cast<PySimulation&>(self).advance(self, n, progress, total);
-          },
-          "n"_a, "progress"_a.none(), "total"_a,
-          "Advances n steps, calling progress(step, total, seconds) between chunks; returns the "
-          "wall time.")
-      .def("_add_monitor", &PySimulation::add_monitor, "fn"_a, "steps"_a, "seconds"_a,
-           "Calls fn(sim) every `steps` steps and/or `seconds` seconds while stepping; fn "
-           "returning False ends the current step() or run() early.")
-      .def("save_checkpoint", &PySimulation::save_checkpoint, "path"_a,
-           "Writes a checkpoint of the current state to `path` (through path.tmp, keeping the "
-           "previous one as path.prev), as `calor run --checkpoint` does. Collective under MPI.")
-      .def_prop_rw(
-          "field", [](PySimulation& s) { return s.field(); },
-          [](PySimulation& s, nb::handle array) { s.set_field(array); },
-          nb::for_getter(nb::sig("def field(self) -> numpy.typing.NDArray[numpy.float64]")),
-          nb::for_setter(
-              nb::sig("def field(self, array: numpy.typing.NDArray[numpy.float64], /) -> None")),
-          "The current state's interior as a NumPy view, shape (nz, ny, nx) trimmed to dim, "
-          "without copying (this rank's block under MPI).\n\n"
-          "The stencil keeps two buffers and swaps them every step, so a view is valid until "
-          "the next step: read sim.field again after stepping. Writing into the view changes "
-          "the state the next step starts from. With method=\"spectral\" the view is "
-          "read-only; assign sim.field = array to restart the transforms from new values. The "
-          "view keeps the field's memory alive, even after the Simulation is gone.")
+/// Simulation's state as arrays: NumPy and DLPack views of the field, its statistics and the
+/// gathered global field.
+void bind_simulation_field(nb::class_<PySimulation>& cls) {
+  cls.def_prop_rw(
+         "field", [](PySimulation& s) { return s.field(); },
+         [](PySimulation& s, nb::handle array) { s.set_field(array); },
+         nb::for_getter(nb::sig("def field(self) -> numpy.typing.NDArray[numpy.float64]")),
+         nb::for_setter(
+             nb::sig("def field(self, array: numpy.typing.NDArray[numpy.float64], /) -> None")),
+         "The current state's interior as a NumPy view, shape (nz, ny, nx) trimmed to dim, "
+         "without copying (this rank's block under MPI).\n\n"
+         "The stencil keeps two buffers and swaps them every step, so a view is valid until "
+         "the next step: read sim.field again after stepping. Writing into the view changes "
+         "the state the next step starts from. With method=\"spectral\" the view is "
+         "read-only; assign sim.field = array to restart the transforms from new values. The "
+         "view keeps the field's memory alive, even after the Simulation is gone.")
       .def("set_field", &PySimulation::set_field, "array"_a,
            nb::sig("def set_field(self, array: numpy.typing.NDArray[numpy.float64]) -> None"),
            "Copies `array` into the current state's interior. Only a C-contiguous float64 "
@@ -618,10 +597,16 @@ NB_MODULE(_calor, m) {
       .def("gather", &PySimulation::gather,
            nb::sig("def gather(self) -> numpy.typing.NDArray[numpy.float64] | None"),
            "The global field as a new array on rank 0 (None on the other ranks); one process "
-           "gets a copy of sim.field. Collective under MPI: every rank must call it.")
-      .def_prop_ro("box", &PySimulation::box, nb::sig("def box(self) -> tuple[slice, ...]"),
-                   "This process's block of the global grid as slices in NumPy order, so that "
-                   "sim.gather()[sim.box] is sim.field. One process owns everything.")
+           "gets a copy of sim.field. Collective under MPI: every rank must call it.");
+}
+
+/// Simulation's read-only facts about the run (this process's block, step, time, method,
+/// backend, processes) and the private hooks the Python package and its tests use (chunk
+/// length, timing, field address).
+void bind_simulation_properties(nb::class_<PySimulation>& cls) {
+  cls.def_prop_ro("box", &PySimulation::box, nb::sig("def box(self) -> tuple[slice, ...]"),
+                  "This process's block of the global grid as slices in NumPy order, so that "
+                  "sim.gather()[sim.box] is sim.field. One process owns everything.")
       .def_prop_ro(
           "step_count", [](const PySimulation& s) { return s.run().step(); },
           "Steps taken so far (from the checkpoint's step after a restart).")
@@ -662,4 +647,54 @@ NB_MODULE(_calor, m) {
            "Seconds per one-step advance timed inside C++ (advances `calls` steps).")
       .def("_address", &PySimulation::address,
            "Address of the current field's interior cell (0, 0, 0).");
+}
+
+/// calor.Simulation: construction and stepping here; field access and properties in the two
+/// functions above, called in this order so that the stub lists members as before.
+void bind_simulation(nb::module_& m) {
+  nb::class_<PySimulation> cls(m, "Simulation", kSimulationDoc, nb::is_weak_referenceable());
+  cls.def(nb::init<const PyProblem&, const std::string&, int, std::optional<std::int64_t>,
+                   const std::string&, bool>(),
+          "problem"_a, "backend"_a, "threads"_a, "comm"_a.none(), "restart"_a = "",
+          "force"_a = false,
+          "Allocates the fields and applies the initial state (or loads checkpoint `restart`). "
+          "`backend` is a name from calor.backends(); `threads` 0 means the default; `comm` is "
+          "the Fortran handle of an MPI communicator (mpi4py's comm.py2f()) or None.")
+      .def(
+          "step",
+          [](nb::handle self, std::int64_t n) {
+            auto& s = nb::cast<PySimulation&>(self);
+            s.advance(self, n, nb::handle(), s.run().step() + n);
+          },
+          "n"_a = 1,
+          "Advances n steps (default 1) through the run loop: health checks, scheduled outputs "
+          "and monitors happen at their steps. The GIL is released while the engine works; "
+          "Ctrl-C is honoured between chunks of up to about half a second, leaving the state "
+          "at a whole step (and saving the configured checkpoint). Under MPI every rank must "
+          "call it.")
+      .def(
+          "_advance",
+          [](nb::handle self, std::int64_t n, nb::handle progress, std::int64_t total) {
+            return nb::cast<PySimulation&>(self).advance(self, n, progress, total);
+          },
+          "n"_a, "progress"_a.none(), "total"_a,
+          "Advances n steps, calling progress(step, total, seconds) between chunks; returns the "
+          "wall time.")
+      .def("_add_monitor", &PySimulation::add_monitor, "fn"_a, "steps"_a, "seconds"_a,
+           "Calls fn(sim) every `steps` steps and/or `seconds` seconds while stepping; fn "
+           "returning False ends the current step() or run() early.")
+      .def("save_checkpoint", &PySimulation::save_checkpoint, "path"_a,
+           "Writes a checkpoint of the current state to `path` (through path.tmp, keeping the "
+           "previous one as path.prev), as `calor run --checkpoint` does. Collective under MPI.");
+  bind_simulation_field(cls);
+  bind_simulation_properties(cls);
+}
+
+}  // namespace
+
+NB_MODULE(_calor, m) {
+  m.doc() = "calor's compiled core; use the calor package, which wraps it.";
+  bind_functions(m);
+  bind_problem(m);
+  bind_simulation(m);
 }
