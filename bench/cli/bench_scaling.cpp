@@ -217,9 +217,7 @@ int bench_scaling_worker(const ScalingWorkerOptions& o, const Comm& procs) {
   // The decomposed problem, timed after one warm-up block of steps.
   const Config c = study_config(o.nx, o.ny, o.steps);
   auto domain = procs.domain(c.problem.grid, c.problem.boundaries);
-  Grid block = c.problem.grid;
-  for (int a = 0; a < 3; ++a)
-    block.n[a] = domain->box().size(a);
+  const Grid block = domain->box().grid_in(c.problem.grid);
   const BackendOptions bo{o.threads, o.depth};
   Solver s(c.problem, select_backend(o.backend, bo, block), domain);
   s.step(std::min<std::int64_t>(o.steps, 8));

@@ -22,6 +22,14 @@ struct Box {
   }
   /// The whole of `g`.
   static Box of(const Grid& g) { return Box{{0, 0, 0}, g.n}; }
+  /// The grid of this box's cells: `global`'s dimension and spacing, this box's extents (the
+  /// local grid of a process's block).
+  [[nodiscard]] Grid grid_in(const Grid& global) const {
+    Grid g = global;
+    for (int a = 0; a < 3; ++a)
+      g.n[a] = size(a);
+    return g;
+  }
 };
 
 /// Block `part` of `parts` of the range [0, n): sizes differ by at most one, the remainder going

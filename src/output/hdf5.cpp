@@ -291,10 +291,7 @@ std::uint64_t field_checksum(const State& s) {
   const Box& b = s.box;
   const Grid& g = s.problem->grid;
   std::uint64_t sum = 0;
-  Grid local = g;
-  for (int a = 0; a < 3; ++a)
-    local.n[a] = b.size(a);
-  for_each_cell(local, [&](index_t i, index_t j, index_t k) {
+  for_each_cell(b.grid_in(g), [&](index_t i, index_t j, index_t k) {
     const double v = s.at(i, j, k);
     std::uint64_t bits;
     std::memcpy(&bits, &v, sizeof bits);

@@ -10,9 +10,7 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   problem_.validate();
   if (!domain_) domain_ = std::make_shared<WholeDomain>(problem_.grid);
   const Box box = domain_->box();
-  Grid local = problem_.grid;
-  for (int a = 0; a < 3; ++a)
-    local.n[a] = box.size(a);
+  const Grid local = box.grid_in(problem_.grid);
   halo_ = domain_->make_halo(problem_.boundaries);
   // As wide a halo as the backend wants, but never wider than the thinnest block along an
   // exchanged axis (a periodic or neighbour's halo is copied from that many interior cells).

@@ -37,9 +37,7 @@ class StencilMethod final : public Method {
   StencilMethod(const Config& c, const Comm& comm, int threads) : comm_(comm) {
     const BackendOptions bo{threads, c.run.tile_depth, c.run.tile_width};
     auto domain = comm.domain(c.problem.grid, c.problem.boundaries);
-    Grid block = c.problem.grid;
-    for (int a = 0; a < 3; ++a)
-      block.n[a] = domain->box().size(a);
+    const Grid block = domain->box().grid_in(c.problem.grid);
     // "auto" judges this process's block, not the whole grid.
     auto backend = select_backend(c.run.backend, bo, block, &reason_);
     solver_ = std::make_unique<Solver>(c.problem, std::move(backend), std::move(domain));

@@ -97,10 +97,7 @@ void SpectralSolver::init_initial_state() {
   } else {
     std::vector<double> u0(field_.size(), 0.0);
     if (!u0.empty()) {
-      Grid local = g;
-      for (int a = 0; a < 3; ++a)
-        local.n[a] = box_.size(a);
-      Field f(local);
+      Field f(box_.grid_in(g));
       apply_initial(initial, f, g, box_.low);
       f.copy_interior_to(u0.data());
     }
