@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "calor/problem.hpp"
+#include "calor/spectral_options.hpp"
 
 namespace calor {
 
@@ -19,6 +20,12 @@ struct Every {
   double seconds = 0;
   [[nodiscard]] bool set() const { return steps > 0 || seconds > 0; }
 };
+
+/// How a run computes: the explicit FTCS stencil, or the spectral method (FFT, periodic and
+/// Dirichlet-zero boundaries).
+enum class MethodKind { stencil, spectral };
+/// "stencil" or "spectral", as the `method` key spells it.
+std::string_view to_string(MethodKind m);
 
 /// Settings that choose how, not what, to compute, and what to write.
 struct RunSettings {
@@ -33,10 +40,10 @@ struct RunSettings {
   std::string checkpoint;  ///< checkpoint file
   Every checkpoint_every;
   std::int64_t check_every = 100;  ///< NaN/Inf and blow-up check interval in steps (0: at the end)
-  std::string method = "stencil";  ///< stencil (explicit FTCS) | spectral (FFT, periodic only)
-  std::string spectral_mode = "discrete";  ///< discrete (= the stencil) | continuous (exact)
-  std::string fft_planning = "estimate";   ///< estimate | measure | patient
-  std::string fft_wisdom;                  ///< FFTW wisdom file, read before and written after
+  MethodKind method = MethodKind::stencil;
+  SpectralMode spectral_mode = SpectralMode::discrete;  ///< spectral method only
+  FftPlanning fft_planning = FftPlanning::estimate;     ///< spectral method only
+  std::string fft_wisdom;  ///< FFTW wisdom file, read before and written after
 };
 
 /// A fully checked configuration.

@@ -29,26 +29,12 @@
 #include "calor/box.hpp"
 #include "calor/comm.hpp"
 #include "calor/problem.hpp"
+#include "calor/spectral_options.hpp"
 #include "calor/stats.hpp"
 
 struct fftw_plan_s;  // FFTW's plan type, so that this header does not need <fftw3.h>
 
 namespace calor {
-
-/// What the spectral solver computes.
-enum class SpectralMode {
-  continuous,  ///< the heat equation itself: each mode decays as exp(-alpha |k|^2 t)
-  discrete,    ///< the FTCS scheme: each mode is multiplied by G per step (matches the stencil)
-};
-
-/// "continuous" or "discrete".
-std::string_view to_string(SpectralMode m);
-/// Parses "continuous" or "discrete"; throws calor::Error naming the value otherwise.
-SpectralMode spectral_mode_from_string(std::string_view s);
-
-/// How hard FFTW searches for a fast plan: estimate plans at once; measure times candidates
-/// (seconds to minutes for large grids, instant with imported wisdom); patient searches longer.
-enum class FftPlanning { estimate, measure, patient };
 
 /// How the spectral solver computes.
 struct SpectralOptions {

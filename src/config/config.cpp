@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include <toml++/toml.h>
 
@@ -477,124 +478,171 @@ void merge(toml::table& dst, const toml::table& src) {
 // text in basic strings becomes \uXXXX escapes (the same string), in comments '?', and anywhere
 // else it is an error, as is malformed UTF-8. Even where this scan misreads malformed TOML, the
 // parser gets pure ASCII and reports the error itself.
-std::string ascii_toml(std::string_view text, const std::string& source) {
-  std::string out;
-  out.reserve(text.size());
-  enum class In { code, comment, basic, literal, ml_basic, ml_literal } in = In::code;
-  bool trimming = false;  // after a line-ending backslash in a """ string
-  int line = 1, col = 0;
-  auto fail = [&](const std::string& what) {
-    throw Error("malformed TOML in " + source + " at line " + std::to_string(line) + ", column " +
-                std::to_string(col) + ": " + what);
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    ++col;
-    if (c >= 0x80) {
-      // Decode one UTF-8 sequence.
-      const int len = c >= 0xF0 && c < 0xF5   ? 4
-                      : c >= 0xE0 && c < 0xF0 ? 3
-                      : c >= 0xC2 && c < 0xE0 ? 2
-                                              : 0;
-      if (len == 0 || i + static_cast<std::size_t>(len) > text.size()) fail("invalid UTF-8");
-      char32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-      for (int k = 1; k < len; ++k) {
-        const auto cc = static_cast<unsigned char>(text[i + static_cast<std::size_t>(k)]);
-        if ((cc & 0xC0) != 0x80) fail("invalid UTF-8");
-        cp = (cp << 6) | (cc & 0x3F);
-      }
-      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-          (cp >= 0xD800 && cp <= 0xDFFF))
-        fail("invalid UTF-8");
-      char buf[16];
-      if (in == In::comment) {
-        out += '?';
-      } else if (in == In::basic || in == In::ml_basic) {
-        std::snprintf(buf, sizeof buf, cp > 0xFFFF ? "\\U%08X" : "\\u%04X",
-                      static_cast<unsigned>(cp));
-        out += buf;
-        trimming = false;
-      } else {
-        std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
-        fail(std::string("non-ASCII character ") + buf +
-             (in == In::code ? " outside a string or comment"
-                             : " in a 'literal' string; use a \"basic\" string"));
-      }
-      i += static_cast<std::size_t>(len - 1);
-      continue;
+//
+// The scan copies the text character by character, tracking whether each is in code, a comment
+// or one of TOML's four kinds of string, and where it is (line and column) for messages.
+class AsciiScan {
+ public:
+  AsciiScan(std::string_view text, const std::string& source) : text_(text), source_(source) {}
+
+  std::string run() {
+    out_.reserve(text_.size());
+    for (i_ = 0; i_ < text_.size(); ++i_) {
+      const auto c = static_cast<unsigned char>(text_[i_]);
+      ++col_;
+      if (c >= 0x80)
+        copy_non_ascii(c);
+      else
+        copy_ascii(c);
     }
-    out += static_cast<char>(c);
-    const auto at = [&](std::string_view s) { return text.substr(i, s.size()) == s; };
+    return std::move(out_);
+  }
+
+ private:
+  enum class In { code, comment, basic, literal, ml_basic, ml_literal };
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error("malformed TOML in " + source_ + " at line " + std::to_string(line_) + ", column " +
+                std::to_string(col_) + ": " + what);
+  }
+
+  // Whether the text at the current position starts with `s`.
+  [[nodiscard]] bool at(std::string_view s) const { return text_.substr(i_, s.size()) == s; }
+
+  // Whether the character after the current one exists and is ASCII.
+  [[nodiscard]] bool ascii_follows() const {
+    return i_ + 1 < text_.size() && static_cast<unsigned char>(text_[i_ + 1]) < 0x80;
+  }
+
+  // Copies the character after the current one unread (an escaped character) and moves past it.
+  void copy_next() {
+    out_ += text_[++i_];
+    ++col_;
+  }
+
+  // At the first of three quotes: copies the other two and moves past them.
+  void copy_triple_quote(const char* rest) {
+    out_ += rest;
+    i_ += 2;
+    col_ += 2;
+  }
+
+  // Decodes the UTF-8 sequence that starts with `c` at the current position, of `len` bytes.
+  char32_t decode_utf8(unsigned char c, int& len) const {
+    len = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    if (len == 0 || i_ + static_cast<std::size_t>(len) > text_.size()) fail("invalid UTF-8");
+    char32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+    for (int k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(text_[i_ + static_cast<std::size_t>(k)]);
+      if ((cc & 0xC0) != 0x80) fail("invalid UTF-8");
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      fail("invalid UTF-8");
+    return cp;
+  }
+
+  // One non-ASCII character: '?' in a comment, a \u escape in a basic string, else an Error.
+  void copy_non_ascii(unsigned char c) {
+    int len = 0;
+    const char32_t cp = decode_utf8(c, len);
+    char buf[16];
+    if (in_ == In::comment) {
+      out_ += '?';
+    } else if (in_ == In::basic || in_ == In::ml_basic) {
+      std::snprintf(buf, sizeof buf, cp > 0xFFFF ? "\\U%08X" : "\\u%04X",
+                    static_cast<unsigned>(cp));
+      out_ += buf;
+    } else {
+      std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+      fail(std::string("non-ASCII character ") + buf +
+           (in_ == In::code ? " outside a string or comment"
+                            : " in a 'literal' string; use a \"basic\" string"));
+    }
+    i_ += static_cast<std::size_t>(len - 1);
+  }
+
+  // One ASCII character: copied as it is, and it may open or close a comment or string.
+  void copy_ascii(unsigned char c) {
+    out_ += static_cast<char>(c);
     if (c == '\n') {
-      ++line;
-      col = 0;
-      if (in == In::comment || in == In::basic || in == In::literal) in = In::code;
-      continue;
+      ++line_;
+      col_ = 0;
+      if (in_ == In::comment || in_ == In::basic || in_ == In::literal) in_ = In::code;
+      return;
     }
-    switch (in) {
+    switch (in_) {
       case In::code:
-        if (c == '#') {
-          in = In::comment;
-        } else if (at("\"\"\"")) {
-          in = In::ml_basic;
-          out += "\"\"";
-          i += 2;
-          col += 2;
-        } else if (at("'''")) {
-          in = In::ml_literal;
-          out += "''";
-          i += 2;
-          col += 2;
-        } else if (c == '"') {
-          in = In::basic;
-        } else if (c == '\'') {
-          in = In::literal;
-        }
+        in_code(c);
         break;
       case In::basic:
-        if (c == '\\' && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80) {
-          out += text[++i];
-          ++col;
-        } else if (c == '"') {
-          in = In::code;
-        }
+        if (c == '\\' && ascii_follows())
+          copy_next();
+        else if (c == '"')
+          in_ = In::code;
         break;
       case In::literal:
-        if (c == '\'') in = In::code;
+        if (c == '\'') in_ = In::code;
         break;
       case In::ml_basic:
-        if (trimming && c != ' ' && c != '\t' && c != '\r') trimming = false;
-        if (c == '\\') {
-          // A line-ending backslash trims the whitespace that follows, newlines included.
-          std::size_t j = i + 1;
-          while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'))
-            ++j;
-          if (j < text.size() && text[j] == '\n') {
-            trimming = true;
-          } else if (i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0x80) {
-            out += text[++i];
-            ++col;
-          }
-        } else if (at("\"\"\"")) {
-          in = In::code;
-          out += "\"\"";
-          i += 2;
-          col += 2;
-        }
+        in_ml_basic(c);
         break;
       case In::ml_literal:
         if (at("'''")) {
-          in = In::code;
-          out += "''";
-          i += 2;
-          col += 2;
+          in_ = In::code;
+          copy_triple_quote("''");
         }
         break;
       case In::comment:
         break;
     }
   }
-  return out;
+
+  // Outside strings and comments: '#' opens a comment, quotes open a string.
+  void in_code(unsigned char c) {
+    if (c == '#') {
+      in_ = In::comment;
+    } else if (at("\"\"\"")) {
+      in_ = In::ml_basic;
+      copy_triple_quote("\"\"");
+    } else if (at("'''")) {
+      in_ = In::ml_literal;
+      copy_triple_quote("''");
+    } else if (c == '"') {
+      in_ = In::basic;
+    } else if (c == '\'') {
+      in_ = In::literal;
+    }
+  }
+
+  // Inside a """ string: a backslash escapes, and """ closes it.
+  void in_ml_basic(unsigned char c) {
+    if (c == '\\') {
+      // A line-ending backslash (the parser trims the whitespace after it, newlines included)
+      // escapes nothing; any other escapes the next character.
+      std::size_t j = i_ + 1;
+      while (j < text_.size() && (text_[j] == ' ' || text_[j] == '\t' || text_[j] == '\r'))
+        ++j;
+      const bool line_ending = j < text_.size() && text_[j] == '\n';
+      if (!line_ending && ascii_follows()) copy_next();
+    } else if (at("\"\"\"")) {
+      in_ = In::code;
+      copy_triple_quote("\"\"");
+    }
+  }
+
+  std::string_view text_;
+  const std::string& source_;
+  std::string out_;
+  std::size_t i_ = 0;  // the current position in text_
+  In in_ = In::code;
+  int line_ = 1, col_ = 0;
+};
+
+// `text` as pure ASCII for toml++; malformed UTF-8 or misplaced non-ASCII is an Error.
+std::string ascii_toml(std::string_view text, const std::string& source) {
+  return AsciiScan(text, source).run();
 }
 
 toml::table parse_toml(std::string_view text, const std::string& source) {
@@ -645,6 +693,228 @@ void record_origins(const toml::table& t, const std::string& prefix, const std::
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Reading a configuration: load_config's parts, in the order it calls them
+
+// The TOML text with the overrides merged on top, recording in `origins` which flag set each
+// overridden key.
+toml::table merged_table(std::string_view toml_text, const std::string& source,
+                         const std::vector<Override>& overrides,
+                         std::map<std::string, std::string>& origins) {
+  toml::table t = parse_toml(toml_text, source);
+  for (const Override& o : overrides) {
+    const toml::table ot = parse_override(o);
+    record_origins(ot, "", o.origin, origins);
+    merge(t, ot);
+  }
+  return t;
+}
+
+// Fills in from the preset named by the `preset` key every key the user left out, and returns
+// the preset's name ("custom" for none).
+std::string apply_preset(toml::table& t) {
+  std::string preset = "custom";
+  if (const auto* p = t.get("preset")) {
+    if (!p->is_string())
+      throw Error("key 'preset': expected a string, got " + type_name(*p) + " " + render(*p));
+    preset = p->as_string()->get();
+  }
+  if (preset == "none") preset = "custom";  // `--preset none`: only the file and flags count
+  if (preset == "custom") return preset;
+  auto it = std::find_if(preset_defs().begin(), preset_defs().end(),
+                         [&](const PresetDef& d) { return d.info.name == preset; });
+  if (it == preset_defs().end()) {
+    std::string list;
+    for (const auto& d : preset_defs())
+      list += (list.empty() ? "" : ", ") + d.info.name;
+    throw Error("unknown preset '" + preset + "': choose one of " + list + " (or none)");
+  }
+  it->apply(t);
+  return preset;
+}
+
+// dim, n and h.
+Grid read_grid(Reader& r) {
+  Grid g;
+  const auto dim = r.integer("dim").value_or(2);
+  if (dim < 1 || dim > 3)
+    throw Error("key 'dim' (" + r.where("dim") + "): " + std::to_string(dim) +
+                " is out of range; must be 1, 2 or 3");
+  g.dim = static_cast<int>(dim);
+  const auto n = r.per_axis<std::int64_t>("n", g.dim);
+  if (!n) throw Error("key 'n' is missing: give the grid size (e.g. --n 480) or a --preset");
+  for (int a = 0; a < g.dim; ++a) {
+    if ((*n)[a] < 1)
+      throw Error("key 'n' (" + r.where("n") + "): " + std::to_string((*n)[a]) +
+                  " is not a valid grid size; sizes must be positive integers");
+    g.n[a] = (*n)[a];
+  }
+  if (auto h = r.per_axis<double>("h", g.dim))
+    for (int a = 0; a < g.dim; ++a)
+      g.h[a] = (*h)[a];
+  return g;
+}
+
+// alpha, steps, form, allow_unstable and dt, which defaults to half the stable limit.
+void read_time_stepping(Reader& r, Problem& p) {
+  p.alpha = r.number("alpha").value_or(1.0);
+  p.steps = r.integer("steps").value_or(100);
+  const auto form = r.choice("form", {"expanded", "factored"}).value_or("expanded");
+  p.form = form == "factored" ? StencilForm::factored : StencilForm::expanded;
+  p.allow_unstable = r.boolean("allow_unstable").value_or(false);
+  p.dt = r.number("dt").value_or(0.0);
+  if (p.dt == 0.0 && r.find("dt") == nullptr) {
+    // No dt given: half the stable limit. Check alpha and h first so the default is meaningful.
+    bool ok = p.alpha > 0;
+    for (int a = 0; a < p.grid.dim; ++a)
+      ok = ok && p.grid.h[a] > 0;
+    if (ok) p.dt = p.default_dt();
+  }
+}
+
+// The volumetric source and the point sources: [[sources.points]], or the case study's three
+// when the stencil preset's `energy` is set.
+Sources read_sources(Reader& r, const Problem& p, const std::string& preset) {
+  Sources s;
+  s.volumetric = r.number("sources.volumetric").value_or(0.0);
+  s.points = read_points(r, p.grid.dim);
+  if (auto e = r.number("energy")) {
+    if (preset != "stencil")
+      throw Error("key 'energy' (" + r.where("energy") +
+                  ") sets the case study's source strength and needs preset = \"stencil\"; for "
+                  "other problems use [[sources.points]] with at and energy");
+    if (p.grid.dim != 2 || p.grid.n[0] < 3 || p.grid.n[1] < 3)
+      throw Error(
+          "preset \"stencil\" is a 2D case of at least 3 x 3 cells (its sources sit at "
+          "N/3 and N/2), got dim = " +
+          std::to_string(p.grid.dim) + ", n = " + std::to_string(p.grid.n[0]) +
+          (p.grid.dim > 1 ? " x " + std::to_string(p.grid.n[1]) : ""));
+    if (r.find("sources.points") == nullptr)
+      s.points = stencil_sources(p.grid.n[0], p.grid.n[1], *e);
+  }
+  return s;
+}
+
+// What to compute: the grid, time stepping, boundaries, sources and initial state.
+Problem read_problem(Reader& r, const std::string& preset) {
+  Problem p;
+  p.name = preset;
+  p.grid = read_grid(r);
+  read_time_stepping(r, p);
+  p.boundaries = read_boundaries(r);
+  p.sources = read_sources(r, p, preset);
+  p.initial = read_initial(r, p.grid);
+  return p;
+}
+
+// backend (checked later by check_backend), threads, tile_depth and tile_width.
+void read_parallelism(Reader& r, RunSettings& rs) {
+  rs.backend = r.string("backend").value_or("auto");
+  const auto threads = r.integer("threads").value_or(0);
+  if (threads < 0 || threads > 4096)
+    throw Error("key 'threads' (" + r.where("threads") + "): " + std::to_string(threads) +
+                " is out of range; use 0 (default) to 4096");
+  rs.threads = static_cast<int>(threads);
+
+  const auto depth = r.integer("tile_depth").value_or(0);
+  if (depth < 0 || depth > 1024)
+    throw Error("key 'tile_depth' (" + r.where("tile_depth") + "): " + std::to_string(depth) +
+                " is out of range; use 0 (automatic) to 1024 steps per block");
+  rs.tile_depth = static_cast<int>(depth);
+  const auto width = r.integer("tile_width").value_or(0);
+  if (width != 0 && (width < 2 || width > (std::int64_t{1} << 30)))
+    throw Error("key 'tile_width' (" + r.where("tile_width") + "): " + std::to_string(width) +
+                " is out of range; use 0 (automatic) or 2 to 2^30 columns per strip");
+  rs.tile_width = static_cast<int>(width);
+}
+
+// An "every" key: a number of steps, or a duration such as "30s" or "5min".
+Every read_every(Reader& r, const std::string& key) {
+  Every e;
+  const toml::node* node = r.find(key);
+  if (node == nullptr) return e;
+  if (auto i = node->as_integer()) {
+    e.steps = i->get();
+    if (e.steps < 1)
+      throw Error("key '" + key + "' (" + r.where(key) + "): " + std::to_string(e.steps) +
+                  " steps is out of range; use 1 or more, or a duration such as \"30s\"");
+    return e;
+  }
+  if (auto s = node->as_string()) {
+    char* end = nullptr;
+    const std::string& v = s->get();
+    const double x = std::strtod(v.c_str(), &end);
+    const std::string unit = end != nullptr ? std::string(end) : "";
+    const double scale = unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
+    if (end == v.c_str() || scale == 0 || !(x > 0))
+      throw Error("key '" + key + "' (" + r.where(key) + "): \"" + v +
+                  "\" is not a step count or a duration such as \"30s\", \"5min\" or \"1h\"");
+    e.seconds = x * scale;
+    return e;
+  }
+  r.wrong(key, *node, "a number of steps or a duration such as \"30s\"");
+}
+
+// Snapshots, PNG frames, checkpoints and the health check, each with how often; an interval
+// without its file is an error.
+void read_outputs(Reader& r, RunSettings& rs) {
+  rs.output = r.string("output.path").value_or("");
+  rs.output_every = read_every(r, "output.every");
+  rs.png = r.string("output.png").value_or("");
+  rs.png_every = r.integer("output.png_every").value_or(0);
+  rs.checkpoint = r.string("checkpoint.path").value_or("");
+  rs.checkpoint_every = read_every(r, "checkpoint.every");
+  rs.check_every = r.integer("check_every").value_or(100);
+  if (rs.check_every < 0 || rs.png_every < 0)
+    throw Error("keys 'check_every' and 'output.png_every' must be 0 or more steps");
+  if (rs.output_every.set() && rs.output.empty())
+    throw Error("key 'output.every' needs output.path (--output FILE.h5), the file to write");
+  if (rs.checkpoint_every.set() && rs.checkpoint.empty())
+    throw Error("key 'checkpoint.every' needs checkpoint.path (--checkpoint FILE.h5)");
+  if (rs.png_every > 0 && rs.png.empty())
+    throw Error("key 'output.png_every' needs output.png (--png PREFIX), the frame name prefix");
+}
+
+// The value named by the string at `key`, `fallback` if the key is absent. Any name not in
+// `named` is an Error that lists the names in order.
+template <class E>
+E read_named(Reader& r, const std::string& key, E fallback,
+             const std::vector<std::pair<std::string_view, E>>& named) {
+  std::vector<std::string> names;
+  for (const auto& entry : named)
+    names.emplace_back(entry.first);
+  const auto s = r.choice(key, names);
+  if (!s) return fallback;
+  const auto it = std::find_if(named.begin(), named.end(),
+                               [&](const auto& entry) { return entry.first == *s; });
+  return it->second;  // choice() accepted only the names listed
+}
+
+// The method and the spectral method's settings (spectral.*).
+void read_method(Reader& r, RunSettings& rs) {
+  rs.method = read_named(r, "method", MethodKind::stencil,
+                         {{"stencil", MethodKind::stencil}, {"spectral", MethodKind::spectral}});
+  rs.spectral_mode =
+      read_named(r, "spectral.mode", SpectralMode::discrete,
+                 {{"discrete", SpectralMode::discrete}, {"continuous", SpectralMode::continuous}});
+  rs.fft_planning = read_named(r, "spectral.planning", FftPlanning::estimate,
+                               {{"estimate", FftPlanning::estimate},
+                                {"measure", FftPlanning::measure},
+                                {"patient", FftPlanning::patient}});
+  rs.fft_wisdom = r.string("spectral.wisdom").value_or("");
+}
+
+// Throws unless `backend` names a backend this build has.
+void check_backend(const Reader& r, const std::string& backend) {
+  const auto backends = backend_names();
+  if (std::find(backends.begin(), backends.end(), backend) != backends.end()) return;
+  std::string list;
+  for (const auto& b : backends)
+    list += (list.empty() ? "" : ", ") + b;
+  throw Error("key 'backend' (" + r.where("backend") + "): unknown backend \"" + backend +
+              "\"; choose one of " + list);
+}
+
 }  // namespace
 
 const std::vector<PresetInfo>& presets() {
@@ -666,176 +936,27 @@ std::vector<PointSource> stencil_sources(index_t nx, index_t ny, double energy) 
   return v;
 }
 
+std::string_view to_string(MethodKind m) {
+  return m == MethodKind::spectral ? "spectral" : "stencil";
+}
+
 Config load_config(std::string_view toml_text, const std::string& source,
                    const std::vector<Override>& overrides) {
-  toml::table t = parse_toml(toml_text, source);
   std::map<std::string, std::string> origins;
-  for (const Override& o : overrides) {
-    const toml::table ot = parse_override(o);
-    record_origins(ot, "", o.origin, origins);
-    merge(t, ot);
-  }
+  toml::table t = merged_table(toml_text, source, overrides, origins);
+  const std::string preset = apply_preset(t);
 
-  // The preset fills in every key the user left out.
-  std::string preset = "custom";
-  if (const auto* p = t.get("preset")) {
-    if (!p->is_string())
-      throw Error("key 'preset': expected a string, got " + type_name(*p) + " " + render(*p));
-    preset = p->as_string()->get();
-  }
-  if (preset == "none") preset = "custom";  // `--preset none`: only the file and flags count
-  if (preset != "custom") {
-    auto it = std::find_if(preset_defs().begin(), preset_defs().end(),
-                           [&](const PresetDef& d) { return d.info.name == preset; });
-    if (it == preset_defs().end()) {
-      std::string list;
-      for (const auto& d : preset_defs())
-        list += (list.empty() ? "" : ", ") + d.info.name;
-      throw Error("unknown preset '" + preset + "': choose one of " + list + " (or none)");
-    }
-    it->apply(t);
-  }
-
-  Reader r(t, origins, source);
+  Reader r(t, std::move(origins), source);
   r.find("preset");
   Config c;
-  Problem& p = c.problem;
-  p.name = preset;
-
-  const auto dim = r.integer("dim").value_or(2);
-  if (dim < 1 || dim > 3)
-    throw Error("key 'dim' (" + r.where("dim") + "): " + std::to_string(dim) +
-                " is out of range; must be 1, 2 or 3");
-  p.grid.dim = static_cast<int>(dim);
-  const auto n = r.per_axis<std::int64_t>("n", p.grid.dim);
-  if (!n) throw Error("key 'n' is missing: give the grid size (e.g. --n 480) or a --preset");
-  for (int a = 0; a < p.grid.dim; ++a) {
-    if ((*n)[a] < 1)
-      throw Error("key 'n' (" + r.where("n") + "): " + std::to_string((*n)[a]) +
-                  " is not a valid grid size; sizes must be positive integers");
-    p.grid.n[a] = (*n)[a];
-  }
-  if (auto h = r.per_axis<double>("h", p.grid.dim))
-    for (int a = 0; a < p.grid.dim; ++a)
-      p.grid.h[a] = (*h)[a];
-  p.alpha = r.number("alpha").value_or(1.0);
-  p.steps = r.integer("steps").value_or(100);
-  const auto form = r.choice("form", {"expanded", "factored"}).value_or("expanded");
-  p.form = form == "factored" ? StencilForm::factored : StencilForm::expanded;
-  p.allow_unstable = r.boolean("allow_unstable").value_or(false);
-  p.dt = r.number("dt").value_or(0.0);
-  if (p.dt == 0.0 && r.find("dt") == nullptr) {
-    // No dt given: half the stable limit. Check alpha and h first so the default is meaningful.
-    bool ok = p.alpha > 0;
-    for (int a = 0; a < p.grid.dim; ++a)
-      ok = ok && p.grid.h[a] > 0;
-    if (ok) p.dt = p.default_dt();
-  }
-
-  p.boundaries = read_boundaries(r);
-  p.sources.volumetric = r.number("sources.volumetric").value_or(0.0);
-  p.sources.points = read_points(r, p.grid.dim);
-  if (auto e = r.number("energy")) {
-    if (preset != "stencil")
-      throw Error("key 'energy' (" + r.where("energy") +
-                  ") sets the case study's source strength and needs preset = \"stencil\"; for "
-                  "other problems use [[sources.points]] with at and energy");
-    if (p.grid.dim != 2 || p.grid.n[0] < 3 || p.grid.n[1] < 3)
-      throw Error(
-          "preset \"stencil\" is a 2D case of at least 3 x 3 cells (its sources sit at "
-          "N/3 and N/2), got dim = " +
-          std::to_string(p.grid.dim) + ", n = " + std::to_string(p.grid.n[0]) +
-          (p.grid.dim > 1 ? " x " + std::to_string(p.grid.n[1]) : ""));
-    if (r.find("sources.points") == nullptr)
-      p.sources.points = stencil_sources(p.grid.n[0], p.grid.n[1], *e);
-  }
-  p.initial = read_initial(r, p.grid);
-
-  c.run.backend = r.string("backend").value_or("auto");
-  const auto threads = r.integer("threads").value_or(0);
-  if (threads < 0 || threads > 4096)
-    throw Error("key 'threads' (" + r.where("threads") + "): " + std::to_string(threads) +
-                " is out of range; use 0 (default) to 4096");
-  c.run.threads = static_cast<int>(threads);
-
-  const auto depth = r.integer("tile_depth").value_or(0);
-  if (depth < 0 || depth > 1024)
-    throw Error("key 'tile_depth' (" + r.where("tile_depth") + "): " + std::to_string(depth) +
-                " is out of range; use 0 (automatic) to 1024 steps per block");
-  c.run.tile_depth = static_cast<int>(depth);
-  const auto width = r.integer("tile_width").value_or(0);
-  if (width != 0 && (width < 2 || width > (std::int64_t{1} << 30)))
-    throw Error("key 'tile_width' (" + r.where("tile_width") + "): " + std::to_string(width) +
-                " is out of range; use 0 (automatic) or 2 to 2^30 columns per strip");
-  c.run.tile_width = static_cast<int>(width);
-  // "every": a number of steps, or a duration such as "30s" or "5min".
-  auto every = [&](const std::string& key) {
-    Every e;
-    const toml::node* node = r.find(key);
-    if (node == nullptr) return e;
-    if (auto i = node->as_integer()) {
-      e.steps = i->get();
-      if (e.steps < 1)
-        throw Error("key '" + key + "' (" + r.where(key) + "): " + std::to_string(e.steps) +
-                    " steps is out of range; use 1 or more, or a duration such as \"30s\"");
-      return e;
-    }
-    if (auto s = node->as_string()) {
-      char* end = nullptr;
-      const std::string& v = s->get();
-      const double x = std::strtod(v.c_str(), &end);
-      const std::string unit = end != nullptr ? std::string(end) : "";
-      const double scale = unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
-      if (end == v.c_str() || scale == 0 || !(x > 0))
-        throw Error("key '" + key + "' (" + r.where(key) + "): \"" + v +
-                    "\" is not a step count or a duration such as \"30s\", \"5min\" or \"1h\"");
-      e.seconds = x * scale;
-      return e;
-    }
-    r.wrong(key, *node, "a number of steps or a duration such as \"30s\"");
-  };
-  c.run.output = r.string("output.path").value_or("");
-  c.run.output_every = every("output.every");
-  c.run.png = r.string("output.png").value_or("");
-  c.run.png_every = r.integer("output.png_every").value_or(0);
-  c.run.checkpoint = r.string("checkpoint.path").value_or("");
-  c.run.checkpoint_every = every("checkpoint.every");
-  c.run.check_every = r.integer("check_every").value_or(100);
-  if (c.run.check_every < 0 || c.run.png_every < 0)
-    throw Error("keys 'check_every' and 'output.png_every' must be 0 or more steps");
-  if (c.run.output_every.set() && c.run.output.empty())
-    throw Error("key 'output.every' needs output.path (--output FILE.h5), the file to write");
-  if (c.run.checkpoint_every.set() && c.run.checkpoint.empty())
-    throw Error("key 'checkpoint.every' needs checkpoint.path (--checkpoint FILE.h5)");
-  if (c.run.png_every > 0 && c.run.png.empty())
-    throw Error("key 'output.png_every' needs output.png (--png PREFIX), the frame name prefix");
-  // One of `choices`, or an Error that lists them.
-  auto choice = [&](const std::string& key, const std::string& fallback,
-                    std::initializer_list<const char*> choices) {
-    const std::string v = r.string(key).value_or(fallback);
-    std::string list;
-    for (const char* ch : choices) {
-      if (v == ch) return v;
-      list += (list.empty() ? "" : ", ") + std::string(ch);
-    }
-    throw Error("key '" + key + "' (" + r.where(key) + "): unknown value \"" + v +
-                "\"; choose one of " + list);
-  };
-  c.run.method = choice("method", "stencil", {"stencil", "spectral"});
-  c.run.spectral_mode = choice("spectral.mode", "discrete", {"discrete", "continuous"});
-  c.run.fft_planning = choice("spectral.planning", "estimate", {"estimate", "measure", "patient"});
-  c.run.fft_wisdom = r.string("spectral.wisdom").value_or("");
-  const auto backends = backend_names();
-  if (std::find(backends.begin(), backends.end(), c.run.backend) == backends.end()) {
-    std::string list;
-    for (const auto& b : backends)
-      list += (list.empty() ? "" : ", ") + b;
-    throw Error("key 'backend' (" + r.where("backend") + "): unknown backend \"" + c.run.backend +
-                "\"; choose one of " + list);
-  }
+  c.problem = read_problem(r, preset);
+  read_parallelism(r, c.run);
+  read_outputs(r, c.run);
+  read_method(r, c.run);
+  check_backend(r, c.run.backend);
 
   r.reject_unused(known_keys());
-  p.validate();
+  c.problem.validate();
   return c;
 }
 

@@ -70,8 +70,8 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
     const RunSettings& rs = config_.run;
     threads_ = comm_.threads(rs.threads);
     comm_.check_thread_level(threads_);
-    method_ = rs.method == "spectral" ? make_spectral_method(config_, comm_, threads_)
-                                      : make_stencil_method(config_, comm_, threads_);
+    method_ = rs.method == MethodKind::spectral ? make_spectral_method(config_, comm_, threads_)
+                                                : make_stencil_method(config_, comm_, threads_);
     Schedule& s = *schedule_;
     s.check_every = rs.check_every;
     if (!rs.output.empty())
@@ -132,7 +132,7 @@ std::vector<double> Run::gather() const {
   return method_->gather();
 }
 std::string Run::method() const {
-  return config_.run.method;
+  return std::string(to_string(config_.run.method));
 }
 std::string Run::engine() const {
   return method_->engine();

@@ -14,20 +14,14 @@ namespace calor {
 
 namespace {
 
-FftPlanning planning_of(const std::string& s) {
-  return s == "measure"   ? FftPlanning::measure
-         : s == "patient" ? FftPlanning::patient
-                          : FftPlanning::estimate;
-}
-
 class SpectralMethod final : public Method {
  public:
   SpectralMethod(const Config& c, const Comm& comm, int threads)
       : comm_(comm), wisdom_(c.run.fft_wisdom) {
     SpectralOptions so;
-    so.mode = spectral_mode_from_string(c.run.spectral_mode);
+    so.mode = c.run.spectral_mode;
     so.threads = threads;
-    so.planning = planning_of(c.run.fft_planning);
+    so.planning = c.run.fft_planning;
     if (!wisdom_.empty()) import_fft_wisdom(wisdom_, comm_);
     solver_ = std::make_unique<SpectralSolver>(c.problem, so, comm_);
     if (!wisdom_.empty()) export_fft_wisdom(wisdom_, comm_);

@@ -123,6 +123,36 @@ TEST(Config, BadValues) {
   expect_error("dim = 2\nn = 8\nh = [1.0, 2.0]\nform = \"factored\"\n", {}, {"factored", "r_y"});
 }
 
+TEST(Config, MethodAndSpectralSettingsAreReadOnce) {
+  const Config d = load_config("dim = 1\nn = 8\n", "f.toml");
+  EXPECT_EQ(d.run.method, MethodKind::stencil);
+  EXPECT_EQ(d.run.spectral_mode, SpectralMode::discrete);
+  EXPECT_EQ(d.run.fft_planning, FftPlanning::estimate);
+  EXPECT_EQ(to_string(d.run.method), "stencil");
+
+  const Config c =
+      load_config("dim = 1\nn = 8\nmethod = \"spectral\"\n[spectral]\nmode = \"continuous\"\n",
+                  "f.toml", {{"spectral.planning", "patient", "--fft-planning"}});
+  EXPECT_EQ(c.run.method, MethodKind::spectral);
+  EXPECT_EQ(to_string(c.run.method), "spectral");
+  EXPECT_EQ(c.run.spectral_mode, SpectralMode::continuous);
+  EXPECT_EQ(c.run.fft_planning, FftPlanning::patient);
+  EXPECT_EQ(
+      load_config("dim = 1\nn = 8\nspectral.planning = \"measure\"\n", "f.toml").run.fft_planning,
+      FftPlanning::measure);
+
+  expect_error("dim = 1\nn = 8\nmethod = \"fourier\"\n", {},
+               {"key 'method' (bad.toml): unknown value \"fourier\"; choose one of stencil, "
+                "spectral"});
+  expect_error("dim = 1\nn = 8\n", {{"spectral.mode", "exact", "--spectral-mode"}},
+               {"key 'spectral.mode' (--spectral-mode): unknown value \"exact\"; choose one of "
+                "discrete, continuous"});
+  expect_error("dim = 1\nn = 8\nspectral.planning = \"wisdom\"\n", {},
+               {"key 'spectral.planning' (bad.toml): unknown value \"wisdom\"; choose one of "
+                "estimate, measure, patient"});
+  expect_error("dim = 1\nn = 8\nmethod = 1\n", {}, {"key 'method'", "expected a string"});
+}
+
 // ---- the table of keys (config_keys()) and the reader agree ---------------------------------
 
 // What a key's example needs beside it to load: a 2D grid of 32 x 32 cells, and for some keys
