@@ -156,11 +156,10 @@ inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq
   row_scalar<S>(w, dq, r, i, i1);
 }
 
-/// How far ahead (in cells) a sweep from memory prefetches the rows it reads for the first time.
-/// Out of cache on an AMD EPYC (2026-12-02, 5824^2, best of 7, interleaved with a copy at 54
-/// GB/s): one thread, no prefetch 31 GB/s, 64 cells ahead 35, 128: 37, 256: 43, 512: 43-44,
-/// 1024: 40; the threads backend, 512 cells against 256, 768, 1024 and 1536: best or within 5%
-/// at 1 and 2 threads.
+/// How far ahead (in cells) a sweep from memory prefetches the rows it reads for the first time:
+/// far enough to cover the memory latency at a sweep's rate, near enough that the lines are
+/// still cached when read (docs/benchmarks.md, "Out-of-cache sweeps prefetch": 512 was best or
+/// within 5% of 64 to 1536 cells at 1 and 2 threads).
 inline constexpr index_t kPrefetchAhead = 512;
 
 /// Asks for the cache line of p[at] (a hint: a prefetch never faults, and the address is formed

@@ -210,11 +210,8 @@ class TiledBackend final : public Backend {
   // in flight of each array should fit in a core's L2 cache, and the strips are as many as that
   // needs, rounded up to a multiple of the threads so that none waits for the others; strips are
   // used if every thread gets two of them or more (narrower grids stay in the cache anyway).
-  // On the case study (4800^2, depth 35, 2 threads: 6 strips of 800 columns) strips ran at
-  // 4.36 GLUP/s against 3.58 for whole rows (medians of 3 runs; fixed widths from 480 to 2400
-  // at depth 32 all within 10% of each other; AMD EPYC, 2026-11-22). On an Intel Xeon with a
-  // 2 MiB L2 (2026-12-02), depths 16 to 64 at width 800 were within 10% of each other; at depth
-  // 8, widths 200 and 112 took 1.35x and 1.6x the time of width 400.
+  // Strips beat whole rows on the case study, and the width is not critical within a factor of
+  // a few around this choice (docs/benchmarks.md has the measurements).
   index_t strip_width(const Grid& g, int depth) const {
     if (width_ > 0) return g.n[0] >= 2 * index_t{width_} ? width_ : 0;
     const double per_column = 2.0 * (2 * depth + 2) * sizeof(double);
@@ -236,8 +233,8 @@ class TiledBackend final : public Backend {
   // P - 1..P + 1, the last of them done just before it in the same wave, and it overwrites the
   // step t - 2 values of pair P, whose last reader (step t - 1 on pair P + 1) is that same unit.
   // (block() needs two slabs of lag, as its threads share each slab.) The rows in flight are
-  // then 2T + 2 per array, half what a lag of two pairs holds: measured on the case study with
-  // the automatic depth 64 and 6 strips of 800 on a 2 MiB L2, 4.94 s -> 3.49 s (medians of 4).
+  // then 2T + 2 per array, half what a lag of two pairs holds, which is what strip_width
+  // assumes (docs/benchmarks.md: the case study ran 1.4x faster than with two pairs of lag).
   // The strips lean left by one column per step, so strip s needs only strip s - 1 (its last
   // two columns of each step), never the strip on its right: strip s runs wave W once strip
   // s - 1 has finished wave W (which reads and rewrites the columns they share). Thread `id`
