@@ -148,11 +148,7 @@ class MpiSlabPlans final : public FftPlans {
   [[nodiscard]] StatsAccumulator reduce(const StatsAccumulator& local) const override {
     return ranks_.reduce(local);
   }
-  [[nodiscard]] bool any(bool v) const override {
-    int in = v ? 1 : 0, out = 0;
-    MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, comm_);
-    return out != 0;
-  }
+  [[nodiscard]] bool any(bool v) const override { return ranks_.max(v ? 1.0 : 0.0) > 0; }
   [[nodiscard]] int processes() const override { return size_; }
 
  private:
@@ -213,52 +209,41 @@ std::unique_ptr<FftPlans> make_mpi_fft_plans(const Grid& g, const std::array<Fft
 
 bool import_fft_wisdom(const std::string& path, const Comm& ranks) {
   if (ranks.size() == 1) return import_fft_wisdom(path);
-  const MPI_Comm comm = mpi_comm(ranks);
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
   {
     auto lock = detail::lock_fftw_planner();
     detail::ensure_fftw_mpi();  // before importing wisdom that may hold MPI plans
   }
-  int status = 0;  // 1: imported, 0: no file, -1: not wisdom
+  // Rank 0 reads the file; every rank learns whether it could, and why not.
+  bool found = false;
   std::string why;
-  if (rank == 0) try {
-      status = import_fft_wisdom(path) ? 1 : 0;
+  if (ranks.root()) try {
+      found = import_fft_wisdom(path);
     } catch (const Error& e) {
-      status = -1;
       why = e.what();
     }
-  MPI_Bcast(&status, 1, MPI_INT, 0, comm);
-  if (status < 0)
-    throw Error(rank == 0 ? why : "rank 0 could not read FFTW wisdom from '" + path + "'");
-  if (status == 1) {
+  ranks.agree_or_throw(why);
+  found = ranks.max(found ? 1.0 : 0.0) > 0;
+  if (found) {
     auto lock = detail::lock_fftw_planner();
-    fftw_mpi_broadcast_wisdom(comm);
+    fftw_mpi_broadcast_wisdom(mpi_comm(ranks));
   }
-  return status == 1;
+  return found;
 }
 
 void export_fft_wisdom(const std::string& path, const Comm& ranks) {
   if (ranks.size() == 1) return export_fft_wisdom(path);
-  const MPI_Comm comm = mpi_comm(ranks);
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
   {
     auto lock = detail::lock_fftw_planner();
     detail::ensure_fftw_mpi();
-    fftw_mpi_gather_wisdom(comm);
+    fftw_mpi_gather_wisdom(mpi_comm(ranks));
   }
-  int ok = 1;
   std::string why;
-  if (rank == 0) try {
+  if (ranks.root()) try {
       export_fft_wisdom(path);
     } catch (const Error& e) {
-      ok = 0;
       why = e.what();
     }
-  MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-  if (ok == 0)
-    throw Error(rank == 0 ? why : "rank 0 could not write FFTW wisdom to '" + path + "'");
+  ranks.agree_or_throw(why);
 }
 
 }  // namespace calor
