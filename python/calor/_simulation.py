@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 from typing import Any, Callable, NamedTuple, Optional, Union
 
 from . import _calor
@@ -25,6 +28,27 @@ def _check_same_mpi(comm: Any) -> None:
         raise RuntimeError(f"mpi4py uses another MPI library than calor: {theirs.splitlines()[0]!r}"
                            f" vs {ours.splitlines()[0]!r}; reinstall mpi4py against calor's "
                            "(pip install --no-binary mpi4py mpi4py)")
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_run():
+    """SIGTERM (a batch system's time limit) stops a run as `calor run` does: the run loop saves
+    the configured checkpoint at the next chunk and the interpreter exits with status 75, so
+    that a scheduler requeues the job. Only where Python's default action (die at once) is in
+    place, and only in the main thread, where signal handlers can be set."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise SystemExit(75)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class Stats(NamedTuple):
@@ -135,6 +159,9 @@ class Simulation(_calor.Simulation):
         """Takes the problem's remaining steps (problem.steps - step_count); returns the wall
         time spent stepping, in seconds.
 
+        Ctrl-C raises KeyboardInterrupt and SIGTERM exits with status 75, each at a whole step
+        after saving the configured checkpoint (the problem's checkpoint settings).
+
         progress: True shows a bar on rank 0 (tqdm if it is installed, else a text bar in a
         terminal or a notebook, or a line every 5 s in a log); False shows nothing; a callable
         is called as progress(step, total, seconds) about every half second.
@@ -152,7 +179,8 @@ class Simulation(_calor.Simulation):
         else:
             callback = None
         try:
-            return self._advance(remaining, callback, total)
+            with _sigterm_stops_the_run():
+                return self._advance(remaining, callback, total)
         finally:
             if bar is not None:
                 bar.close()

@@ -158,3 +158,18 @@ def test_png_without_an_interval_is_written_at_the_last_step(tmp_path):
                                                  output={"png": str(tmp_path / "f")}))
     sim.run(progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f_00000007.png"]
+
+
+def test_sigterm_saves_the_checkpoint_and_exits_75(tmp_path, python_subprocess):
+    # As `calor run` under a batch system's time limit: checkpoint, then exit status 75.
+    code = ("import os, signal, sys, threading, calor\n"
+            "p = calor.presets.stencil(n=300, steps=200000,\n"
+            "                          checkpoint={'path': sys.argv[1]})\n"
+            "sim = calor.Simulation(p, backend='simd', threads=1)\n"
+            "sim._chunk_seconds = 0.01\n"
+            "threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGTERM)).start()\n"
+            "sim.run(progress=False)\n")
+    done = python_subprocess(code, timeout=120, args=[str(tmp_path / "c.h5")])
+    assert done.returncode == 75, done.stderr
+    saved = calor.read_dataset(str(tmp_path / "c.h5"))
+    assert saved.shape == (300, 300) and saved.sum() > 0
