@@ -53,8 +53,9 @@ class StencilMethod final : public Method {
     solver_->field().copy_interior_from(block.data());
     solver_->restart_at(step);
   }
-  [[nodiscard]] Stats stats() const override { return solver_->stats(); }
-  [[nodiscard]] std::vector<double> gather() const override { return solver_->gather(); }
+  // Statistics and gathers read the field through its host view, as outputs do.
+  [[nodiscard]] Stats stats() const override { return state().stats(); }
+  [[nodiscard]] std::vector<double> gather() const override { return state().gather(); }
   [[nodiscard]] std::string engine() const override {
     return std::string(solver_->backend().name());
   }
