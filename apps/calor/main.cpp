@@ -82,6 +82,17 @@ const char* kPresetsHeading = R"(
 Presets:
 )";
 
+// A flag of `calor run` that becomes the override `key = value`, applied in the order given.
+void add_value_flag(CLI::App& run, calor::app::RunCommand& ro, const std::string& flag,
+                    const std::string& key, const std::string& help) {
+  run.add_option_function<std::string>(
+      flag,
+      [&ro, key, flag](const std::string& v) {
+        ro.overrides.push_back({key, v, flag});
+      },
+      help);
+}
+
 // `calor run`: the problem's flags (each a `key = value` override, applied in the order given).
 struct RunFlags {
   calor::app::RunCommand ro;
@@ -98,14 +109,8 @@ void add_problem_flags(CLI::App& app, RunFlags& f) {
   run->add_option("config", ro.config_path, "TOML file with the settings (optional)")
       ->check(CLI::ExistingFile);
 
-  // Each value flag becomes a `key = value` override, applied in the order given.
   auto value_flag = [&](const std::string& flag, const std::string& key, const std::string& help) {
-    run->add_option_function<std::string>(
-        flag,
-        [&ro, key, flag](const std::string& v) {
-          ro.overrides.push_back({key, v, flag});
-        },
-        help);
+    add_value_flag(*run, ro, flag, key, help);
   };
   value_flag("--preset", "preset", "Ready-made problem (see below)");
   value_flag("--n", "n", "Grid size per axis: 480 or 480,320");
@@ -135,12 +140,7 @@ void add_run_flags(RunFlags& f) {
   bool& no_progress = f.no_progress;
   CLI::App* run = f.run;
   auto value_flag = [&](const std::string& flag, const std::string& key, const std::string& help) {
-    run->add_option_function<std::string>(
-        flag,
-        [&ro, key, flag](const std::string& v) {
-          ro.overrides.push_back({key, v, flag});
-        },
-        help);
+    add_value_flag(*run, ro, flag, key, help);
   };
   run->add_flag_callback(
       "--allow-unstable",

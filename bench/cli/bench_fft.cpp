@@ -532,14 +532,10 @@ int bench_fft_command(const BenchFftOptions& o) {
                 o.wisdom.c_str());
   }
 
-  if (!o.out.empty()) {
-    std::ofstream js(o.out + ".json"), md(o.out + ".md");
-    if (!js || !md)
-      throw Error("cannot write " + o.out + ".json / .md: check the directory exists");
-    write_json(js, s, res);
-    write_markdown(md, s, res);
-    std::printf("\nwrote %s.json and %s.md\n", o.out.c_str(), o.out.c_str());
-  }
+  if (!o.out.empty())
+    write_results(
+        o.out, [&](std::ostream& js) { write_json(js, s, res); },
+        [&](std::ostream& md) { write_markdown(md, s, res); });
   return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "calor/error.hpp"
 #include "calor/machine.hpp"
 #include "calor/solver.hpp"
+#include "json.hpp"
 
 namespace calor::bench {
 
@@ -449,14 +450,10 @@ int bench_node_command(const BenchOptions& o) {
   res.sweep = run_auto_sweep(s);
   res.study = run_case_study(s, res.roof);
 
-  if (!o.out.empty()) {
-    std::ofstream js(o.out + ".json"), md(o.out + ".md");
-    if (!js || !md)
-      throw Error("cannot write " + o.out + ".json / .md: check the directory exists");
-    write_json(js, s, res);
-    write_markdown(md, s, res);
-    std::printf("\nwrote %s.json and %s.md\n", o.out.c_str(), o.out.c_str());
-  }
+  if (!o.out.empty())
+    write_results(
+        o.out, [&](std::ostream& js) { write_json(js, s, res); },
+        [&](std::ostream& md) { write_markdown(md, s, res); });
   return 0;
 }
 

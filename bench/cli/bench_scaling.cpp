@@ -272,16 +272,14 @@ int bench_scaling_command(const BenchOptions& o) {
       .add("halo_overhead_ratio", h.ratio())
       .add("halo_overhead_ratio_blocking", h.ratio_blocking());
 
-  if (!o.out.empty()) {
-    std::ofstream js(o.out + ".json"), mdf(o.out + ".md");
-    if (!js || !mdf)
-      throw Error("cannot write " + o.out + ".json / .md: check the directory exists");
-    js << root.str() << "\n";
-    mdf << "Copy bandwidth " << bw.gbs << " GB/s at " << s.cores
-        << " threads; one thread per rank.\n"
-        << md.str();
-    std::printf("\nwrote %s.json and %s.md\n", o.out.c_str(), o.out.c_str());
-  }
+  if (!o.out.empty())
+    write_results(
+        o.out, [&](std::ostream& js) { js << root.str() << "\n"; },
+        [&](std::ostream& mdf) {
+          mdf << "Copy bandwidth " << bw.gbs << " GB/s at " << s.cores
+              << " threads; one thread per rank.\n"
+              << md.str();
+        });
   return 0;
 }
 

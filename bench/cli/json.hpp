@@ -8,8 +8,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <functional>
 #include <map>
+#include <ostream>
 #include <string>
+
+#include "calor/error.hpp"
 
 namespace calor::bench {
 
@@ -119,6 +124,17 @@ inline std::map<std::string, std::string> read_flat_json(const std::string& line
     if (i < line.size() && line[i] == '}') return fields;
     return {};
   }
+}
+
+/// Writes OUT.json and OUT.md of a benchmark with `json` and `md`, and says so; throws
+/// calor::Error naming the files if they cannot be opened.
+inline void write_results(const std::string& out, const std::function<void(std::ostream&)>& json,
+                          const std::function<void(std::ostream&)>& md) {
+  std::ofstream js(out + ".json"), mdf(out + ".md");
+  if (!js || !mdf) throw Error("cannot write " + out + ".json / .md: check the directory exists");
+  json(js);
+  md(mdf);
+  std::printf("\nwrote %s.json and %s.md\n", out.c_str(), out.c_str());
 }
 
 }  // namespace calor::bench

@@ -279,10 +279,7 @@ std::string Comm::library_version() {
 
 std::string Comm::library() {
 #ifdef CALOR_HAVE_MPI
-  char version[MPI_MAX_LIBRARY_VERSION_STRING];
-  int len = 0;
-  MPI_Get_library_version(version, &len);
-  std::string v(version, static_cast<std::size_t>(len));
+  std::string v = library_version();
   const auto comma = v.find(',');
   if (comma != std::string::npos) v.resize(comma);
   int major = 0, minor = 0;
