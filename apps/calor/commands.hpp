@@ -9,6 +9,13 @@
 
 namespace calor::app {
 
+/// Exit statuses of `calor`, a contract with scripts and schedulers (README, `calor --help`):
+/// 0 done; kExitFailed a run failed (blow-up, I/O); kExitUsage bad usage or input (a flag, a
+/// setting, a file to read); kExitInterrupted (75, signals.hpp) stopped by a signal after a
+/// checkpoint, to be requeued. Anything else is a crash.
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
 /// What `calor run` was asked to do.
 struct RunCommand {
   std::string config_path;          ///< empty: no file

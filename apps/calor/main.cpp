@@ -212,7 +212,10 @@ int main(int argc, char** argv) {
   app.footer(
       "\nExamples:\n  calor run                       the case study at its defaults\n"
       "  calor run --preset gaussian3d --n 64 --json\n  calor info                      "
-      "backends and libraries compiled in");
+      "backends and libraries compiled in\n"
+      "\nExit status: 0 done; 1 a run failed (blow-up, I/O); 2 bad usage or input (a flag, a "
+      "setting, a file); 75 stopped by SIGINT/SIGTERM/SIGUSR1 after saving a checkpoint "
+      "(requeue with --restart).");
   RunFlags run;
   add_problem_flags(app, run);
   add_run_flags(run);
@@ -226,8 +229,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Under mpiexec every rank parses the same arguments; one message is enough.
     const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
-    if (rank == nullptr || std::string(rank) == "0") return app.exit(e);
-    return e.get_exit_code();
+    const int code = rank == nullptr || std::string(rank) == "0" ? app.exit(e) : e.get_exit_code();
+    return code == 0 ? 0 : calor::app::kExitUsage;  // --help is a success
   }
   // Only the commands that compute in parallel join MPI: `bench scaling` and `bench fft` launch
   // mpiexec themselves, which an MPI process may not do.
@@ -245,10 +248,11 @@ int main(int argc, char** argv) {
     if (bench.parsed()) return bench.run(procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {
+    // render's input file, info's environment (CALOR_LLC), a benchmark's settings.
     std::fprintf(stderr, "calor: error: %s\n", e.what());
-    return 1;
+    return calor::app::kExitUsage;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "calor: internal error: %s\n", e.what());
+    std::fprintf(stderr, "calor: internal error (please report it): %s\n", e.what());
     return 3;
   }
 }

@@ -147,8 +147,8 @@ int run_command(const RunCommand& o, const Comm& comm) {
                                            : load_config_file(o.config_path, o.overrides);
     run = make_run(c, comm, ro);
   } catch (const Error& e) {
-    print_error(e, comm);
-    return 1;
+    print_error(e, comm);  // the configuration or an input file: bad input
+    return kExitUsage;
   }
   if (o.progress && comm.root() && run->first_step() > 0)
     std::fprintf(stderr, "calor: restarted from %s at step %lld\n", o.restart.c_str(),
@@ -161,9 +161,9 @@ int run_command(const RunCommand& o, const Comm& comm) {
     // Health checks and outputs fail on every rank alike (Comm::agree_or_throw).
     progress.finish();
     print_error(e, comm);
-    return 1;
+    return kExitFailed;
   } catch (const std::exception& e) {
-    comm.abort(e.what(), 3);
+    comm.abort(e.what(), kExitFailed);
   }
   progress.finish();
   if (report.end == RunEnd::interrupted) return report_interrupted(*run, report);
