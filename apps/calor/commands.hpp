@@ -22,9 +22,10 @@ struct RunCommand {
   std::vector<Override> overrides;  ///< from flags, in order
   bool json = false;
   bool progress = true;
-  std::string save_npy;  ///< write the final interior here
-  std::string restart;   ///< continue from this checkpoint
-  bool force = false;    ///< restart although the physics changed
+  std::string save_npy;    ///< write the final interior here
+  std::string restart;     ///< continue from this checkpoint
+  bool force = false;      ///< restart although the physics changed
+  bool overwrite = false;  ///< replace files calor did not write
 };
 
 /// What `calor render` was asked to do.

@@ -178,6 +178,9 @@ void add_run_flags(RunFlags& f) {
   run->add_option("--restart", ro.restart, "Continue from this checkpoint")
       ->check(CLI::ExistingFile);
   run->add_flag("--force", ro.force, "Restart although alpha, dt, sources or boundaries changed");
+  run->add_flag("--overwrite", ro.overwrite,
+                "Replace existing files at the output and checkpoint paths that calor did not "
+                "write (otherwise refused before step 1)");
 }
 
 struct RenderFlags {

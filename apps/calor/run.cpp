@@ -138,6 +138,7 @@ int run_command(const RunCommand& o, const Comm& comm) {
   ro.force = o.force;
   ro.save_npy = o.save_npy;
   ro.handle_signals = true;
+  ro.overwrite = o.overwrite;
   ro.chunk_seconds = progress.interval();
   ro.progress = [&](const RunProgress& p) { progress(p); };
   std::unique_ptr<Run> run;
@@ -150,6 +151,9 @@ int run_command(const RunCommand& o, const Comm& comm) {
     print_error(e, comm);  // the configuration or an input file: bad input
     return kExitUsage;
   }
+  if (comm.root())
+    for (const std::string& dir : run->created_directories())
+      std::fprintf(stderr, "calor: created the directory %s for the outputs\n", dir.c_str());
   if (o.progress && comm.root() && run->first_step() > 0)
     std::fprintf(stderr, "calor: restarted from %s at step %lld\n", o.restart.c_str(),
                  static_cast<long long>(run->first_step()));

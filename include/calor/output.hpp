@@ -39,6 +39,20 @@ std::unique_ptr<Output> make_png_output(const std::string& prefix);
 /// out.h5 -> out.xmf
 std::string xdmf_path(const std::string& h5);
 
+/// A file a run will write, for the checks before its first step.
+struct PlannedFile {
+  enum class Kind { snapshots, xdmf, checkpoint, other };
+  std::string path;
+  std::string what;  ///< how messages name it, e.g. "output.path"
+  Kind kind = Kind::other;
+};
+
+/// Checks the files a run will write before it starts: refuses two of them on one file, a
+/// directory where a file is meant, and an existing file calor did not write for that purpose
+/// (a snapshot file, an XDMF file or a checkpoint of its own) unless `overwrite`; creates
+/// missing parent directories and returns them. Throws calor::Error naming the path and the fix.
+std::vector<std::string> check_output_paths(const std::vector<PlannedFile>& files, bool overwrite);
+
 /// The checkpoint format this build writes and reads.
 inline constexpr int kCheckpointVersion = 1;
 

@@ -15,6 +15,7 @@
 #include "calor/comm.hpp"
 #include "calor/config.hpp"
 #include "calor/field.hpp"
+#include "calor/output.hpp"
 #include "calor/state.hpp"
 #include "calor/stats.hpp"
 
@@ -48,6 +49,7 @@ struct RunOptions {
   /// that of the last whole chunk.
   std::function<bool()> stop_requested;
   bool handle_signals = false;  ///< SIGINT, SIGTERM and SIGUSR1 stop the run (see signals.hpp)
+  bool overwrite = false;       ///< replace existing files calor did not write (check_output_paths)
 };
 
 /// How an advance() ended.
@@ -129,18 +131,24 @@ class Run {
   [[nodiscard]] Field* field();
   /// The outputs' descriptions, for summaries.
   [[nodiscard]] std::vector<std::string> outputs() const;
+  /// Directories created for the outputs (they did not exist).
+  [[nodiscard]] const std::vector<std::string>& created_directories() const {
+    return created_dirs_;
+  }
 
  private:
   struct Schedule;
   bool after_chunk(const RunProgress& p, RunReport& report);
   void restart(const std::string& path, bool force);
   [[nodiscard]] std::int64_t stride() const;
+  [[nodiscard]] std::vector<PlannedFile> planned_files() const;
 
   Config config_;
   Comm comm_;
   RunOptions options_;
   int threads_ = 1;
   std::int64_t first_step_ = 0;
+  std::vector<std::string> created_dirs_;
   std::unique_ptr<Method> method_;
   std::unique_ptr<Schedule> schedule_;
 };

@@ -96,6 +96,9 @@ class Simulation(_calor.Simulation):
             and field replace the initial state. A checkpoint of other physics is refused,
             naming each difference, unless force=True (never one of another grid).
         force: see restart.
+        overwrite: let the outputs replace existing files that calor did not write (refused
+            otherwise, before the first step, as are two outputs on one file and a directory
+            where a file is meant; missing parent directories are created).
 
     The field: sim.field is a writable NumPy view of the current state's interior (shape
     (nz, ny, nx) trimmed to dim, x contiguous; the halo is skipped through the strides). The
@@ -112,7 +115,7 @@ class Simulation(_calor.Simulation):
     def __init__(self, problem: Problem, backend: Optional[str] = None,
                  threads: Optional[int] = None, comm: Any = None,
                  restart: Union[str, "os.PathLike[str]", None] = None,
-                 force: bool = False) -> None:
+                 force: bool = False, overwrite: bool = False) -> None:
         """Allocates the fields and applies the initial state; see the class for the
         arguments."""
         if not isinstance(problem, _calor.Problem):
@@ -127,7 +130,8 @@ class Simulation(_calor.Simulation):
             handle = py2f()
         super().__init__(problem, problem.backend if backend is None else backend,
                          problem.threads if threads is None else threads, handle,
-                         "" if restart is None else os.fspath(restart), bool(force))
+                         "" if restart is None else os.fspath(restart), bool(force),
+                         bool(overwrite))
         self._problem = problem
         self._comm = comm
 

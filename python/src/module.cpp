@@ -148,7 +148,8 @@ nb::object block_view(const calor::State& s, bool writable, nb::handle owner) {
 class PySimulation {
  public:
   PySimulation(const PyProblem& problem, const std::string& backend, int threads,
-               std::optional<std::int64_t> comm, const std::string& restart, bool force)
+               std::optional<std::int64_t> comm, const std::string& restart, bool force,
+               bool overwrite)
       : config_(problem.config) {
     if (threads < 0) throw nb::value_error("threads must be >= 0 (0 = the default)");
     config_.run.backend = backend;
@@ -156,6 +157,7 @@ class PySimulation {
     calor::RunOptions o;
     o.restart = restart;
     o.force = force;
+    o.overwrite = overwrite;
     o.chunk_seconds = kChunkSeconds;
     o.stop_checkpoint.clear();  // Ctrl-C saves only the configured checkpoint
     calor::Comm c;
@@ -654,12 +656,13 @@ void bind_simulation_properties(nb::class_<PySimulation>& cls) {
 void bind_simulation(nb::module_& m) {
   nb::class_<PySimulation> cls(m, "Simulation", kSimulationDoc, nb::is_weak_referenceable());
   cls.def(nb::init<const PyProblem&, const std::string&, int, std::optional<std::int64_t>,
-                   const std::string&, bool>(),
+                   const std::string&, bool, bool>(),
           "problem"_a, "backend"_a, "threads"_a, "comm"_a.none(), "restart"_a = "",
-          "force"_a = false,
+          "force"_a = false, "overwrite"_a = false,
           "Allocates the fields and applies the initial state (or loads checkpoint `restart`). "
           "`backend` is a name from calor.backends(); `threads` 0 means the default; `comm` is "
-          "the Fortran handle of an MPI communicator (mpi4py's comm.py2f()) or None.")
+          "the Fortran handle of an MPI communicator (mpi4py's comm.py2f()) or None; "
+          "`overwrite` lets the outputs replace files calor did not write.")
       .def(
           "step",
           [](nb::handle self, std::int64_t n) {

@@ -8,6 +8,7 @@
 #include "calor/analytic.hpp"
 #include "calor/error.hpp"
 #include "calor/health.hpp"
+#include "calor/image.hpp"
 #include "calor/npy.hpp"
 #include "calor/output.hpp"
 #include "calor/signals.hpp"
@@ -68,6 +69,7 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
   std::string error;
   try {
     const RunSettings& rs = config_.run;
+    created_dirs_ = check_output_paths(planned_files(), options_.overwrite);
     threads_ = comm_.threads(rs.threads);
     comm_.check_thread_level(threads_);
     method_ = rs.method == MethodKind::spectral ? make_spectral_method(config_, comm_, threads_)
@@ -95,6 +97,28 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
 }
 
 Run::~Run() = default;
+
+std::vector<PlannedFile> Run::planned_files() const {
+  using Kind = PlannedFile::Kind;
+  const RunSettings& rs = config_.run;
+  std::vector<PlannedFile> files;
+  if (!rs.output.empty()) {
+    files.push_back({rs.output, "output.path", Kind::snapshots});
+    files.push_back({xdmf_path(rs.output), "output.path's XDMF file", Kind::xdmf});
+  }
+  if (!rs.png.empty()) files.push_back({png_frame_path(rs.png, 0), "output.png", Kind::other});
+  const std::string checkpoint = !rs.checkpoint.empty() ? rs.checkpoint
+                                 : (options_.handle_signals || options_.stop_requested)
+                                     ? options_.stop_checkpoint
+                                     : std::string();
+  if (!checkpoint.empty()) {
+    files.push_back({checkpoint, "checkpoint.path", Kind::checkpoint});
+    files.push_back({checkpoint + ".prev", "the previous checkpoint", Kind::checkpoint});
+    files.push_back({checkpoint + ".tmp", "the checkpoint being written", Kind::other});
+  }
+  if (!options_.save_npy.empty()) files.push_back({options_.save_npy, "--save-npy", Kind::other});
+  return files;
+}
 
 void Run::restart(const std::string& path, bool force) {
   // Two phases, each ending in an agreement: every rank checks the header alone (a rank that

@@ -173,3 +173,19 @@ def test_sigterm_saves_the_checkpoint_and_exits_75(tmp_path, python_subprocess):
     assert done.returncode == 75, done.stderr
     saved = calor.read_dataset(str(tmp_path / "c.h5"))
     assert saved.shape == (300, 300) and saved.sum() > 0
+
+
+def test_outputs_never_replace_a_file_calor_did_not_write(tmp_path):
+    notes = tmp_path / "notes.h5"
+    notes.write_text("my notes")
+    problem = calor.presets.stencil(n=16, steps=2, checkpoint={"path": str(notes)})
+    with pytest.raises(calor.Error, match="exists and is not a file calor wrote for it.*"
+                                          "overwrite=True"):
+        calor.Simulation(problem)
+    assert notes.read_text() == "my notes"
+    sim = calor.Simulation(problem, overwrite=True)
+    sim.run(progress=False)
+    assert calor.read_dataset(str(notes)).shape == (16, 16)
+    with pytest.raises(calor.Error, match="output.path and checkpoint.path both name"):
+        calor.Simulation(calor.presets.stencil(n=16, steps=2, output={"path": str(notes)},
+                                               checkpoint={"path": str(notes)}))

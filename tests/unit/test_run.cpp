@@ -1,0 +1,99 @@
+// The run loop's checks before step 1: the files it will write.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "calor/config.hpp"
+#include "calor/error.hpp"
+#include "calor/run.hpp"
+
+namespace calor {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RunPaths : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("calor_run_paths_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  [[nodiscard]] std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  // A run of the case study writing `settings` (TOML lines); the error message if refused.
+  std::string refusal(const std::string& settings, RunOptions o = {}) {
+    try {
+      calor::Run run(load_config("preset = \"stencil\"\nn = 16\nsteps = 2\n" + settings, "test"),
+                     Comm(), o);
+      run.run();
+      return "";
+    } catch (const Error& e) {
+      return e.what();
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RunPaths, TwoOutputsOnOneFileAreRefused) {
+  // --output run.xmf: the snapshots and their XDMF file would be one file.
+  const std::string xmf = refusal("output = { path = \"" + path("run.xmf") + "\" }\n");
+  EXPECT_NE(xmf.find("output.path and output.path's XDMF file both name"), std::string::npos)
+      << xmf;
+  const std::string same = refusal("output = { path = \"" + path("x.h5") + "\" }\n" +
+                                   "checkpoint = { path = \"" + path("sub/../x.h5") + "\" }\n");
+  EXPECT_NE(same.find("output.path and checkpoint.path both name"), std::string::npos) << same;
+  EXPECT_FALSE(fs::exists(path("run.xmf")));
+  EXPECT_FALSE(fs::exists(path("x.h5")));
+}
+
+TEST_F(RunPaths, ADirectoryWhereAFileIsMeantIsRefused) {
+  fs::create_directories(path("d"));
+  const std::string m = refusal("checkpoint = { path = \"" + path("d") + "\" }\n");
+  EXPECT_NE(m.find("is a directory; name a file in it"), std::string::npos) << m;
+  EXPECT_FALSE(fs::exists(path("d.prev")));
+  EXPECT_TRUE(fs::is_directory(path("d")));
+}
+
+TEST_F(RunPaths, AFileCalorDidNotWriteIsNeverReplacedWithoutOverwrite) {
+  for (const std::string key : {"checkpoint", "output"}) {
+    SCOPED_TRACE(key);
+    std::ofstream(path("notes.h5")) << "my notes";
+    const std::string m = refusal(key + " = { path = \"" + path("notes.h5") + "\" }\n");
+    EXPECT_NE(m.find("exists and is not a file calor wrote for it"), std::string::npos) << m;
+    EXPECT_NE(m.find("--overwrite"), std::string::npos) << m;
+    std::ifstream in(path("notes.h5"));
+    const std::string kept((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(kept, "my notes");
+    EXPECT_FALSE(fs::exists(path("notes.h5.prev")));
+    RunOptions o;
+    o.overwrite = true;
+    EXPECT_EQ(refusal(key + " = { path = \"" + path("notes.h5") + "\" }\n", o), "");
+    fs::remove(path("notes.h5"));
+    fs::remove(path("notes.h5.prev"));
+    fs::remove(path("notes.xmf"));
+  }
+}
+
+TEST_F(RunPaths, ParentsAreCreatedAndOwnFilesAreReplaced) {
+  const std::string settings = "output = { path = \"" + path("out/a/run.h5") + "\" }\n" +
+                               "checkpoint = { path = \"" + path("out/b/c.h5") + "\" }\n";
+  calor::Run run(load_config("preset = \"stencil\"\nn = 16\nsteps = 2\n" + settings, "test"),
+                 Comm());
+  EXPECT_EQ(run.created_directories().size(), 2u);
+  run.run();
+  EXPECT_TRUE(fs::exists(path("out/a/run.h5")) && fs::exists(path("out/a/run.xmf")));
+  // The same run again replaces its own snapshots and rotates its own checkpoint.
+  EXPECT_EQ(refusal(settings), "");
+  EXPECT_TRUE(fs::exists(path("out/b/c.h5.prev")));
+}
+
+}  // namespace
+}  // namespace calor
