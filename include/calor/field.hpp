@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "calor/grid.hpp"
 
@@ -21,6 +22,12 @@ enum class MemorySpace {
 /// "host" or "device".
 const char* to_string(MemorySpace s);
 
+/// A memory size for messages: "23.4 GiB" below a TiB, else "2.68e+08 TiB".
+std::string memory_size(double bytes);
+/// This machine's physical memory for messages: memory_size(physical_memory()), or "an unknown
+/// amount of memory".
+std::string machine_memory();
+
 /// A float64 field of `grid.n` interior cells plus `halo` ghost layers on each active axis.
 /// x is contiguous; element (i, j, k) of the interior, halo included for i in [-halo, n+halo),
 /// lives at `offset(i, j, k)`. Storage is zero-initialised, and every row's first interior cell
@@ -30,7 +37,9 @@ class Field {
  public:
   Field() = default;
   /// Allocates a zeroed field in `space`; inactive axes (>= grid.dim) get no halo. Throws
-  /// calor::Error for a memory space this build cannot allocate.
+  /// calor::Error for a memory space this build cannot allocate, and, before allocating, for a
+  /// size that overflows index_t or exceeds this machine's physical memory (naming both); an
+  /// allocation that fails is an Error naming the size too.
   explicit Field(const Grid& grid, int halo = 1, MemorySpace space = MemorySpace::host);
 
   [[nodiscard]] MemorySpace space() const { return space_; }

@@ -18,5 +18,8 @@ struct Caches {
 const Caches& caches();
 /// Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores available.
 int default_threads();
+/// This machine's physical memory in bytes (sysconf: pages times page size), or 0 where the
+/// system does not say.
+std::size_t physical_memory();
 
 }  // namespace calor

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -72,6 +73,14 @@ int default_threads() {
   }
   const unsigned hw = std::thread::hardware_concurrency();
   return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+std::size_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  const auto p = static_cast<std::size_t>(pages), s = static_cast<std::size_t>(page);
+  return p > SIZE_MAX / s ? SIZE_MAX : p * s;
 }
 
 }  // namespace calor

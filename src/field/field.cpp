@@ -2,12 +2,16 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <new>
+#include <optional>
 #include <string>
 
 #include "calor/error.hpp"
+#include "calor/machine.hpp"
 
 namespace calor {
 
@@ -19,33 +23,92 @@ const char* to_string(MemorySpace s) {
   return s == MemorySpace::device ? "device" : "host";
 }
 
+std::string memory_size(double bytes) {
+  constexpr double gib = 1024.0 * 1024.0 * 1024.0, tib = 1024.0 * gib;
+  char buf[64];
+  if (bytes < tib)
+    std::snprintf(buf, sizeof buf, "%.3g GiB", bytes / gib);
+  else
+    std::snprintf(buf, sizeof buf, "%.3g TiB", bytes / tib);
+  return buf;
+}
+
+std::string machine_memory() {
+  const std::size_t m = physical_memory();
+  return m > 0 ? memory_size(static_cast<double>(m)) : "an unknown amount of memory";
+}
+
+namespace {
+
+// "4800 x 4800": the grid's active extents, x first.
+std::string shape(const Grid& g) {
+  std::string s;
+  for (int a = 0; a < std::max(g.dim, 1); ++a)
+    s += (a > 0 ? " x " : "") + std::to_string(g.n[a]);
+  return s;
+}
+
+// v rounded up to a multiple of m > 0, or nothing where v is missing or the sum overflows.
+std::optional<index_t> round_up(std::optional<index_t> v, index_t m) {
+  const std::optional<index_t> s = v ? checked_add(*v, m - 1) : std::nullopt;
+  return s ? std::optional<index_t>(*s / m * m) : std::nullopt;
+}
+
+}  // namespace
+
 Field::Field(const Grid& grid, int halo, MemorySpace space)
     : grid_(grid), halo_(halo), space_(space) {
   if (space != MemorySpace::host)
     throw Error(std::string("this calor cannot allocate ") + to_string(space) +
                 " memory: it was built without a GPU backend");
+  if (halo < 0) throw Error("invalid halo width " + std::to_string(halo) + ": must be 0 or more");
+  // Every size below is overflow-checked: a grid too large to index, or larger than this
+  // machine's memory, is refused with its size before anything is allocated.
+  bool fits = true;
+  const auto take = [&fits](std::optional<index_t> v) {
+    fits = fits && v.has_value();
+    return v.value_or(0);
+  };
+  // The same sizes in floating point, for a message where the exact ones overflow.
+  std::array<double, 3> approx{};
   for (int a = 0; a < 3; ++a) {
     ghost_[a] = a < grid.dim ? halo : 0;
     origin_[a] = ghost_[a];
-    extent_[a] = grid.n[a] + 2 * ghost_[a];
+    extent_[a] = take(checked_add(grid.n[a], take(checked_mul(2, ghost_[a]))));
+    approx[a] = static_cast<double>(grid.n[a]) + 2.0 * static_cast<double>(ghost_[a]);
   }
   // x: interior index 0 on a cache line (8 doubles), the row a whole number of cache lines.
   constexpr index_t line = 64 / sizeof(double);
-  origin_[0] = (ghost_[0] + line - 1) / line * line;
-  extent_[0] = (origin_[0] + grid.n[0] + ghost_[0] + line - 1) / line * line;
+  origin_[0] = take(round_up(ghost_[0], line));
+  extent_[0] = take(round_up(checked_add(origin_[0], extent_[0] - ghost_[0]), line));
+  approx[0] =
+      std::ceil((static_cast<double>(origin_[0]) + approx[0] - static_cast<double>(ghost_[0])) /
+                static_cast<double>(line)) *
+      static_cast<double>(line);
   sy_ = extent_[0];
-  sz_ = sy_ * extent_[1];
-  size_ = sz_ * extent_[2];
+  sz_ = take(checked_mul(sy_, extent_[1]));
+  size_ = take(checked_mul(sz_, extent_[2]));
   // 64-byte alignment: a cache line, and a full AVX-512 vector. Fields of several MiB are
   // aligned to 2 MiB and asked for transparent huge pages (where the system gives them on request
   // only): a sweep then needs one TLB entry per 2 MiB instead of per 4 KiB, which counts where a
   // tiled backend jumps between many rows.
   constexpr std::size_t huge = std::size_t{2} << 20;
-  const std::size_t need = static_cast<std::size_t>(size_) * sizeof(double);
+  const index_t need_checked = take(checked_mul(size_, index_t{sizeof(double)}));
+  const std::size_t need = static_cast<std::size_t>(need_checked);
   const std::size_t align = need >= 4 * huge ? huge : 64;
-  const std::size_t bytes = (need + align - 1) / align * align;
+  const std::size_t bytes =
+      static_cast<std::size_t>(take(round_up(need_checked, static_cast<index_t>(align))));
+  const std::size_t memory = physical_memory();
+  const auto refuse = [&](const std::string& what) {
+    const double b =
+        fits ? static_cast<double>(bytes) : approx[0] * approx[1] * approx[2] * sizeof(double);
+    return Error(what + "a field of " + shape(grid) + " cells (halo " + std::to_string(halo) +
+                 ") needs " + memory_size(b) + "; this machine has " + machine_memory() +
+                 ": use a smaller grid or more MPI ranks");
+  };
+  if (!fits || (memory > 0 && bytes > memory)) throw refuse("");
   void* p = std::aligned_alloc(align, bytes);
-  if (p == nullptr) throw std::bad_alloc();
+  if (p == nullptr) throw refuse("out of memory: ");
 #if defined(MADV_HUGEPAGE)
   if (align == huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: no failure to handle
 #endif

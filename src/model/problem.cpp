@@ -1,9 +1,13 @@
 #include "calor/problem.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "calor/error.hpp"
+#include "calor/field.hpp"
+#include "calor/machine.hpp"
 
 namespace calor {
 
@@ -29,6 +33,30 @@ void require_positive(const char* key, double v) {
   if (!(v > 0) || !std::isfinite(v))
     throw Error("invalid " + std::string(key) + " = " + num(v) +
                 ": must be a positive finite number");
+}
+
+// A grid may be larger than one machine (MPI spreads it over many), but not by more than this
+// factor: about a million machines like this one, more nodes than any cluster has.
+constexpr double kMaxMachines = 1 << 20;
+
+// Refuses a grid whose cells, or the bytes of its two fields (the current and next step), do
+// not fit in index_t, or that needs more than kMaxMachines times this machine's memory: what
+// would otherwise wrap the sizes every block and field is allocated with.
+void require_allocatable(const Grid& g) {
+  const std::optional<index_t> cells = g.checked_cells();
+  const std::optional<index_t> bytes =
+      cells ? checked_mul(*cells, index_t{2 * sizeof(double)}) : std::nullopt;
+  const double memory = static_cast<double>(physical_memory());
+  if (bytes && (memory == 0 || static_cast<double>(*bytes) <= kMaxMachines * memory)) return;
+  double need = 2.0 * sizeof(double);
+  std::string shape;
+  for (int a = 0; a < g.dim; ++a) {
+    need *= static_cast<double>(g.n[a]);
+    shape += (a > 0 ? " x " : "") + std::to_string(g.n[a]);
+  }
+  throw Error("the grid " + shape + " needs " + memory_size(need) +
+              " for its two fields; this machine has " + machine_memory() +
+              ": use a smaller grid or more MPI ranks");
 }
 
 }  // namespace
@@ -78,6 +106,7 @@ void Problem::validate() const {
     if (a < grid.dim)
       require_positive((std::string("h (") + axis_name(a) + ")").c_str(), grid.h[a]);
   }
+  require_allocatable(grid);
   require_positive("alpha", alpha);
   require_positive("dt", dt);
   if (steps < 0) throw Error("invalid steps = " + std::to_string(steps) + ": must be 0 or more");

@@ -161,3 +161,13 @@ def test_the_engine_accepts_exactly_the_listed_keys():
         key = re.escape(name)
         with pytest.raises(ValueError, match=rf"unknown key '{key}_'.*did you mean '{key}'"):
             calor.Problem(**{**_base_for(name), f"{name}_": 1})
+
+
+def test_a_grid_too_large_to_allocate_is_refused_with_its_size():
+    # 4294967280 x 4294967294 cells overflow int64: the count used to wrap, and the Simulation
+    # wrote past the heap. The engine refuses it, naming the size and this machine's memory.
+    message = (r"the grid 4294967280 x 4294967294 needs [0-9.e+]+ TiB for its two fields; "
+               r"this machine has [0-9.]+ [GT]iB: use a smaller grid or more MPI ranks")
+    with pytest.raises(calor.Error, match=message):
+        calor.Simulation(calor.Problem(n=[4294967280, 4294967294], steps=1))
+    assert calor.Problem(n=4800).shape == (4800, 4800)  # the case study's grid is fine

@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
+#include <regex>
 #include <string>
 
 #include "calor/backend.hpp"
 #include "calor/error.hpp"
 #include "calor/field.hpp"
+#include "calor/machine.hpp"
+#include "calor/problem.hpp"
 
 namespace calor {
 namespace {
@@ -88,6 +92,84 @@ TEST(Field, MemorySpaces) {
   }
   for (const std::string& name : backend_names())
     EXPECT_EQ(backend_memory_space(name), MemorySpace::host) << name;
+}
+
+// The message of the calor::Error `f` throws, or "" (a failure) where it throws nothing.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no calor::Error";
+  return "";
+}
+
+TEST(Field, CheckedSizes) {
+  constexpr index_t max = std::numeric_limits<index_t>::max();
+  EXPECT_EQ(checked_mul(4800, 4800), 4800 * 4800);
+  EXPECT_EQ(checked_mul(0, max), 0);
+  EXPECT_FALSE(checked_mul(4294967296, 4294967296));
+  EXPECT_FALSE(checked_mul(-1, 2));
+  EXPECT_EQ(checked_add(max - 1, 1), max);
+  EXPECT_FALSE(checked_add(max, 1));
+  Grid g;
+  g.n = {4294967280, 4294967294, 1};
+  EXPECT_FALSE(g.checked_cells());
+  g.n = {4800, 4800, 1};
+  EXPECT_EQ(g.checked_cells(), g.cells());
+  EXPECT_GT(physical_memory(), 0u);
+}
+
+// A grid whose cell count overflows int64 (4294967280 x 4294967294 wrapped to a tiny
+// allocation, then the run wrote past it) is refused by Problem::validate and by Field, before
+// allocating, with the size it needs and the memory this machine has.
+TEST(Field, AGridTooLargeToIndexIsRefusedWithItsSize) {
+  Problem p;
+  p.grid.dim = 2;
+  p.grid.n = {4294967280, 4294967294, 1};
+  p.dt = 0.1;
+  const std::string m = error_of([&] { p.validate(); });
+  EXPECT_TRUE(std::regex_search(m, std::regex("^the grid 4294967280 x 4294967294 needs "
+                                              "2\\.68e\\+08 TiB for its two fields; this "
+                                              "machine has [0-9.]+ (GiB|TiB): use a smaller grid "
+                                              "or more MPI ranks$")))
+      << m;
+  const std::string f = error_of([&] { Field big(p.grid); });
+  EXPECT_TRUE(std::regex_search(f, std::regex("^a field of 4294967280 x 4294967294 cells \\(halo "
+                                              "1\\) needs 1\\.34e\\+08 TiB; this machine has "
+                                              "[0-9.]+ (GiB|TiB)")))
+      << f;
+  // 3D too: each axis fits, the product does not.
+  p.grid.dim = 3;
+  p.grid.n = {3000000, 3000000, 3000000};
+  EXPECT_NE(error_of([&] { p.validate(); }).find("needs 3.93e+08 TiB for its two fields"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { Field big(p.grid, 2); }).find("(halo 2) needs"), std::string::npos);
+}
+
+// A block that fits in int64 but not in this machine's memory (128 TiB, more than x86-64 can
+// even map) is refused by Field with a calor::Error, not a std::bad_alloc or a wild write.
+TEST(Field, AFieldLargerThanThisMachineIsRefusedWithItsSize) {
+  Grid g;
+  g.dim = 2;
+  g.n = {index_t{1} << 22, index_t{1} << 22, 1};
+  if (physical_memory() > (std::size_t{1} << 47)) GTEST_SKIP() << "a machine of over 128 TiB";
+  const std::string m = error_of([&] { Field big(g); });
+  EXPECT_TRUE(std::regex_search(m, std::regex("^a field of 4194304 x 4194304 cells \\(halo 1\\) "
+                                              "needs 128 TiB; this machine has [0-9.]+ GiB: use a "
+                                              "smaller grid or more MPI ranks$")))
+      << m;
+  // The whole problem is within reach of an MPI job (2 x 128 TiB), so validate accepts it.
+  Problem p;
+  p.grid = g;
+  p.dt = 0.1;
+  EXPECT_NO_THROW(p.validate());
+  // The case study's grid still allocates as before.
+  g.n = {4800, 4800, 1};
+  const Field f(g);
+  EXPECT_EQ(f.size(), 4816 * 4802);
 }
 
 }  // namespace
