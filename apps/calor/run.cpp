@@ -182,6 +182,13 @@ int render_command(const RenderOptions& o) {
   const auto field = read_dataset(o.input, o.dataset, shape, &name);
   std::int64_t nx = 0, ny = 0;
   const auto plane = image_plane(field, shape, o.slice, nx, ny);
+  // The heat map shrinks a grid at most 16 times: a longer side would make an image wider than
+  // libpng writes (a million pixels).
+  constexpr std::int64_t most = 10'000'000;
+  if (nx > most || ny > most)
+    throw Error("'" + o.input + "': " + name + " is " + std::to_string(nx) + " x " +
+                std::to_string(ny) + " cells; calor render draws at most " + std::to_string(most) +
+                " cells along a side");
   std::string out = o.output;
   if (out.empty()) {
     const auto dot = o.input.rfind('.');

@@ -11,9 +11,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 
 #include "calor/error.hpp"
+#include "calor/field.hpp"
+#include "calor/machine.hpp"
 #include "parallel/hdf5_mpio.hpp"
 
 namespace calor {
@@ -591,6 +594,90 @@ Restored read_checkpoint(const std::string& path, const State& now, bool force) 
   return read_checkpoint_field(path, now, check_checkpoint(path, *now.problem, force));
 }
 
+namespace {
+
+// "(3, 0)": a shape as NumPy prints it.
+std::string shape_text(const hsize_t* dims, int rank) {
+  std::string s = "(";
+  for (int d = 0; d < rank; ++d)
+    s += (d ? ", " : "") + std::to_string(dims[d]);
+  return s + (rank == 1 ? ",)" : ")");
+}
+
+// What an HDF5 datatype class holds, for messages.
+const char* type_class_name(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER:
+      return "integers";
+    case H5T_FLOAT:
+      return "floating-point numbers";
+    case H5T_TIME:
+      return "times";
+    case H5T_STRING:
+      return "strings";
+    case H5T_BITFIELD:
+      return "bit fields";
+    case H5T_OPAQUE:
+      return "opaque data";
+    case H5T_COMPOUND:
+      return "compound records";
+    case H5T_REFERENCE:
+      return "references";
+    case H5T_ENUM:
+      return "enumerated values";
+    case H5T_VLEN:
+      return "variable-length sequences";
+    case H5T_ARRAY:
+      return "arrays per element";
+    default:
+      return "data of an unknown type";
+  }
+}
+
+// The number of values of dataset `ds` of `path`, refusing what calor cannot read into memory:
+// a rank other than 1..3, an extent of 0, a size in float64 bytes that overflows or exceeds this
+// machine's memory. `shape` receives the NumPy-order shape.
+std::size_t checked_extent(hid_t space, const std::string& path, const std::string& ds,
+                           std::vector<std::int64_t>& shape) {
+  const std::string where = "'" + path + "': dataset " + ds;
+  const std::string ranks = "; calor reads 1-, 2- and 3-dimensional fields";
+  const H5S_class_t kind = H5Sget_simple_extent_type(space);
+  if (kind == H5S_NULL) throw Error(where + " holds no values (a null dataspace)" + ranks);
+  if (kind == H5S_SCALAR) throw Error(where + " is a single value (rank 0)" + ranks);
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (kind != H5S_SIMPLE || rank < 0)
+    throw Error(where + " has a dataspace calor cannot read (corrupted?)");
+  if (rank < 1 || rank > 3) throw Error(where + " has rank " + std::to_string(rank) + ranks);
+  hsize_t dims[3] = {0, 0, 0};
+  if (H5Sget_simple_extent_dims(space, dims, nullptr) != rank)
+    throw Error(where + " has a dataspace calor cannot read (corrupted?)");
+  const std::string shape_s = shape_text(dims, rank);
+  std::uint64_t count = 1;
+  bool overflow = false;
+  for (int d = 0; d < rank; ++d) {
+    if (dims[d] == 0)
+      throw Error(where + " has shape " + shape_s +
+                  ": an extent of 0; calor reads fields with at least one cell along each axis");
+    overflow = overflow || __builtin_mul_overflow(count, std::uint64_t{dims[d]}, &count);
+  }
+  std::uint64_t bytes = 0;
+  overflow = overflow || __builtin_mul_overflow(count, std::uint64_t{8}, &bytes) ||
+             bytes > static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max());
+  if (overflow)
+    throw Error(where + " has shape " + shape_s +
+                ": its size in float64 bytes overflows 64 bits (a corrupted or hostile file?)");
+  const auto memory = static_cast<double>(physical_memory());
+  if (memory > 0 && static_cast<double>(bytes) > memory)
+    throw Error(where + " has shape " + shape_s + ": " + std::to_string(count) + " values, " +
+                std::to_string(bytes) + " bytes as float64 (" +
+                memory_size(static_cast<double>(bytes)) + "), more than this machine's memory (" +
+                memory_size(memory) + ")");
+  shape.assign(dims, dims + rank);
+  return static_cast<std::size_t>(count);
+}
+
+}  // namespace
+
 std::vector<double> read_dataset(const std::string& path, const std::string& dataset,
                                  std::vector<std::int64_t>& shape, std::string* name) {
   quiet_hdf5();
@@ -602,12 +689,15 @@ std::vector<double> read_dataset(const std::string& path, const std::string& dat
       ds = "/field";
     } else if (H5Lexists(file, "/snapshots", H5P_DEFAULT) > 0) {
       Id g(H5Gopen2(file, "/snapshots", H5P_DEFAULT), H5Gclose);
-      H5G_info_t gi;
-      H5Gget_info(g, &gi);
+      H5G_info_t gi{};
+      if (!g.ok() || H5Gget_info(g, &gi) < 0)
+        throw Error("'" + path + "': /snapshots is not a group of snapshots");
       if (gi.nlinks == 0) throw Error("'" + path + "' has no snapshots");
       char buf[256];
-      H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, gi.nlinks - 1, buf, sizeof buf,
-                         H5P_DEFAULT);
+      const ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, gi.nlinks - 1, buf,
+                                             sizeof buf, H5P_DEFAULT);
+      if (len <= 0 || static_cast<std::size_t>(len) >= sizeof buf)
+        throw Error("'" + path + "': the last entry of /snapshots has no usable name");
       ds = std::string("/snapshots/") + buf;
     } else {
       throw Error("'" + path + "' holds neither /field nor /snapshots");
@@ -619,19 +709,33 @@ std::vector<double> read_dataset(const std::string& path, const std::string& dat
   }
   if (H5Lexists(file, ds.c_str(), H5P_DEFAULT) <= 0)
     throw Error("'" + path + "' has no dataset " + ds);
-  Id dset(H5Dopen2(file, ds.c_str(), H5P_DEFAULT), H5Dclose);
-  Id space(H5Dget_space(dset), H5Sclose);
-  hsize_t dims[3] = {1, 1, 1};
-  const int rank = H5Sget_simple_extent_dims(space, dims, nullptr);
-  shape.clear();
-  std::size_t count = 1;
-  for (int d = 0; d < rank; ++d) {
-    shape.push_back(static_cast<std::int64_t>(dims[d]));
-    count *= dims[d];
+  {
+    Id obj(H5Oopen(file, ds.c_str(), H5P_DEFAULT), H5Oclose);
+    if (!obj.ok()) throw Error("'" + path + "': cannot open " + ds + " (corrupted?)");
+    if (H5Iget_type(obj) != H5I_DATASET)
+      throw Error("'" + path + "': " + ds + " is not a dataset (a group?)");
   }
-  std::vector<double> v(count);
+  Id dset(H5Dopen2(file, ds.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!dset.ok()) throw Error("'" + path + "': cannot open dataset " + ds + " (corrupted?)");
+  Id type(H5Dget_type(dset), H5Tclose);
+  const H5T_class_t cls = type.ok() ? H5Tget_class(type) : H5T_NO_CLASS;
+  if (cls != H5T_FLOAT && cls != H5T_INTEGER)
+    throw Error("'" + path + "': dataset " + ds + " holds " + type_class_name(cls) +
+                "; calor reads floating-point or integer data");
+  Id space(H5Dget_space(dset), H5Sclose);
+  if (!space.ok()) throw Error("'" + path + "': dataset " + ds + " has no dataspace (corrupted?)");
+  std::vector<std::int64_t> dims;
+  const std::size_t count = checked_extent(space, path, ds, dims);
+  std::vector<double> v;
+  try {
+    v.resize(count);
+  } catch (const std::bad_alloc&) {
+    throw Error("'" + path + "': out of memory reading dataset " + ds + " (" +
+                memory_size(8.0 * static_cast<double>(count)) + ")");
+  }
   if (H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     throw Error("cannot read " + ds + " from '" + path + "'");
+  shape = std::move(dims);
   if (name != nullptr) *name = ds;
   return v;
 }

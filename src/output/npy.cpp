@@ -1,6 +1,8 @@
 #include "calor/npy.hpp"
 
 #include <cerrno>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string_view>
@@ -38,11 +40,48 @@ std::string dict_value(const std::string& header, const std::string& path, std::
   return b == std::string::npos ? std::string() : v.substr(b, l - b + 1);
 }
 
+// The extents of `shape`, the text of a Python tuple of non-negative integers ("(3, 4)", "(5,)",
+// "()"); refuses anything else, naming the shape.
+std::vector<std::int64_t> parse_shape(const std::string& shape, const std::string& path) {
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')')
+    fail(path, "malformed shape " + shape);
+  std::vector<std::int64_t> dims;
+  const std::string inner = shape.substr(1, shape.size() - 2);
+  if (inner.find_first_not_of(" \t") == std::string::npos) return dims;  // "()": a 0-d array
+  std::size_t p = 0;
+  while (true) {
+    const std::size_t q = inner.find(',', p);
+    const std::string item = inner.substr(p, q == std::string::npos ? std::string::npos : q - p);
+    const auto b = item.find_first_not_of(" \t");
+    if (b == std::string::npos) {
+      // Only a one-element tuple's trailing comma leaves an empty item: "(5,)".
+      if (q != std::string::npos || dims.empty()) fail(path, "malformed shape " + shape);
+      break;
+    }
+    const auto e = item.find_last_not_of(" \t") + 1;
+    std::int64_t v = 0;
+    const auto r = std::from_chars(item.data() + b, item.data() + e, v);
+    if (r.ec == std::errc::result_out_of_range)
+      fail(path, "shape " + shape + " has an extent beyond 64 bits (a corrupted header?)");
+    if (r.ec != std::errc() || r.ptr != item.data() + e || v < 0)
+      fail(path, "malformed shape " + shape);
+    dims.push_back(v);
+    if (q == std::string::npos) break;
+    p = q + 1;
+  }
+  return dims;
+}
+
 }  // namespace
 
 NpyArray load_npy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string(std::strerror(errno)) + " (check the path in initial.path)");
+  // The file's real size: the header is checked against it before anything is allocated.
+  in.seekg(0, std::ios::end);
+  const std::streamoff file_size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (file_size < 0 || !in) fail(path, "cannot determine its size");
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     fail(path, "not a NumPy .npy file (bad magic bytes)");
@@ -59,8 +98,12 @@ NpyArray load_npy(const std::string& path) {
   } else {
     fail(path, "unsupported .npy format version " + std::to_string(major));
   }
+  const auto data_start = static_cast<std::streamoff>(in.tellg());
   if (header_len > (1u << 20))
     fail(path, "header length " + std::to_string(header_len) + " too large");
+  if (static_cast<std::streamoff>(header_len) > file_size - data_start)
+    fail(path, "truncated header: it promises " + std::to_string(header_len) +
+                   " bytes, the file has " + std::to_string(file_size) + " in all");
   std::string header(header_len, '\0');
   if (!in.read(header.data(), static_cast<std::streamsize>(header_len)))
     fail(path, "truncated header");
@@ -71,29 +114,26 @@ NpyArray load_npy(const std::string& path) {
          "dtype is " + descr + ", expected '<f8' (float64); convert with arr.astype(np.float64)");
   if (dict_value(header, path, "fortran_order") != "False")
     fail(path, "array is in Fortran order; save a C-ordered array (np.ascontiguousarray)");
-  std::string shape = dict_value(header, path, "shape");
-  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')')
-    fail(path, "malformed shape " + shape);
+  const std::string shape = dict_value(header, path, "shape");
   NpyArray a;
-  std::size_t count = 1;
-  const std::string inner = shape.substr(1, shape.size() - 2);
-  std::size_t p = 0;
-  while (p < inner.size()) {
-    const std::size_t q = inner.find(',', p);
-    std::string item = inner.substr(p, q == std::string::npos ? std::string::npos : q - p);
-    const auto b = item.find_first_not_of(" ");
-    if (b != std::string::npos) {
-      char* end = nullptr;
-      const long long v = std::strtoll(item.c_str() + b, &end, 10);
-      if (end == item.c_str() + b || v < 0) fail(path, "malformed shape " + shape);
-      a.shape.push_back(v);
-      count *= static_cast<std::size_t>(v);
-    }
-    if (q == std::string::npos) break;
-    p = q + 1;
-  }
-  a.data.resize(count);
-  if (!in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(count * 8)))
+  a.shape = parse_shape(shape, path);
+  // Overflow-checked: the number of values, then their bytes, must fit in a signed 64-bit size.
+  std::int64_t count = 1, bytes = 0;
+  bool overflow = false;
+  for (const std::int64_t d : a.shape)
+    overflow = overflow || __builtin_mul_overflow(count, d, &count);
+  if (overflow || __builtin_mul_overflow(count, std::int64_t{8}, &bytes))
+    fail(path,
+         "shape " + shape + ": its size in float64 bytes overflows 64 bits (a corrupted header?)");
+  const std::streamoff data_at = data_start + static_cast<std::streamoff>(header_len);
+  const std::streamoff have = file_size - data_at;
+  if (bytes > have)
+    fail(path, "its header's shape " + shape + " promises " + std::to_string(bytes) +
+                   " bytes of float64 data, but the file has " + std::to_string(have) +
+                   " bytes after its header (" + std::to_string(file_size) +
+                   " in all): the file is truncated or its header is wrong");
+  a.data.resize(static_cast<std::size_t>(count));
+  if (!in.read(reinterpret_cast<char*>(a.data.data()), static_cast<std::streamsize>(bytes)))
     fail(path, "file is truncated: expected " + std::to_string(count) +
                    " float64 values for shape " + shape);
   return a;

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "calor/error.hpp"
 #include "calor/output.hpp"
@@ -174,9 +176,29 @@ void write_heatmap_png(const std::string& path, const std::vector<double>& value
 std::vector<double> image_plane(const std::vector<double>& field,
                                 const std::vector<std::int64_t>& shape, std::int64_t slice,
                                 std::int64_t& nx, std::int64_t& ny) {
+  // Every index below stays inside `field`: the shape is checked against its size first.
+  std::string text = "(";
+  for (std::size_t d = 0; d < shape.size(); ++d)
+    text += (d ? ", " : "") + std::to_string(shape[d]);
+  text += shape.size() == 1 ? ",)" : ")";
+  if (shape.empty() || shape.size() > 3)
+    throw Error("cannot draw a field of shape " + text +
+                ": calor draws 1-, 2- and 3-dimensional fields");
+  std::int64_t count = 1;
+  for (const std::int64_t e : shape) {
+    if (e < 1)
+      throw Error("cannot draw a field of shape " + text + ": every extent must be at least 1");
+    if (__builtin_mul_overflow(count, e, &count))
+      throw Error("cannot draw a field of shape " + text + ": its size overflows 64 bits");
+  }
+  if (static_cast<std::uint64_t>(count) != field.size())
+    throw Error("cannot draw a field of shape " + text + " from " + std::to_string(field.size()) +
+                " values");
   if (shape.size() == 1) {
+    // A strip nx/8 rows high, of at most 2^24 values however long the field.
     nx = shape[0];
-    ny = std::max<std::int64_t>(1, nx / 8);
+    constexpr std::int64_t most = std::int64_t{1} << 24;
+    ny = std::clamp<std::int64_t>(nx / 8, 1, std::max<std::int64_t>(1, most / nx));
     std::vector<double> v(static_cast<std::size_t>(nx * ny));
     for (std::int64_t j = 0; j < ny; ++j)
       std::copy(field.begin(), field.end(), v.begin() + j * nx);

@@ -5,14 +5,17 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "calor/error.hpp"
 #include "calor/health.hpp"
 #include "calor/image.hpp"
+#include "calor/npy.hpp"
 #include "calor/output.hpp"
 #include "helpers.hpp"
 
@@ -212,6 +215,195 @@ TEST(Health, BlowUpNamesStepValueCellAndStability) {
   EXPECT_NE(m.find("r = alpha*dt*sum(1/h^2) = 0.8 exceeds the FTCS limit 0.5"), std::string::npos)
       << m;
   EXPECT_NE(m.find("at cell ("), std::string::npos) << m;
+}
+
+// ---- hostile input: the readers refuse what they cannot hold, naming file and problem ----
+
+// Writes dataset `name` of `type` and shape `dims` (chunked when `chunk` is given: no storage is
+// allocated, so a huge extent costs nothing on disk) into the HDF5 file `path`, creating it.
+void write_h5(const std::string& path, const std::string& name, hid_t type,
+              const std::vector<hsize_t>& dims, const void* data = nullptr,
+              const std::vector<hsize_t>& chunk = {}) {
+  const hid_t f = fs::exists(path)
+                      ? H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)
+                      : H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  const hid_t space = dims.empty()
+                          ? H5Screate(H5S_SCALAR)
+                          : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (!chunk.empty()) H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+  const hid_t d = H5Dcreate2(f, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  ASSERT_GE(d, 0) << name;
+  if (data != nullptr) {
+    ASSERT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), 0);
+  }
+  H5Dclose(d);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  H5Fclose(f);
+}
+
+TEST_F(Io, ReadDatasetRefusesRanksOutsideOneToThree) {
+  const std::string f = path("r.h5");
+  const std::vector<double> v(2 * 2 * 2 * 2, 1.0);
+  write_h5(f, "/a", H5T_NATIVE_DOUBLE, {2, 2, 2, 2}, v.data());
+  write_h5(f, "/s", H5T_NATIVE_DOUBLE, {}, v.data());
+  {
+    const hid_t h = H5Fopen(f.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    const hid_t null = H5Screate(H5S_NULL);
+    H5Dclose(H5Dcreate2(h, "/n", H5T_NATIVE_DOUBLE, null, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Gclose(H5Gcreate2(h, "/g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    H5Sclose(null);
+    H5Fclose(h);
+  }
+  std::vector<std::int64_t> shape;
+  expect_error([&] { read_dataset(f, "/a", shape); },
+               {"'" + f + "'", "dataset /a has rank 4", "1-, 2- and 3-dimensional"});
+  expect_error([&] { read_dataset(f, "/s", shape); },
+               {"'" + f + "'", "dataset /s", "rank 0", "1-, 2- and 3-dimensional"});
+  expect_error([&] { read_dataset(f, "/n", shape); }, {"'" + f + "'", "dataset /n", "no values"});
+  expect_error([&] { read_dataset(f, "/g", shape); }, {"'" + f + "'", "/g is not a dataset"});
+}
+
+TEST_F(Io, ReadDatasetRefusesEmptyAndHugeExtents) {
+  const std::string f = path("e.h5");
+  write_h5(f, "/z", H5T_NATIVE_DOUBLE, {3, 0});
+  // 2^50 values (8 PiB as float64), and 2^120 values, whose count overflows 64 bits: both files
+  // are a few KB.
+  write_h5(f, "/big", H5T_IEEE_F64LE, {1u << 20, 1u << 20, 1u << 10}, nullptr, {1, 1, 1024});
+  const hsize_t t40 = hsize_t{1} << 40;
+  write_h5(f, "/overflow", H5T_IEEE_F64LE, {t40, t40, t40}, nullptr, {1, 1, 1});
+  std::vector<std::int64_t> shape;
+  expect_error([&] { read_dataset(f, "/z", shape); },
+               {"'" + f + "'", "dataset /z", "shape (3, 0)", "extent of 0"});
+  expect_error([&] { read_dataset(f, "/big", shape); },
+               {"'" + f + "'", "dataset /big", "(1048576, 1048576, 1024)", "9007199254740992 bytes",
+                "memory"});
+  expect_error([&] { read_dataset(f, "/overflow", shape); },
+               {"'" + f + "'", "dataset /overflow", "(1099511627776, 1099511627776, 1099511627776)",
+                "overflows"});
+}
+
+TEST_F(Io, ReadDatasetRefusesNonNumericTypesAndConvertsNumbers) {
+  const std::string f = path("t.h5");
+  {
+    const hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, 4);
+    const char text[2][4] = {{'a', 'b', 'c', 0}, {'d', 'e', 'f', 0}};
+    write_h5(f, "/str", str, {2}, text);
+    H5Tclose(str);
+    const hid_t pair = H5Tcreate(H5T_COMPOUND, 2 * sizeof(double));
+    H5Tinsert(pair, "re", 0, H5T_NATIVE_DOUBLE);
+    H5Tinsert(pair, "im", sizeof(double), H5T_NATIVE_DOUBLE);
+    const double c[4] = {1, 2, 3, 4};
+    write_h5(f, "/cpx", pair, {2}, c);
+    H5Tclose(pair);
+  }
+  const std::int32_t ints[6] = {1, -2, 3, 4, 5, 600000};
+  write_h5(f, "/i", H5T_NATIVE_INT32, {2, 3}, ints);
+  const float floats[3] = {0.5f, 1.5f, -2.25f};
+  write_h5(f, "/f", H5T_NATIVE_FLOAT, {3}, floats);
+  std::vector<std::int64_t> shape;
+  expect_error([&] { read_dataset(f, "/str", shape); },
+               {"'" + f + "'", "dataset /str", "string", "floating-point or integer"});
+  expect_error([&] { read_dataset(f, "/cpx", shape); },
+               {"'" + f + "'", "dataset /cpx", "compound", "floating-point or integer"});
+  EXPECT_EQ(read_dataset(f, "/i", shape), (std::vector<double>{1, -2, 3, 4, 5, 600000}));
+  EXPECT_EQ(shape, (std::vector<std::int64_t>{2, 3}));
+  EXPECT_EQ(read_dataset(f, "/f", shape), (std::vector<double>{0.5, 1.5, -2.25}));
+  EXPECT_EQ(shape, (std::vector<std::int64_t>{3}));
+}
+
+TEST_F(Io, ImagePlaneNeverIndexesOutOfRange) {
+  std::int64_t nx = 0, ny = 0;
+  const std::vector<double> six(6, 1.0);
+  for (const auto& bad : std::vector<std::vector<std::int64_t>>{
+           {}, {1, 1, 2, 3}, {2, 0}, {0}, {-2, -3}, {3, 3}, {2, 2, 2}})
+    expect_error([&] { image_plane(six, bad, -1, nx, ny); }, {"shape"});
+  // A slice past the end is the last; a 3D field's plane is its slice.
+  std::vector<double> cube(24);
+  for (std::size_t i = 0; i < cube.size(); ++i)
+    cube[i] = static_cast<double>(i);
+  EXPECT_EQ(image_plane(cube, {2, 3, 4}, 99, nx, ny),
+            std::vector<double>(cube.begin() + 12, cube.end()));
+  EXPECT_EQ(nx, 4);
+  EXPECT_EQ(ny, 3);
+  // A long 1D field is drawn as a strip of bounded height, not nx/8 rows of nx.
+  const std::vector<double> line(std::size_t{1} << 22, 2.0);
+  const auto strip = image_plane(line, {static_cast<std::int64_t>(line.size())}, -1, nx, ny);
+  EXPECT_EQ(nx, static_cast<std::int64_t>(line.size()));
+  EXPECT_GE(ny, 1);
+  EXPECT_EQ(strip.size(), static_cast<std::size_t>(nx * ny));
+  EXPECT_LE(strip.size(), std::size_t{1} << 24);
+}
+
+// Writes a version 1.0 .npy file with header dict `dict` and `payload` bytes of data.
+void write_raw_npy(const std::string& path, const std::string& dict, std::size_t payload) {
+  std::string header = dict;
+  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+  header.push_back('\n');
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const char len[2] = {static_cast<char>(header.size() & 0xff),
+                       static_cast<char>(header.size() >> 8)};
+  out.write(len, 2);
+  out << header << std::string(payload, '\0');
+}
+
+TEST_F(Io, NpyHeaderIsCheckedAgainstTheFileSizeBeforeAllocating) {
+  auto npy = [](const std::string& shape) {
+    return "{'descr': '<f8', 'fortran_order': False, 'shape': " + shape + ", }";
+  };
+  // 10 KB of data under a header promising 3.2 GB.
+  write_raw_npy(path("big.npy"), npy("(100000, 4000)"), 10240);
+  const auto size = std::to_string(fs::file_size(path("big.npy")));
+  expect_error([&] { load_npy(path("big.npy")); },
+               {"'" + path("big.npy") + "'", "(100000, 4000)", "3200000000 bytes", size});
+  // 8 PiB promised: refused the same way (not a failed allocation).
+  write_raw_npy(path("huge.npy"), npy("(1048576, 1048576, 1024)"), 64);
+  expect_error([&] { load_npy(path("huge.npy")); },
+               {"huge.npy", "(1048576, 1048576, 1024)", "9007199254740992 bytes"});
+  // Shapes whose size overflows, out-of-range numbers, negative or malformed extents.
+  write_raw_npy(path("of.npy"), npy("(4611686018427387904, 4611686018427387904)"), 64);
+  expect_error([&] { load_npy(path("of.npy")); }, {"of.npy", "overflows"});
+  write_raw_npy(path("range.npy"), npy("(99999999999999999999999,)"), 64);
+  expect_error([&] { load_npy(path("range.npy")); }, {"range.npy", "99999999999999999999999"});
+  for (const std::string bad : {"(-3, 2)", "(3x, 2)", "(3, , 2)", "(2.5,)"}) {
+    write_raw_npy(path("bad.npy"), npy(bad), 64);
+    expect_error([&] { load_npy(path("bad.npy")); }, {"bad.npy", "shape " + bad});
+  }
+  // A file exactly as long as its header promises still loads, and so does a 0-d array.
+  write_raw_npy(path("ok.npy"), npy("(2, 3)"), 48);
+  EXPECT_EQ(load_npy(path("ok.npy")).data, std::vector<double>(6, 0.0));
+  write_raw_npy(path("scalar.npy"), npy("()"), 8);
+  EXPECT_EQ(load_npy(path("scalar.npy")).data.size(), 1u);
+}
+
+// The files tests/CMakeLists.txt has `calor render` refuse (cli.exit_render_*, which need this
+// test as the CTest fixture cli.render_hostile_files): written to CALOR_HOSTILE_DIR, or, run
+// without it, to a temporary directory, checked to be refused, and removed.
+TEST(IoFiles, HostileHdf5ForCli) {
+  const char* env = std::getenv("CALOR_HOSTILE_DIR");
+  const fs::path d =
+      env != nullptr ? fs::path(env)
+                     : fs::temp_directory_path() / ("calor_hostile_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  for (const char* f : {"rank4.h5", "scalar.h5", "empty.h5", "strings.h5"})
+    fs::remove(d / f);
+  const std::vector<double> v(16, 1.0);
+  write_h5((d / "rank4.h5").string(), "/field", H5T_NATIVE_DOUBLE, {2, 2, 2, 2}, v.data());
+  write_h5((d / "scalar.h5").string(), "/field", H5T_NATIVE_DOUBLE, {}, v.data());
+  write_h5((d / "empty.h5").string(), "/field", H5T_NATIVE_DOUBLE, {3, 0});
+  const hid_t str = H5Tcopy(H5T_C_S1);
+  H5Tset_size(str, 4);
+  write_h5((d / "strings.h5").string(), "/field", str, {2}, "abc\0def");
+  H5Tclose(str);
+  for (const char* f : {"rank4.h5", "scalar.h5", "empty.h5", "strings.h5"}) {
+    std::vector<std::int64_t> shape;
+    EXPECT_THROW(read_dataset((d / f).string(), "", shape), Error) << f;
+  }
+  if (env == nullptr) fs::remove_all(d);
 }
 
 }  // namespace
