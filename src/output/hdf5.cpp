@@ -13,10 +13,13 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <sstream>
+#include <string_view>
 
 #include "calor/error.hpp"
 #include "calor/field.hpp"
 #include "calor/machine.hpp"
+#include "output/atomic.hpp"
 #include "parallel/hdf5_mpio.hpp"
 
 namespace calor {
@@ -198,25 +201,6 @@ void describe_run(const State& s, hid_t dset) {
   attr_string(dset, "problem", settings);
 }
 
-void fsync_path(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) fail(path, "reopen for fsync");
-  const int r = ::fsync(fd);
-  ::close(fd);
-  if (r != 0) fail(path, "fsync");
-}
-
-// The directory holding `path`, fsynced after a rename so that the rename itself is durable.
-void fsync_dir(const std::string& path) {
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
 // Writes `data` to `path` with POSIX calls, reporting a short write (full disk, file-size limit).
 void write_file(const std::string& path, const std::vector<char>& data) {
   errno = 0;
@@ -307,11 +291,14 @@ std::uint64_t field_checksum(const State& s) {
 
 namespace {
 
-// The XDMF sidecar `xmf` listing snapshots (step, time) of `h5`, rewritten whole (to a temporary
-// name, then renamed) after every snapshot.
-void write_xdmf(const std::string& h5, const std::string& xmf_, const Problem& p,
-                const std::vector<std::pair<std::int64_t, double>>& written_) {
-  const std::string& h5_ = h5;
+constexpr const char* kXdmfHead =
+    "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
+    "<Xdmf Version=\"3.0\">\n <Domain>\n"
+    "  <Grid Name=\"calor\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+constexpr std::string_view kXdmfTail = "  </Grid>\n </Domain>\n</Xdmf>\n";
+
+// One snapshot's entry in the XDMF file: step `step` at `time`, dataset of `h5`.
+std::string xdmf_entry(const std::string& h5, const Problem& p, std::int64_t step, double time) {
   // 2D grids are written as one layer of a 3D mesh: ParaView would put a 2DCoRectMesh in the
   // y-z plane. Dimensions and coordinates are listed z first; cell i sits at (i + 1) h.
   std::string dims, origin, spacing, data_dims;
@@ -323,45 +310,54 @@ void write_xdmf(const std::string& h5, const std::string& xmf_, const Problem& p
   }
   for (int d = 0; d < p.grid.dim; ++d)
     data_dims += (d ? " " : "") + std::to_string(p.grid.n[p.grid.dim - 1 - d]);
-  std::string file_name = h5_.substr(h5_.rfind('/') == std::string::npos ? 0 : h5_.rfind('/') + 1);
-  const std::string tmp = xmf_ + ".tmp";
-  {
-    std::ofstream x(tmp, std::ios::trunc);
-    x << "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n"
-         "<Xdmf Version=\"3.0\">\n <Domain>\n"
-         "  <Grid Name=\"calor\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-    for (const auto& [step, time] : written_) {
-      char ds[64];
-      std::snprintf(ds, sizeof ds, "/snapshots/%010lld", static_cast<long long>(step));
-      x << "   <Grid Name=\"step " << step << "\" GridType=\"Uniform\">\n"
-        << "    <Time Value=\"" << num(time) << "\"/>\n";
-      if (p.grid.dim == 1) {
-        x << "    <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << data_dims
-          << "\"/>\n"
-          << "    <Geometry GeometryType=\"X_Y_Z\">\n     <DataItem Format=\"XML\" Dimensions=\""
-          << data_dims << " 3\">\n";
-        for (index_t i = 0; i < p.grid.n[0]; ++i)
-          x << "      " << num(cell_coordinate(p.grid, 0, i)) << " 0 0\n";
-        x << "     </DataItem>\n    </Geometry>\n";
-      } else {
-        x << "    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << dims << "\"/>\n"
-          << "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
-          << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">"
-          << origin << "</DataItem>\n"
-          << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">"
-          << spacing << "</DataItem>\n    </Geometry>\n";
-      }
-      x << "    <Attribute Name=\"u\" AttributeType=\"Scalar\" Center=\"Node\">\n"
-        << "     <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" Dimensions=\""
-        << (p.grid.dim == 1 ? data_dims : dims) << "\">" << file_name << ":" << ds
-        << "</DataItem>\n"
-        << "    </Attribute>\n   </Grid>\n";
-    }
-    x << "  </Grid>\n </Domain>\n</Xdmf>\n";
-    x.close();
-    if (!x) fail(tmp, "write XDMF file");
+  const std::string file_name =
+      h5.substr(h5.rfind('/') == std::string::npos ? 0 : h5.rfind('/') + 1);
+  char ds[64];
+  std::snprintf(ds, sizeof ds, "/snapshots/%010lld", static_cast<long long>(step));
+  std::ostringstream x;
+  x << "   <Grid Name=\"step " << step << "\" GridType=\"Uniform\">\n"
+    << "    <Time Value=\"" << num(time) << "\"/>\n";
+  if (p.grid.dim == 1) {
+    x << "    <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"" << data_dims << "\"/>\n"
+      << "    <Geometry GeometryType=\"X_Y_Z\">\n     <DataItem Format=\"XML\" Dimensions=\""
+      << data_dims << " 3\">\n";
+    for (index_t i = 0; i < p.grid.n[0]; ++i)
+      x << "      " << num(cell_coordinate(p.grid, 0, i)) << " 0 0\n";
+    x << "     </DataItem>\n    </Geometry>\n";
+  } else {
+    x << "    <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << dims << "\"/>\n"
+      << "    <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
+      << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">"
+      << origin << "</DataItem>\n"
+      << "     <DataItem Format=\"XML\" NumberType=\"Float\" Precision=\"8\" Dimensions=\"3\">"
+      << spacing << "</DataItem>\n    </Geometry>\n";
   }
-  if (std::rename(tmp.c_str(), xmf_.c_str()) != 0) fail(xmf_, "rename the XDMF file into");
+  x << "    <Attribute Name=\"u\" AttributeType=\"Scalar\" Center=\"Node\">\n"
+    << "     <DataItem Format=\"HDF\" NumberType=\"Float\" Precision=\"8\" Dimensions=\""
+    << (p.grid.dim == 1 ? data_dims : dims) << "\">" << file_name << ":" << ds << "</DataItem>\n"
+    << "    </Attribute>\n   </Grid>\n";
+  return x.str();
+}
+
+// Adds a snapshot's entry to the XDMF file `xmf`: the first one creates the file whole (all or
+// nothing); later ones overwrite the closing tags with the entry and the tags again, so that the
+// file's total cost is linear in the number of snapshots (rewriting it whole was quadratic).
+void add_xdmf_entry(const std::string& xmf, const std::string& entry, bool first) {
+  if (first) {
+    write_atomically(xmf, [&](const std::string& tmp) {
+      std::ofstream x(tmp, std::ios::trunc);
+      x << kXdmfHead << entry << kXdmfTail;
+      x.close();
+      if (!x) fail(tmp, "write XDMF file");
+    });
+    return;
+  }
+  std::fstream x(xmf, std::ios::in | std::ios::out | std::ios::binary);
+  x.seekp(-static_cast<std::streamoff>(kXdmfTail.size()), std::ios::end);
+  if (!x) fail(xmf, "reopen the XDMF file (was it removed during the run?)");
+  x << entry << kXdmfTail;
+  x.close();
+  if (!x) fail(xmf, "append to the XDMF file");
 }
 
 class SnapshotOutput final : public Output {
@@ -371,22 +367,22 @@ class SnapshotOutput final : public Output {
   [[nodiscard]] std::string describe() const override {
     return "snapshots " + h5_ + " (+ " + xmf_ + ")";
   }
-  [[nodiscard]] std::string last_path() const override { return written_.empty() ? "" : h5_; }
+  [[nodiscard]] std::string last_path() const override { return written_ ? h5_ : ""; }
 
  private:
   std::string h5_, xmf_;
-  std::vector<std::pair<std::int64_t, double>> written_;  // step, time
+  bool written_ = false;  // the file exists: later snapshots are added to it
 };
 
 void SnapshotOutput::write(const State& s) {
   quiet_hdf5();
   const Id fapl = file_access(*s.comm);
   errno = 0;
-  Id file(written_.empty() ? H5Fcreate(h5_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
-                           : H5Fopen(h5_.c_str(), H5F_ACC_RDWR, fapl),
+  Id file(!written_ ? H5Fcreate(h5_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
+                    : H5Fopen(h5_.c_str(), H5F_ACC_RDWR, fapl),
           H5Fclose);
-  if (!file.ok()) fail(h5_, written_.empty() ? "create snapshot file" : "open snapshot file");
-  if (written_.empty()) {
+  if (!file.ok()) fail(h5_, !written_ ? "create snapshot file" : "open snapshot file");
+  if (!written_) {
     Id group(H5Gcreate2(file, "/snapshots", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
     if (!group.ok()) fail(h5_, "create /snapshots in");
   }
@@ -397,8 +393,8 @@ void SnapshotOutput::write(const State& s) {
     describe_run(s, dset);
   }
   if (!file.close()) fail(h5_, "finish writing (flush)");
-  written_.emplace_back(s.step, s.time);
-  if (s.comm->root()) write_xdmf(h5_, xmf_, *s.problem, written_);
+  if (s.comm->root()) add_xdmf_entry(xmf_, xdmf_entry(h5_, *s.problem, s.step, s.time), !written_);
+  written_ = true;
 }
 
 class CheckpointOutput final : public Output {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "calor/error.hpp"
+#include "output/atomic.hpp"
 
 namespace calor {
 
@@ -152,16 +153,19 @@ void save_npy(const std::string& path, const std::vector<std::int64_t>& shape, c
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header.push_back('\n');
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error("cannot write .npy file '" + path + "': " + std::strerror(errno));
-  const unsigned char len[2] = {static_cast<unsigned char>(header.size() & 0xff),
-                                static_cast<unsigned char>(header.size() >> 8)};
-  out.write("\x93NUMPY\x01\x00", 8);
-  out.write(reinterpret_cast<const char*>(len), 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * 8));
-  out.close();
-  if (!out) throw Error("cannot write .npy file '" + path + "': write failed (disk full?)");
+  // All or nothing: a full disk leaves no truncated .npy under `path`.
+  write_atomically(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("cannot write .npy file '" + tmp + "': " + std::strerror(errno));
+    const unsigned char len[2] = {static_cast<unsigned char>(header.size() & 0xff),
+                                  static_cast<unsigned char>(header.size() >> 8)};
+    out.write("\x93NUMPY\x01\x00", 8);
+    out.write(reinterpret_cast<const char*>(len), 2);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * 8));
+    out.close();
+    if (!out) throw Error("cannot write .npy file '" + path + "': write failed (disk full?)");
+  });
 }
 
 }  // namespace calor

@@ -13,6 +13,7 @@
 #include "calor/error.hpp"
 #include "calor/output.hpp"
 #include "calor/state.hpp"
+#include "output/atomic.hpp"
 
 namespace calor {
 
@@ -170,7 +171,10 @@ void write_heatmap_png(const std::string& path, const std::vector<double>& value
   c.text(bx + bar_w + font, top, label(hi), font);
   c.text(bx + bar_w + font, top + ih - 5 * font, label(lo), font);
 
-  save_png(path, c, title, label(lo) + " .. " + label(hi));
+  // All or nothing: a full disk leaves no truncated PNG under `path`.
+  write_atomically(path, [&](const std::string& tmp) {
+    save_png(tmp, c, title, label(lo) + " .. " + label(hi));
+  });
 }
 
 std::vector<double> image_plane(const std::vector<double>& field,

@@ -406,5 +406,60 @@ TEST(IoFiles, HostileHdf5ForCli) {
   if (env == nullptr) fs::remove_all(d);
 }
 
+// A full disk (here a file-size limit) leaves no truncated .npy or PNG under the name asked for,
+// and no temporary file: every file calor writes goes through a temporary name and a rename.
+TEST_F(Io, NpyAndPngAreWrittenAllOrNothing) {
+  std::vector<double> v(200 * 200, 1.0);
+  std::ofstream(path("u.npy")) << "the previous result";
+  std::ofstream(path("f.png")) << "the previous frame";
+  rlimit old{};
+  getrlimit(RLIMIT_FSIZE, &old);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = 16 * 1024;
+  setrlimit(RLIMIT_FSIZE, &small);
+  expect_error([&] { save_npy(path("u.npy"), {200, 200}, v.data()); }, {"u.npy"});
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<double>((i * 7919) % 1000);  // noise: the PNG does not compress away
+  expect_error([&] { write_heatmap_png(path("f.png"), v, 200, 200); }, {"f.png"});
+  setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  auto text = [&](const std::string& name) {
+    std::ifstream in(path(name));
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  EXPECT_EQ(text("u.npy"), "the previous result");
+  EXPECT_EQ(text("f.png"), "the previous frame");
+  EXPECT_FALSE(fs::exists(path("u.npy.tmp")));
+  EXPECT_FALSE(fs::exists(path("f.png.tmp")));
+}
+
+// The XDMF file grows by its new entry at each snapshot instead of being rewritten whole (a long
+// run's rewrites cost the square of its snapshot count): what is already in it stays untouched.
+TEST_F(Io, XdmfGrowsByAppendingEachSnapshot) {
+  Solver s(problem(), make_backend("serial"));
+  auto w = make_snapshot_output(path("s.h5"), path("s.xmf"));
+  w->write(test::state_of(s));
+  std::string first;
+  {
+    std::ifstream in(path("s.xmf"));
+    first.assign((std::istreambuf_iterator<char>(in)), {});
+  }
+  // Mark the file's head: a rewrite would lose the mark, an append keeps it.
+  std::string marked = first;
+  marked.replace(marked.find("Xdmf.dtd"), 8, "Xdmf.DTD");
+  std::ofstream(path("s.xmf"), std::ios::trunc) << marked;
+  for (int k = 0; k < 3; ++k) {
+    s.step(5);
+    w->write(test::state_of(s));
+  }
+  std::ifstream in(path("s.xmf"));
+  const std::string now((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(now.find("Xdmf.DTD"), std::string::npos) << "the XDMF file was rewritten";
+  EXPECT_NE(now.find("s.h5:/snapshots/0000000015"), std::string::npos);
+  EXPECT_EQ(now.rfind("</Xdmf>\n"), now.size() - 8) << "one closing tag, at the end";
+  EXPECT_EQ(now.find("</Xdmf>"), now.rfind("</Xdmf>"));
+}
+
 }  // namespace
 }  // namespace calor
