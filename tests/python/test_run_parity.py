@@ -189,3 +189,17 @@ def test_outputs_never_replace_a_file_calor_did_not_write(tmp_path):
     with pytest.raises(calor.Error, match="output.path and checkpoint.path both name"):
         calor.Simulation(calor.presets.stencil(n=16, steps=2, output={"path": str(notes)},
                                                checkpoint={"path": str(notes)}))
+
+
+def test_the_spectral_method_has_the_same_health_check(tmp_path):
+    # A NaN in the state is caught with the stencil's message, and no checkpoint is written of
+    # an unchecked state (checkpoints are taken only at steps just checked).
+    sim = calor.Simulation(calor.presets.gaussian2d(
+        n=16, steps=40, method="spectral",
+        checkpoint={"path": str(tmp_path / "c.h5"), "every": 10}))
+    u = np.array(sim.field)
+    u[3, 4] = np.nan
+    sim.field = u
+    with pytest.raises(calor.Error, match=r"the solution blew up by step 10: u = -?nan"):
+        sim.run(progress=False)
+    assert not (tmp_path / "c.h5").exists()
