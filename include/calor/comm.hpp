@@ -49,10 +49,6 @@ class Comm {
   /// Throws calor::Error, on every rank alike, if the grid cannot be split this way.
   [[nodiscard]] std::shared_ptr<const Domain> domain(const Grid& g, const Boundaries& bc) const;
 
-  /// Collective: true if every rank says ok. When some failed, the lowest failed rank prints
-  /// its `error` on stderr (prefixed with its rank when there are several) and every rank
-  /// learns that one failed.
-  bool agree(bool ok, const std::string& error) const;
   /// Collective: nothing if `error` is empty on every rank; otherwise every rank throws the
   /// same calor::Error, with the first failing rank's message and that rank (Error::rank()).
   void agree_or_throw(const std::string& error) const;

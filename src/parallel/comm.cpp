@@ -176,20 +176,6 @@ void Comm::agree_or_throw(const std::string& error) const {
   if (first_failed != size()) throw Error(error, rank(), size());
 }
 
-bool Comm::agree(bool ok, const std::string& error) const {
-  int first_failed = ok ? size() : rank();
-#ifdef CALOR_HAVE_MPI
-  if (size() > 1) MPI_Allreduce(MPI_IN_PLACE, &first_failed, 1, MPI_INT, MPI_MIN, state_->comm);
-#endif
-  if (first_failed == rank()) {
-    if (size() > 1)
-      std::fprintf(stderr, "calor: error (rank %d of %d): %s\n", rank(), size(), error.c_str());
-    else
-      std::fprintf(stderr, "calor: error: %s\n", error.c_str());
-  }
-  return first_failed == size();
-}
-
 void Comm::abort(const std::string& error, int code) const {
   if (size() > 1)
     std::fprintf(stderr, "calor: error (rank %d of %d): %s\n", rank(), size(), error.c_str());
