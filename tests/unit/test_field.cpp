@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <limits>
-#include <regex>
 #include <string>
 
 #include "calor/backend.hpp"
@@ -125,21 +124,29 @@ TEST(Field, CheckedSizes) {
 // A grid whose cell count overflows int64 (4294967280 x 4294967294 wrapped to a tiny
 // allocation, then the run wrote past it) is refused by Problem::validate and by Field, before
 // allocating, with the size it needs and the memory this machine has.
+// True when `m` starts with `head` and ends with `tail` (std::regex trips GCC 12's
+// maybe-uninitialized warning under the sanitizers).
+bool starts_ends(const std::string& m, const std::string& head, const std::string& tail) {
+  return m.size() >= head.size() + tail.size() && m.compare(0, head.size(), head) == 0 &&
+         m.compare(m.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 TEST(Field, AGridTooLargeToIndexIsRefusedWithItsSize) {
   Problem p;
   p.grid.dim = 2;
   p.grid.n = {4294967280, 4294967294, 1};
   p.dt = 0.1;
   const std::string m = error_of([&] { p.validate(); });
-  EXPECT_TRUE(std::regex_search(m, std::regex("^the grid 4294967280 x 4294967294 needs "
-                                              "2\\.68e\\+08 TiB for its two fields; this "
-                                              "machine has [0-9.]+ (GiB|TiB): use a smaller grid "
-                                              "or more MPI ranks$")))
+  EXPECT_TRUE(starts_ends(m,
+                          "the grid 4294967280 x 4294967294 needs 2.68e+08 TiB for its two "
+                          "fields; this machine has ",
+                          "iB: use a smaller grid or more MPI ranks"))
       << m;
   const std::string f = error_of([&] { Field big(p.grid); });
-  EXPECT_TRUE(std::regex_search(f, std::regex("^a field of 4294967280 x 4294967294 cells \\(halo "
-                                              "1\\) needs 1\\.34e\\+08 TiB; this machine has "
-                                              "[0-9.]+ (GiB|TiB)")))
+  EXPECT_TRUE(starts_ends(f,
+                          "a field of 4294967280 x 4294967294 cells (halo 1) needs 1.34e+08 TiB; "
+                          "this machine has ",
+                          "iB: use a smaller grid or more MPI ranks"))
       << f;
   // 3D too: each axis fits, the product does not.
   p.grid.dim = 3;
@@ -157,9 +164,10 @@ TEST(Field, AFieldLargerThanThisMachineIsRefusedWithItsSize) {
   g.n = {index_t{1} << 22, index_t{1} << 22, 1};
   if (physical_memory() > (std::size_t{1} << 47)) GTEST_SKIP() << "a machine of over 128 TiB";
   const std::string m = error_of([&] { Field big(g); });
-  EXPECT_TRUE(std::regex_search(m, std::regex("^a field of 4194304 x 4194304 cells \\(halo 1\\) "
-                                              "needs 128 TiB; this machine has [0-9.]+ GiB: use a "
-                                              "smaller grid or more MPI ranks$")))
+  EXPECT_TRUE(starts_ends(m,
+                          "a field of 4194304 x 4194304 cells (halo 1) needs 128 TiB; this "
+                          "machine has ",
+                          " GiB: use a smaller grid or more MPI ranks"))
       << m;
   // The whole problem is within reach of an MPI job (2 x 128 TiB), so validate accepts it.
   Problem p;
