@@ -14,7 +14,7 @@ mkdir -p "$out"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -DNDEBUG -DTOML_HEADER_ONLY=1 -Iinclude -I"$out" -Isrc \
   tests/fuzz/config_fuzz.cpp src/config/config.cpp src/model/problem.cpp src/model/boundary.cpp \
-  src/config/keys.cpp src/field/field.cpp \
+  src/config/keys.cpp src/field/field.cpp src/backends/machine.cpp \
   src/backends/names.cpp -o "$out/config_fuzz"
 mkdir -p "$out/corpus"
 # A crash leaves build-fuzz/crash-<hash> and a non-zero exit status.
