@@ -24,6 +24,28 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A full disk, simulated: files may not grow beyond `bytes` (writes fail with EFBIG, SIGXFSZ
+// ignored) while this lives.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) : previous_(std::signal(SIGXFSZ, SIG_IGN)) {
+    getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit small = old_;
+    small.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &small);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, previous_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit old_{};
+  void (*previous_)(int);
+};
+
 class Io : public ::testing::Test {
  protected:
   fs::path dir =
@@ -155,16 +177,11 @@ TEST_F(Io, FullDiskLeavesTheLastGoodCheckpointIntact) {
   test::write_checkpoint(s, path("c.h5"));
   const auto good = fs::file_size(path("c.h5"));
   s.step(5);
-  // A file-size limit below one checkpoint (320 KB of field): writes fail with EFBIG.
-  rlimit old{};
-  getrlimit(RLIMIT_FSIZE, &old);
-  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit small = old;
-  small.rlim_cur = 64 * 1024;
-  setrlimit(RLIMIT_FSIZE, &small);
-  expect_error([&] { test::write_checkpoint(s, path("c.h5")); }, {"c.h5"});
-  setrlimit(RLIMIT_FSIZE, &old);
-  std::signal(SIGXFSZ, previous);
+  {
+    // A file-size limit below one checkpoint (320 KB of field): writes fail with EFBIG.
+    const FileSizeLimit disk_full(64 * 1024);
+    expect_error([&] { test::write_checkpoint(s, path("c.h5")); }, {"c.h5"});
+  }
   EXPECT_FALSE(fs::exists(path("c.h5.tmp"))) << "a half-written file was left behind";
   EXPECT_EQ(fs::file_size(path("c.h5")), good);
   Solver back(p, make_backend("serial"));
@@ -412,18 +429,13 @@ TEST_F(Io, NpyAndPngAreWrittenAllOrNothing) {
   std::vector<double> v(200 * 200, 1.0);
   std::ofstream(path("u.npy")) << "the previous result";
   std::ofstream(path("f.png")) << "the previous frame";
-  rlimit old{};
-  getrlimit(RLIMIT_FSIZE, &old);
-  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit small = old;
-  small.rlim_cur = 16 * 1024;
-  setrlimit(RLIMIT_FSIZE, &small);
-  expect_error([&] { save_npy(path("u.npy"), {200, 200}, v.data()); }, {"u.npy"});
-  for (std::size_t i = 0; i < v.size(); ++i)
-    v[i] = static_cast<double>((i * 7919) % 1000);  // noise: the PNG does not compress away
-  expect_error([&] { write_heatmap_png(path("f.png"), v, 200, 200); }, {"f.png"});
-  setrlimit(RLIMIT_FSIZE, &old);
-  std::signal(SIGXFSZ, previous);
+  {
+    const FileSizeLimit disk_full(16 * 1024);
+    expect_error([&] { save_npy(path("u.npy"), {200, 200}, v.data()); }, {"u.npy"});
+    for (std::size_t i = 0; i < v.size(); ++i)
+      v[i] = static_cast<double>((i * 7919) % 1000);  // noise: the PNG does not compress away
+    expect_error([&] { write_heatmap_png(path("f.png"), v, 200, 200); }, {"f.png"});
+  }
   auto text = [&](const std::string& name) {
     std::ifstream in(path(name));
     return std::string((std::istreambuf_iterator<char>(in)), {});
