@@ -91,8 +91,6 @@ class Run {
   RunReport advance(std::int64_t steps);
   /// Adds a monitor, called at its schedule from the next advance() on.
   void add_monitor(Monitor m);
-  /// Writes every output now (collective), e.g. the initial state before a run.
-  void write_outputs();
 
   [[nodiscard]] const Problem& problem() const { return config_.problem; }
   [[nodiscard]] const Config& config() const { return config_; }

@@ -196,14 +196,8 @@ std::vector<std::string> Run::outputs() const {
 }
 
 void Run::add_monitor(Monitor m) {
-  schedule_->monitors.emplace_back(std::move(m), Schedule::Timed{});
-  schedule_->monitors.back().second.every = schedule_->monitors.back().first.every;
-}
-
-void Run::write_outputs() {
-  const State s = method_->state();
-  for (auto& o : schedule_->outputs)
-    o.output->write(s);
+  const Schedule::Timed when{m.every};
+  schedule_->monitors.emplace_back(std::move(m), when);
 }
 
 // Chunks end at every step-based event: the greatest common divisor of their intervals.
@@ -276,16 +270,18 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
   if ((s.check_every > 0 && p.step % s.check_every == 0) || last || stop || !due.empty())
     comm_.agree_or_throw(check_field(state));
   bool written_checkpoint = false;
-  std::string failed;  // an output that fails on some ranks fails on all
-  for (Schedule::ScheduledOutput* o : due)
-    try {
-      o->output->write(state);
-      written_checkpoint = written_checkpoint || o->output.get() == s.checkpoint;
-    } catch (const Error& e) {
-      failed = e.what();
-      break;
-    }
-  comm_.agree_or_throw(failed);
+  if (!due.empty()) {    // the same on every rank: steps and `now` are agreed
+    std::string failed;  // an output that fails on some ranks fails on all
+    for (Schedule::ScheduledOutput* o : due)
+      try {
+        o->output->write(state);
+        written_checkpoint = written_checkpoint || o->output.get() == s.checkpoint;
+      } catch (const Error& e) {
+        failed = e.what();
+        break;
+      }
+    comm_.agree_or_throw(failed);
+  }
   bool go_on = true;
   for (auto& [monitor, when] : s.monitors)
     if (when.due(p.step, now) && !monitor.call(state)) go_on = false;
@@ -301,7 +297,8 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
     report.end = RunEnd::interrupted;
     return false;
   }
-  if (comm_.max(go_on ? 0.0 : 1.0) > 0) {
+  // Only runs with monitors pay for agreeing on them.
+  if (!s.monitors.empty() && comm_.max(go_on ? 0.0 : 1.0) > 0) {
     report.end = RunEnd::stopped;
     return false;
   }
