@@ -38,7 +38,7 @@ class Backend {
   }
   /// Steps that advance() takes per pass over memory on fields like `cur` with `halo` (the
   /// tiled backend's block depth; 1 for a plain sweep). Calls of advance() for a multiple of it
-  /// run at full depth, so Solver::run sizes its chunks in whole multiples of it.
+  /// run at full depth, so the run loop (Run) sizes its chunks in whole multiples of it.
   [[nodiscard]] virtual std::int64_t steps_per_pass(const Field& /*cur*/,
                                                     const Halo& /*halo*/) const {
     return 1;

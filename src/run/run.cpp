@@ -21,6 +21,27 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Steps per chunk of a long run, between callbacks (progress, signals, health checks): one pass
+// of the backend at first (a whole tiled block, so that no block is cut short), doubled after a
+// whole chunk that took under `grow_below` seconds, halved after one that took over
+// `shrink_above`, never below one pass. Under MPI every rank must see the same times (the
+// slowest rank's) and the same pass, so that all take the same chunks.
+class ChunkSize {
+ public:
+  explicit ChunkSize(std::int64_t pass) : pass_(pass > 1 ? pass : 1), size_(pass_) {}
+  [[nodiscard]] std::int64_t steps() const { return size_; }
+  // After a chunk of `n` steps that took `seconds`.
+  void after(std::int64_t n, double seconds, double grow_below, double shrink_above) {
+    if (seconds < grow_below && n == size_)
+      size_ *= 2;
+    else if (seconds > shrink_above && size_ > pass_)
+      size_ /= 2;
+  }
+
+ private:
+  std::int64_t pass_, size_;
+};
+
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
