@@ -1,6 +1,7 @@
 #include "calor/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -111,6 +112,13 @@ const std::vector<PresetDef>& preset_defs() {
 
 // ---------------------------------------------------------------------------------------------
 // Strict reading
+
+// At most about 60 characters of user input, for an error message: a 4 KiB value or an
+// 8 KiB dotted key is named by its start and its length.
+std::string excerpt(std::string_view s) {
+  if (s.size() <= 60) return std::string(s);
+  return std::string(s.substr(0, 50)) + "... (" + std::to_string(s.size()) + " characters)";
+}
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -285,7 +293,7 @@ class Reader {
       std::string list;
       for (const auto& c : choices)
         list += (list.empty() ? "" : ", ") + c;
-      throw Error("key '" + path + "' (" + where(path) + "): unknown value \"" + *s +
+      throw Error("key '" + path + "' (" + where(path) + "): unknown value \"" + excerpt(*s) +
                   "\"; choose one of " + list);
     }
     return s;
@@ -331,14 +339,15 @@ class Reader {
       const std::size_t d = edit_distance(key, k);
       if (d < best_d) best = k, best_d = d;
     }
-    std::string msg = "unknown key '" + key + "' (" + where(key) + ")";
+    std::string msg = "unknown key '" + excerpt(key) + "' (" + where(key) + ")";
     if (!best.empty()) msg += "; did you mean '" + best + "'?";
     if (leftovers.size() > 1) {
       msg += " Also unknown:";
-      for (std::size_t i = 1; i < leftovers.size(); ++i)
-        msg += " '" + leftovers[i] + "'";
+      for (std::size_t i = 1; i < std::min<std::size_t>(leftovers.size(), 10); ++i)
+        msg += " '" + excerpt(leftovers[i]) + "'";
+      if (leftovers.size() > 10) msg += " and " + std::to_string(leftovers.size() - 10) + " more";
     }
-    throw Error(msg + ". See `calor run --help` for the keys.");
+    throw Error(msg + (msg.back() == '?' ? "" : ".") + " See `calor run --help` for the keys.");
   }
 
  private:
@@ -486,6 +495,10 @@ class AsciiScan {
   AsciiScan(std::string_view text, const std::string& source) : text_(text), source_(source) {}
 
   std::string run() {
+    if (text_.size() > kMaxInput)
+      throw Error(source_ + " is " + std::to_string(text_.size()) +
+                  " bytes; a configuration may be at most " + std::to_string(kMaxInput) +
+                  " bytes (put large data, such as an initial field, in a .npy file)");
     out_.reserve(text_.size());
     for (i_ = 0; i_ < text_.size(); ++i_) {
       const auto c = static_cast<unsigned char>(text_[i_]);
@@ -494,6 +507,7 @@ class AsciiScan {
         copy_non_ascii(c);
       else
         copy_ascii(c);
+      check_bounds(c);
     }
     return std::move(out_);
   }
@@ -632,12 +646,52 @@ class AsciiScan {
     }
   }
 
+  // Bounds checked before the parser sees the text: toml++ recurses once per level of a dotted
+  // key (a.a.a... thousands deep overflowed the stack), and a configuration has no use for
+  // deep nesting or for very long keys and values.
+  static constexpr std::size_t kMaxInput = 16u << 20;  // bytes in the whole text
+  static constexpr int kMaxDots = 32;                  // levels of one dotted key
+  static constexpr int kMaxBrackets = 64;              // nested [ and { in code
+  static constexpr std::size_t kMaxBare = 256;         // a bare key or value
+  static constexpr std::size_t kMaxString = 4096;      // a string, e.g. a path (PATH_MAX)
+
+  // Updates the nesting and length counters after character `c`; an Error past a bound.
+  void check_bounds(unsigned char c) {
+    if (in_ != In::code) {
+      bare_ = 0;
+      // The string's own quotes are counted too; a comment is not a string.
+      if (in_ != In::comment && ++string_ > kMaxString)
+        fail("a string longer than " + std::to_string(kMaxString) + " characters");
+      return;
+    }
+    string_ = 0;
+    if (c == '.') {
+      if (++dots_ > kMaxDots)
+        fail("a dotted key deeper than " + std::to_string(kMaxDots) + " levels");
+    } else if (c == '=' || c == ',' || c == '\n') {
+      dots_ = 0;
+    } else if (c == '[' || c == '{') {
+      dots_ = 0;
+      if (++brackets_ > kMaxBrackets)
+        fail("brackets or braces nested deeper than " + std::to_string(kMaxBrackets) + " levels");
+    } else if (c == ']' || c == '}') {
+      dots_ = 0;
+      if (brackets_ > 0) --brackets_;
+    }
+    const bool in_token = std::isalnum(c) != 0 || c == '_' || c == '-' || c == '+' || c == ':';
+    bare_ = in_token ? bare_ + 1 : 0;
+    if (bare_ > kMaxBare)
+      fail("a bare key or value longer than " + std::to_string(kMaxBare) + " characters");
+  }
+
   std::string_view text_;
   const std::string& source_;
   std::string out_;
   std::size_t i_ = 0;  // the current position in text_
   In in_ = In::code;
   int line_ = 1, col_ = 0;
+  int dots_ = 0, brackets_ = 0;        // see check_bounds
+  std::size_t bare_ = 0, string_ = 0;  // lengths of the current token or string
 };
 
 // `text` as pure ASCII for toml++; malformed UTF-8 or misplaced non-ASCII is an Error.
@@ -677,7 +731,7 @@ toml::table parse_override(const Override& o) {
   try {
     return toml::parse(ascii_toml(o.key + " = " + quoted, o.origin), o.origin);
   } catch (const toml::parse_error& e) {
-    throw Error("cannot use " + o.origin + " " + o.key + "=" + o.value + ": " +
+    throw Error("cannot use " + o.origin + " " + excerpt(o.key + "=" + o.value) + ": " +
                 std::string(e.description()));
   }
 }
@@ -847,7 +901,7 @@ Every read_every(Reader& r, const std::string& key) {
     const std::string unit = end != nullptr ? std::string(end) : "";
     const double scale = unit == "s" ? 1 : unit == "min" ? 60 : unit == "h" ? 3600 : 0;
     if (end == v.c_str() || scale == 0 || !(x > 0))
-      throw Error("key '" + key + "' (" + r.where(key) + "): \"" + v +
+      throw Error("key '" + key + "' (" + r.where(key) + "): \"" + excerpt(v) +
                   "\" is not a step count or a duration such as \"30s\", \"5min\" or \"1h\"");
     e.seconds = x * scale;
     return e;

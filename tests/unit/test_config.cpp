@@ -85,6 +85,48 @@ TEST(Config, UnknownKeySuggestsTheNearest) {
                {"boundary.x_low.gradient"});
 }
 
+// Issue 17, item 4: nesting and lengths are bounded before toml++ sees the text (100 000
+// levels of a dotted key overflowed its stack), and messages quote a bounded excerpt.
+TEST(Config, NestingAndLengthsAreBoundedBeforeParsing) {
+  auto repeat = [](const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i)
+      out += s;
+    return out;
+  };
+  expect_error("n = 4\n" + repeat("a.", 100000) + "a = 1\n", {},
+               {"line 2", "dotted key deeper than 32 levels"});
+  expect_error("[" + repeat("a.", 100000) + "a]\n", {}, {"dotted key deeper than 32 levels"});
+  expect_error("x = " + repeat("[", 100000) + repeat("]", 100000) + "\n", {},
+               {"nested deeper than 64 levels"});
+  expect_error("x = " + repeat("{a=", 100000) + "1" + repeat("}", 100000) + "\n", {},
+               {"nested deeper than 64 levels"});
+  expect_error("n = 4\n" + std::string(100000, 'k') + " = 1\n", {},
+               {"line 2", "column 257", "longer than 256 characters"});
+  expect_error("n = 4\ns = \"" + std::string(100000, 'v') + "\"\n", {},
+               {"string longer than 4096 characters"});
+  expect_error(std::string(17u << 20, '#'), {}, {"bad.toml is 17825792 bytes", "at most"});
+  // At the bounds (32 levels, 64 brackets, a float in the key's value) the text parses; the
+  // unknown key is then quoted by its start and its length.
+  const std::string key32 = repeat("a.", 31) + "a";
+  expect_error(
+      "n = [4, 4]\nx = " + repeat("[", 63) + "{" + key32 + " = 1.5}" + repeat("]", 63) + "\n", {},
+      {"unknown key 'x'"});
+  expect_error("n = [4, 4]\ninitial." + key32 + " = 1\n", {},
+               {"unknown key 'initial.a.a.a", "... (71 characters)"});
+  const Config c = load_config(
+      "dim = 1\nn = 4\ninitial = { type = \"npy\", path = \"" + std::string(4000, 'p') + "\" }\n",
+      "f", {});
+  EXPECT_EQ(c.problem.initial.path.size(), 4000u);
+  // A bad override value is quoted by its start only.
+  try {
+    load_config("preset = \"stencil\"\n", "f", {{"steps", std::string(3000, '[') + "x", "--set"}});
+    ADD_FAILURE() << "no error for steps=[[[...";
+  } catch (const Error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 200u) << e.what();
+  }
+}
+
 TEST(Config, NonAsciiOnlyInsideStrings) {
   // toml++ 3.3 misbehaves on some non-ASCII input; calor hands it ASCII only (see config.cpp).
   const Config c = load_config(
