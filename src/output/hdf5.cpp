@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -202,10 +204,12 @@ void describe_run(const State& s, hid_t dset) {
 }
 
 // Writes `data` to `path` with POSIX calls, reporting a short write (full disk, file-size limit).
-void write_file(const std::string& path, const std::vector<char>& data) {
+// `what` names the file in messages ("checkpoint file").
+void write_file(const std::string& path, const std::vector<char>& data,
+                const std::string& what = "checkpoint file") {
   errno = 0;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) fail(path, "create checkpoint file");
+  if (fd < 0) fail(path, "create " + what);
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
@@ -214,16 +218,48 @@ void write_file(const std::string& path, const std::vector<char>& data) {
       const int e = errno == 0 ? ENOSPC : errno;
       ::close(fd);
       errno = e;
-      fail(path, "write checkpoint file");
+      fail(path, "write " + what);
     }
     done += static_cast<std::size_t>(w);
   }
-  if (::close(fd) != 0) fail(path, "close checkpoint file");
+  if (::close(fd) != 0) fail(path, "close " + what);
 }
 
-// Fails early, before HDF5 starts writing, when the disk holding `path` has less than `bytes`
-// (plus a margin for metadata) free.
-void check_room(const std::string& path, index_t bytes) {
+// An HDF5 file built in memory (the core driver) by fill(file), as bytes to write with
+// write_file. fill returns false, or throws, on failure.
+std::vector<char> hdf5_image(const std::function<bool(hid_t)>& fill) {
+  const Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  H5Pset_fapl_core(fapl, 1 << 20, /*backing_store=*/0);
+  Id file(H5Fcreate("calor-image.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
+  if (!file.ok() || !fill(file)) throw Error("cannot build an HDF5 file in memory");
+  H5Fflush(file, H5F_SCOPE_GLOBAL);
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  if (size <= 0) throw Error("cannot build an HDF5 file in memory");
+  std::vector<char> image(static_cast<std::size_t>(size));
+  H5Fget_file_image(file, image.data(), image.size());
+  return image;
+}
+
+// Makes `path` (an existing file) at least `bytes` longer, so that HDF5's next writes land in
+// blocks the file already owns: a full disk, a quota or a file-size limit then fails here, before
+// HDF5 writes anything (HDF5 1.10 cannot undo a failed write, and can crash at exit after one).
+// HDF5 truncates the file to its real end when it closes it.
+void reserve(const std::string& path, index_t bytes, const std::string& what,
+             const std::string& shown) {
+  const int fd = ::open(path.c_str(), O_RDWR);
+  if (fd < 0) fail(path, "open " + what);
+  struct stat st {};
+  int e = ::fstat(fd, &st) == 0 ? 0 : errno;
+  if (e == 0) e = ::posix_fallocate(fd, st.st_size, static_cast<off_t>(bytes));
+  ::close(fd);
+  errno = e;
+  if (e != 0)
+    fail(shown, "make room (" + std::to_string(bytes >> 20) + " MiB) for " + what + " in");
+}
+
+// Fails early, before HDF5 starts writing `what`, when the disk holding `path` has less than
+// `bytes` (plus a margin for metadata) free.
+void check_room(const std::string& path, index_t bytes, const char* what = "checkpoint") {
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
   struct statvfs st {};
@@ -231,7 +267,7 @@ void check_room(const std::string& path, index_t bytes) {
   const double room = static_cast<double>(st.f_bavail) * static_cast<double>(st.f_frsize);
   if (room < 1.05 * static_cast<double>(bytes) + (1 << 20)) {
     errno = ENOSPC;
-    fail(path, "write checkpoint (" + std::to_string(bytes >> 20) + " MiB needed, " +
+    fail(path, std::string("write ") + what + " (" + std::to_string(bytes >> 20) + " MiB needed, " +
                    std::to_string(static_cast<long long>(room) >> 20) + " MiB free)");
   }
 }
@@ -370,30 +406,101 @@ class SnapshotOutput final : public Output {
   [[nodiscard]] std::string last_path() const override { return written_ ? h5_ : ""; }
 
  private:
+  std::string prepare(const State& s, const std::string& tmp) const;
+  void append(const State& s, const std::string& tmp) const;
+
   std::string h5_, xmf_;
   bool written_ = false;  // the file exists: later snapshots are added to it
 };
 
-void SnapshotOutput::write(const State& s) {
-  quiet_hdf5();
+// Before a snapshot, on the root: the file is moved aside to `tmp` (or, before the first
+// snapshot, created there holding an empty /snapshots group), so that the final name only ever
+// holds a closed file, and grown by the snapshot's size (see reserve). On failure the file is
+// put back (or removed) and the error returned, for the caller to agree on.
+std::string SnapshotOutput::prepare(const State& s, const std::string& tmp) const {
+  const index_t bytes = 8 * s.problem->grid.cells() + (1 << 20);  // + room for metadata
+  try {
+    check_room(tmp, bytes, "snapshot");
+    errno = 0;
+    if (written_ && std::rename(h5_.c_str(), tmp.c_str()) != 0)
+      fail(h5_, "reopen the snapshot file (was it removed during the run?)");
+    try {
+      if (!written_)
+        write_file(tmp, hdf5_image([](hid_t file) {
+                     Id g(H5Gcreate2(file, "/snapshots", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                          H5Gclose);
+                     return g.ok();
+                   }),
+                   "snapshot file");
+      reserve(tmp, bytes, "the snapshot of step " + std::to_string(s.step), h5_);
+    } catch (const Error& e) {
+      if (!written_) {
+        std::remove(tmp.c_str());
+        throw;
+      }
+      std::rename(tmp.c_str(), h5_.c_str());  // untouched: back into place
+      throw Error(std::string(e.what()) + "; the earlier snapshots in it are intact");
+    }
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Adds the snapshot to the file at tmp and closes it; throws calor::Error naming the file.
+void SnapshotOutput::append(const State& s, const std::string& tmp) const {
   const Id fapl = file_access(*s.comm);
   errno = 0;
-  Id file(!written_ ? H5Fcreate(h5_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl)
-                    : H5Fopen(h5_.c_str(), H5F_ACC_RDWR, fapl),
-          H5Fclose);
-  if (!file.ok()) fail(h5_, !written_ ? "create snapshot file" : "open snapshot file");
-  if (!written_) {
-    Id group(H5Gcreate2(file, "/snapshots", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    if (!group.ok()) fail(h5_, "create /snapshots in");
-  }
+  Id file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl), H5Fclose);
+  if (!file.ok()) fail(tmp, "open snapshot file");
   char name[64];
   std::snprintf(name, sizeof name, "/snapshots/%010lld", static_cast<long long>(s.step));
   {
-    Id dset = write_field(s, file, name, h5_);
+    Id dset = write_field(s, file, name, tmp);
     describe_run(s, dset);
   }
-  if (!file.close()) fail(h5_, "finish writing (flush)");
-  if (s.comm->root()) add_xdmf_entry(xmf_, xdmf_entry(h5_, *s.problem, s.step, s.time), !written_);
+  if (!file.close()) fail(tmp, "finish writing (flush)");
+}
+
+// Each snapshot is written to h5.tmp (the file so far moved there first), flushed, and renamed
+// back into place: a reader of h5 never sees a half-written file. If the write fails, the first
+// snapshot's file is removed; a later one's is left at h5.tmp, named in the message. HDF5 1.10
+// cannot undo a failed append (the file may then be damaged), so prepare() checks the disk's
+// room first: a full disk then stops the run with the earlier snapshots intact.
+void SnapshotOutput::write(const State& s) {
+  quiet_hdf5();
+  const Comm& comm = *s.comm;
+  const std::string tmp = h5_ + ".tmp";
+  comm.agree_or_throw(comm.root() ? prepare(s, tmp) : "");
+  std::string error;
+  try {
+    append(s, tmp);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  comm.barrier();
+  if (comm.root()) {
+    try {
+      if (!error.empty()) {
+        if (!written_) {
+          std::remove(tmp.c_str());
+        } else {
+          error += "; the file with the earlier snapshots is left at '" + tmp +
+                   "' (the failed write may have damaged it: check it with h5dump -H)";
+        }
+      } else {
+        fsync_path(tmp);
+        errno = 0;
+        if (std::rename(tmp.c_str(), h5_.c_str()) != 0)
+          fail(h5_, "rename the snapshot file back into place as");
+        fsync_dir(h5_);
+        add_xdmf_entry(xmf_, xdmf_entry(h5_, *s.problem, s.step, s.time), !written_);
+      }
+    } catch (const Error& e) {
+      if (error.empty()) error = e.what();
+    }
+  }
+  comm.agree_or_throw(error);
   written_ = true;
 }
 
@@ -441,42 +548,57 @@ std::string io_library() {
          std::to_string(release) + " (" + kind + ")";
 }
 
+namespace {
+
+void fill_checkpoint(const State& s, hid_t file, const std::string& tmp, std::uint64_t checksum) {
+  Id dset = write_field(s, file, "/field", tmp);
+  describe_run(s, dset);
+  attr_int(dset, "format_version", kCheckpointVersion);
+  attr_u64(dset, "checksum", checksum);
+  for (const auto& [k, v] : fingerprint(*s.problem))
+    attr_string(dset, ("fp:" + k).c_str(), v);
+}
+
+// The checkpoint at tmp, written collectively by several ranks through MPI-IO into a file that
+// the root made (empty) and grew by the field's size first (see reserve).
+void write_checkpoint_mpio(const State& s, const std::string& tmp, std::uint64_t checksum) {
+  std::string error;
+  if (s.comm->root()) try {
+      const index_t bytes = 8 * s.problem->grid.cells() + (1 << 20);
+      check_room(tmp, bytes);
+      write_file(tmp, hdf5_image([](hid_t) { return true; }));
+      reserve(tmp, bytes, "the checkpoint", tmp);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  s.comm->agree_or_throw(error);
+  const Id fapl = file_access(*s.comm);
+  errno = 0;
+  Id file(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, fapl), H5Fclose);
+  if (!file.ok()) fail(tmp, "open checkpoint file");
+  fill_checkpoint(s, file, tmp, checksum);
+  errno = 0;
+  if (!file.close()) fail(tmp, "finish writing (flush) checkpoint file");
+}
+
+}  // namespace
+
 void write_checkpoint(const State& s, const std::string& path) {
   quiet_hdf5();
   const std::string tmp = path + ".tmp";
   const bool root = s.comm->root();
   const std::uint64_t checksum = field_checksum(s);  // collective: before anything can fail
-  const bool parallel = s.comm->size() > 1;
   try {
-    // One process builds the file in memory and writes it with plain POSIX calls: HDF5 1.10 can
-    // crash at exit after a write that failed half-way (a full disk), and this keeps such
-    // failures out of HDF5. Several ranks write collectively through MPI-IO instead, after
-    // checking that the disk has room.
-    Id fapl(parallel ? file_access(*s.comm) : Id(H5Pcreate(H5P_FILE_ACCESS), H5Pclose));
-    if (!parallel) H5Pset_fapl_core(fapl, 1 << 20, /*backing_store=*/0);
-    if (parallel) check_room(tmp, 8 * s.problem->grid.cells());
-    errno = 0;
-    Id file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
-    if (!file.ok()) fail(tmp, "create checkpoint file");
-    {
-      Id dset = write_field(s, file, "/field", tmp);
-      describe_run(s, dset);
-      attr_int(dset, "format_version", kCheckpointVersion);
-      attr_u64(dset, "checksum", checksum);
-      for (const auto& [k, v] : fingerprint(*s.problem))
-        attr_string(dset, ("fp:" + k).c_str(), v);
-    }
-    std::vector<char> image;
-    if (!parallel) {
-      H5Fflush(file, H5F_SCOPE_GLOBAL);
-      const ssize_t size = H5Fget_file_image(file, nullptr, 0);
-      if (size <= 0) fail(tmp, "build the checkpoint image for");
-      image.resize(static_cast<std::size_t>(size));
-      H5Fget_file_image(file, image.data(), image.size());
-    }
-    errno = 0;
-    if (!file.close()) fail(tmp, "finish writing (flush) checkpoint file");
-    if (!parallel) write_file(tmp, image);
+    // HDF5 1.10 can crash at exit after a write that failed half-way (a full disk), so failures
+    // are kept out of HDF5: one process builds the file in memory and writes it with plain POSIX
+    // calls; several ranks write through MPI-IO into room reserved first.
+    if (s.comm->size() > 1)
+      write_checkpoint_mpio(s, tmp, checksum);
+    else
+      write_file(tmp, hdf5_image([&](hid_t file) {
+                   fill_checkpoint(s, file, tmp, checksum);
+                   return true;
+                 }));
     s.comm->barrier();
     if (root) {
       fsync_path(tmp);

@@ -446,6 +446,35 @@ TEST_F(Io, NpyAndPngAreWrittenAllOrNothing) {
   EXPECT_FALSE(fs::exists(path("f.png.tmp")));
 }
 
+// Issue 17, item 6: a snapshot that cannot be written (a full disk, a quota, here a file-size
+// limit) fails before HDF5 writes anything (HDF5 1.10 cannot undo a failed append, and crashed at
+// exit after one): the first snapshot leaves no file at all, a later one leaves the file with
+// the earlier snapshots intact, and neither leaves a temporary file.
+TEST_F(Io, SnapshotFileIsNeverHalfWritten) {
+  Solver s(problem(), make_backend("serial"));
+  {
+    const FileSizeLimit disk_full(4 * 1024);
+    auto first = make_snapshot_output(path("a.h5"));
+    expect_error([&] { first->write(test::state_of(s)); }, {"a.h5"});
+  }
+  EXPECT_FALSE(fs::exists(path("a.h5")));
+  EXPECT_FALSE(fs::exists(path("a.h5.tmp")));
+  auto w = make_snapshot_output(path("s.h5"));
+  w->write(test::state_of(s));
+  const std::vector<double> first = test::interior(s.field());
+  s.step(10);
+  {
+    const FileSizeLimit disk_full(fs::file_size(path("s.h5")) + 1024);
+    expect_error([&] { w->write(test::state_of(s)); },
+                 {"s.h5", "snapshot of step 10", "earlier snapshots in it are intact"});
+  }
+  EXPECT_FALSE(fs::exists(path("s.h5.tmp")));
+  std::vector<std::int64_t> shape;
+  EXPECT_EQ(read_dataset(path("s.h5"), "", shape), first);  // the last one is still step 0's
+  w->write(test::state_of(s));                              // and the disk has room again
+  EXPECT_EQ(read_dataset(path("s.h5"), "10", shape), test::interior(s.field()));
+}
+
 // The XDMF file grows by its new entry at each snapshot instead of being rewritten whole (a long
 // run's rewrites cost the square of its snapshot count): what is already in it stays untouched.
 TEST_F(Io, XdmfGrowsByAppendingEachSnapshot) {
