@@ -86,11 +86,12 @@ Presets:
 void add_value_flag(CLI::App& run, calor::app::RunCommand& ro, const std::string& flag,
                     const std::string& key, const std::string& help) {
   run.add_option_function<std::string>(
-      flag,
-      [&ro, key, flag](const std::string& v) {
-        ro.overrides.push_back({key, v, flag});
-      },
-      help);
+         flag,
+         [&ro, key, flag](const std::string& v) {
+           ro.overrides.push_back({key, v, flag});
+         },
+         help)
+      ->trigger_on_parse();  // in the order given, each time given: the last one wins
 }
 
 // `calor run`: the problem's flags (each a `key = value` override, applied in the order given).
@@ -159,7 +160,8 @@ void add_run_flags(RunFlags& f) {
            }
          },
          "Any key: --set boundary.all=periodic --set initial.type=gaussian")
-      ->type_name("KEY=VALUE");
+      ->type_name("KEY=VALUE")
+      ->trigger_on_parse();
   run->add_flag("--json", ro.json, "Print the summary as one JSON object on stdout");
   run->add_flag("--no-progress", no_progress, "No progress bar or progress log on stderr");
   run->add_option("--save-npy", ro.save_npy, "Write the final interior field to this .npy file");
@@ -205,6 +207,67 @@ void add_render(CLI::App& app, RenderFlags& f) {
   f.render = render;
 }
 
+// What argv asks of `app` before CLI11 parses it: the command it selects ("calor run", "calor
+// bench node"), and the first long option that command does not have, named with the nearest it
+// has. (CLI11 alone read "--stepz 10" as the config file "10", and said that file was missing.)
+struct Scan {
+  std::string command = "calor";
+  std::string error;
+};
+
+Scan scan_arguments(CLI::App& app, int argc, char** argv) {
+  Scan scan;
+  CLI::App* cmd = &app;
+  bool value_next = false;  // the previous option takes a value
+  bool values = false;      // ... or several (--set KEY=VALUE ...)
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--") break;
+    if (value_next) {
+      value_next = false;
+      continue;
+    }
+    if (a.rfind("--", 0) == 0 && a.size() > 2) {
+      values = false;
+      const std::string name = a.substr(0, a.find('='));
+      const CLI::Option* opt = nullptr;
+      std::vector<std::string> names;
+      for (const CLI::Option* o : cmd->get_options()) {
+        for (const std::string& l : o->get_lnames())
+          names.push_back("--" + l);
+        if (o->check_name(name)) opt = o;
+      }
+      if (opt == nullptr) {
+        const std::string best = calor::nearest_name(name, names);
+        scan.error = "unknown option '" + name + "' for `" + scan.command + "`" +
+                     (best.empty() ? "" : "; did you mean '" + best + "'?");
+        return scan;
+      }
+      const bool takes_value = opt->get_type_size_max() > 0 && a.find('=') == std::string::npos;
+      value_next = takes_value;
+      values = takes_value && opt->get_items_expected_max() > 1;
+      continue;
+    }
+    if (values || a.rfind('-', 0) == 0) continue;
+    for (CLI::App* sub : cmd->get_subcommands([](CLI::App*) { return true; }))
+      if (sub->check_name(a)) {
+        cmd = sub;
+        scan.command += " " + a;
+        break;
+      }
+  }
+  return scan;
+}
+
+// A usage error, on rank 0 only under mpiexec (every rank parses the same arguments).
+int usage_error(const std::string& what, const std::string& command) {
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  if (rank == nullptr || std::string(rank) == "0")
+    std::fprintf(stderr, "calor: error: %s\nRun `%s --help` for the options.\n", what.c_str(),
+                 command.c_str());
+  return calor::app::kExitUsage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -227,13 +290,15 @@ int main(int argc, char** argv) {
   add_render(app, render);
   calor::bench::BenchCommands bench(app);
 
+  const Scan scan = scan_arguments(app, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // Under mpiexec every rank parses the same arguments; one message is enough.
-    const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
-    const int code = rank == nullptr || std::string(rank) == "0" ? app.exit(e) : e.get_exit_code();
-    return code == 0 ? 0 : calor::app::kExitUsage;  // --help is a success
+    if (e.get_exit_code() == 0) {  // --help
+      const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+      return rank == nullptr || std::string(rank) == "0" ? app.exit(e) : 0;
+    }
+    return usage_error(scan.error.empty() ? e.what() : scan.error, scan.command);
   }
   // Only the commands that compute in parallel join MPI: `bench scaling` and `bench fft` launch
   // mpiexec themselves, which an MPI process may not do.

@@ -41,7 +41,7 @@ std::string xdmf_path(const std::string& h5);
 
 /// A file a run will write, for the checks before its first step.
 struct PlannedFile {
-  enum class Kind { snapshots, xdmf, checkpoint, other };
+  enum class Kind { snapshots, xdmf, checkpoint, npy, png, other };
   std::string path;
   std::string what;  ///< how messages name it, e.g. "output.path"
   Kind kind = Kind::other;
@@ -53,8 +53,9 @@ struct PlannedFile {
 /// missing parent directories and returns them. Throws calor::Error naming the path and the fix.
 std::vector<std::string> check_output_paths(const std::vector<PlannedFile>& files, bool overwrite);
 
-/// The checkpoint format this build writes and reads.
-inline constexpr int kCheckpointVersion = 1;
+/// The checkpoint format this build writes and reads. 2: sealed (a header with the file's
+/// length and CRC-32, checked before HDF5 reads the file; src/output/sealed.hpp).
+inline constexpr int kCheckpointVersion = 2;
 
 /// The physics of a problem as key = value lines: what a restart must not change.
 std::vector<std::pair<std::string, std::string>> fingerprint(const Problem& p);

@@ -333,12 +333,7 @@ class Reader {
     collect(root_, "", leftovers);
     if (leftovers.empty()) return;
     const std::string& key = leftovers.front();
-    std::string best;
-    std::size_t best_d = 4;
-    for (const auto& k : known) {
-      const std::size_t d = edit_distance(key, k);
-      if (d < best_d) best = k, best_d = d;
-    }
+    const std::string best = nearest_name(key, known);
     std::string msg = "unknown key '" + excerpt(key) + "' (" + where(key) + ")";
     if (!best.empty()) msg += "; did you mean '" + best + "'?";
     if (leftovers.size() > 1) {
@@ -992,6 +987,16 @@ std::vector<PointSource> stencil_sources(index_t nx, index_t ny, double energy) 
 
 std::string_view to_string(MethodKind m) {
   return m == MethodKind::spectral ? "spectral" : "stencil";
+}
+
+std::string nearest_name(std::string_view word, const std::vector<std::string>& names) {
+  std::string best;
+  std::size_t best_d = 4;  // three edits at most
+  for (const auto& n : names) {
+    const std::size_t d = edit_distance(word, n);
+    if (d < best_d) best = n, best_d = d;
+  }
+  return best;
 }
 
 Config load_config(std::string_view toml_text, const std::string& source,

@@ -22,6 +22,8 @@
 #include "calor/field.hpp"
 #include "calor/machine.hpp"
 #include "output/atomic.hpp"
+#include "output/isolated.hpp"
+#include "output/sealed.hpp"
 #include "parallel/hdf5_mpio.hpp"
 
 namespace calor {
@@ -226,8 +228,10 @@ void write_file(const std::string& path, const std::vector<char>& data,
 }
 
 // An HDF5 file built in memory (the core driver) by fill(file), as bytes to write with
-// write_file. fill returns false, or throws, on failure.
-std::vector<char> hdf5_image(const std::function<bool(hid_t)>& fill) {
+// write_file; `sealed`: after kSealSize bytes of room for a checkpoint's seal (see sealed.hpp),
+// where HDF5 finds it as it finds a file after a user block. fill returns false, or throws, on
+// failure.
+std::vector<char> hdf5_image(const std::function<bool(hid_t)>& fill, bool sealed = false) {
   const Id fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   H5Pset_fapl_core(fapl, 1 << 20, /*backing_store=*/0);
   Id file(H5Fcreate("calor-image.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose);
@@ -235,8 +239,9 @@ std::vector<char> hdf5_image(const std::function<bool(hid_t)>& fill) {
   H5Fflush(file, H5F_SCOPE_GLOBAL);
   const ssize_t size = H5Fget_file_image(file, nullptr, 0);
   if (size <= 0) throw Error("cannot build an HDF5 file in memory");
-  std::vector<char> image(static_cast<std::size_t>(size));
-  H5Fget_file_image(file, image.data(), image.size());
+  const std::size_t at = sealed ? kSealSize : 0;
+  std::vector<char> image(at + static_cast<std::size_t>(size));
+  H5Fget_file_image(file, image.data() + at, static_cast<std::size_t>(size));
   return image;
 }
 
@@ -566,7 +571,7 @@ void write_checkpoint_mpio(const State& s, const std::string& tmp, std::uint64_t
   if (s.comm->root()) try {
       const index_t bytes = 8 * s.problem->grid.cells() + (1 << 20);
       check_room(tmp, bytes);
-      write_file(tmp, hdf5_image([](hid_t) { return true; }));
+      write_file(tmp, hdf5_image([](hid_t) { return true; }, /*sealed=*/true));
       reserve(tmp, bytes, "the checkpoint", tmp);
     } catch (const Error& e) {
       error = e.what();
@@ -579,6 +584,13 @@ void write_checkpoint_mpio(const State& s, const std::string& tmp, std::uint64_t
   fill_checkpoint(s, file, tmp, checksum);
   errno = 0;
   if (!file.close()) fail(tmp, "finish writing (flush) checkpoint file");
+  s.comm->barrier();
+  if (s.comm->root()) try {
+      seal_file(tmp);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  s.comm->agree_or_throw(error);
 }
 
 }  // namespace
@@ -594,11 +606,16 @@ void write_checkpoint(const State& s, const std::string& path) {
     // calls; several ranks write through MPI-IO into room reserved first.
     if (s.comm->size() > 1)
       write_checkpoint_mpio(s, tmp, checksum);
-    else
-      write_file(tmp, hdf5_image([&](hid_t file) {
-                   fill_checkpoint(s, file, tmp, checksum);
-                   return true;
-                 }));
+    else {
+      std::vector<char> image = hdf5_image(
+          [&](hid_t file) {
+            fill_checkpoint(s, file, tmp, checksum);
+            return true;
+          },
+          /*sealed=*/true);
+      seal_image(image);
+      write_file(tmp, image);
+    }
     s.comm->barrier();
     if (root) {
       fsync_path(tmp);
@@ -620,6 +637,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   quiet_hdf5();
   if (::access(path.c_str(), R_OK) != 0)
     throw Error("cannot read checkpoint '" + path + "': " + std::strerror(errno));
+  check_seal(path);  // before HDF5 parses a byte of it
   Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok())
     throw Error("checkpoint '" + path +
@@ -794,10 +812,9 @@ std::size_t checked_extent(hid_t space, const std::string& path, const std::stri
   return static_cast<std::size_t>(count);
 }
 
-}  // namespace
-
-std::vector<double> read_dataset(const std::string& path, const std::string& dataset,
-                                 std::vector<std::int64_t>& shape, std::string* name) {
+// read_dataset's work, in the process that calls it.
+std::vector<double> read_dataset_here(const std::string& path, const std::string& dataset,
+                                      std::vector<std::int64_t>& shape, std::string& name) {
   quiet_hdf5();
   Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) throw Error("cannot open '" + path + "' as HDF5");
@@ -854,7 +871,54 @@ std::vector<double> read_dataset(const std::string& path, const std::string& dat
   if (H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     throw Error("cannot read " + ds + " from '" + path + "'");
   shape = std::move(dims);
-  if (name != nullptr) *name = ds;
+  name = ds;
+  return v;
+}
+
+// Appends the bytes of `v` to `out`; takes them from `in` at `at`, advancing it.
+template <class T>
+void put(std::vector<char>& out, const T* v, std::size_t n) {
+  const auto* b = reinterpret_cast<const char*>(v);
+  out.insert(out.end(), b, b + n * sizeof(T));
+}
+template <class T>
+void take(const std::vector<char>& in, std::size_t& at, T* v, std::size_t n) {
+  if (n * sizeof(T) > in.size() - at) throw Error("a reader's result is incomplete");
+  std::memcpy(v, in.data() + at, n * sizeof(T));
+  at += n * sizeof(T);
+}
+
+}  // namespace
+
+// In a child process (see isolated.hpp): HDF5 1.10 crashes on some damaged files. The result
+// travels back as the shape's rank, the shape, the name's length, the name and the values.
+std::vector<double> read_dataset(const std::string& path, const std::string& dataset,
+                                 std::vector<std::int64_t>& shape, std::string* name) {
+  const std::vector<char> bytes = run_isolated(
+      [&] {
+        std::vector<std::int64_t> sh;
+        std::string nm;
+        const std::vector<double> v = read_dataset_here(path, dataset, sh, nm);
+        std::vector<char> out;
+        const std::uint64_t sizes[2] = {sh.size(), nm.size()};
+        put(out, sizes, 2);
+        put(out, sh.data(), sh.size());
+        put(out, nm.data(), nm.size());
+        put(out, v.data(), v.size());
+        return out;
+      },
+      "'" + path + "'", "the file is damaged, or is not an HDF5 file that calor can read");
+  std::size_t at = 0;
+  std::uint64_t sizes[2] = {0, 0};
+  take(bytes, at, sizes, 2);
+  if (sizes[0] > 3 || sizes[1] > bytes.size()) throw Error("a reader's result is malformed");
+  shape.assign(sizes[0], 0);
+  take(bytes, at, shape.data(), shape.size());
+  std::string nm(sizes[1], '\0');
+  take(bytes, at, nm.data(), nm.size());
+  std::vector<double> v((bytes.size() - at) / sizeof(double));
+  take(bytes, at, v.data(), v.size());
+  if (name != nullptr) *name = nm;
   return v;
 }
 

@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
 #include "calor/error.hpp"
 #include "calor/output.hpp"
+#include "output/isolated.hpp"
+#include "output/sealed.hpp"
 
 namespace calor {
 
@@ -27,13 +30,31 @@ std::string resolved(const std::string& path) {
   return ec ? path : p.string();
 }
 
-bool is_calor_hdf5(const std::string& path, const char* object) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // a file that is not HDF5 is an answer here
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return false;
-  const bool has = H5Lexists(f, object, H5P_DEFAULT) > 0;
-  H5Fclose(f);
-  return has;
+// Whether `path` is an HDF5 file holding /snapshots. HDF5 1.10 crashes on some damaged files,
+// so the look happens in a child process (see isolated.hpp); a crash means "no".
+bool is_calor_snapshots(const std::string& path) {
+  try {
+    const std::vector<char> has = run_isolated(
+        [&] {
+          H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // a file that is not HDF5 is an answer
+          const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+          const bool yes = f >= 0 && H5Lexists(f, "/snapshots", H5P_DEFAULT) > 0;
+          if (f >= 0) H5Fclose(f);
+          return std::vector<char>{yes ? '1' : '0'};
+        },
+        "'" + path + "'", "");
+    return has.size() == 1 && has[0] == '1';
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+// Whether `path` starts with `magic`: an .npy or PNG file, which calor may have written.
+bool starts_with(const std::string& path, std::string_view magic) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(magic.size(), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return in && head == magic;
 }
 
 bool is_calor_xdmf(const std::string& path) {
@@ -50,15 +71,19 @@ bool is_calor_xdmf(const std::string& path) {
 bool written_by_calor(const PlannedFile& f) {
   switch (f.kind) {
     case PlannedFile::Kind::snapshots:
-      return is_calor_hdf5(f.path, "/snapshots");
+      return is_calor_snapshots(f.path);
     case PlannedFile::Kind::checkpoint:
-      return is_calor_hdf5(f.path, "/field");
+      return has_seal(f.path);
     case PlannedFile::Kind::xdmf:
       return is_calor_xdmf(f.path);
+    case PlannedFile::Kind::npy:
+      return starts_with(f.path, "\x93NUMPY");
+    case PlannedFile::Kind::png:
+      return starts_with(f.path, "\x89PNG\r\n\x1a\n");
     case PlannedFile::Kind::other:
       break;
   }
-  return true;  // the user named it for this run's result (e.g. --save-npy)
+  return true;  // a temporary file of calor's own
 }
 
 void check_one(const PlannedFile& f, bool overwrite, std::vector<std::string>& created) {

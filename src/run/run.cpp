@@ -126,8 +126,9 @@ std::vector<PlannedFile> Run::planned_files() const {
   if (!rs.output.empty()) {
     files.push_back({rs.output, "output.path", Kind::snapshots});
     files.push_back({xdmf_path(rs.output), "output.path's XDMF file", Kind::xdmf});
+    files.push_back({rs.output + ".tmp", "the snapshot file being written", Kind::other});
   }
-  if (!rs.png.empty()) files.push_back({png_frame_path(rs.png, 0), "output.png", Kind::other});
+  if (!rs.png.empty()) files.push_back({png_frame_path(rs.png, 0), "output.png", Kind::png});
   const std::string checkpoint = !rs.checkpoint.empty() ? rs.checkpoint
                                  : (options_.handle_signals || options_.stop_requested)
                                      ? options_.stop_checkpoint
@@ -137,7 +138,7 @@ std::vector<PlannedFile> Run::planned_files() const {
     files.push_back({checkpoint + ".prev", "the previous checkpoint", Kind::checkpoint});
     files.push_back({checkpoint + ".tmp", "the checkpoint being written", Kind::other});
   }
-  if (!options_.save_npy.empty()) files.push_back({options_.save_npy, "--save-npy", Kind::other});
+  if (!options_.save_npy.empty()) files.push_back({options_.save_npy, "--save-npy", Kind::npy});
   return files;
 }
 

@@ -1,24 +1,56 @@
 #!/usr/bin/env bash
-# Fuzzes the configuration parser (TOML + overrides) with libFuzzer, ASan and UBSan.
-# Usage: tests/fuzz/run.sh [SECONDS]   (default 60)
-# Reads the hand-written seeds (tests/fuzz/seeds) and the kept corpus (tests/fuzz/corpus, a
-# minimised set: `build-fuzz/config_fuzz -merge=1 tests/fuzz/corpus build-fuzz/corpus` after a
-# long run keeps what it found); new inputs go to build-fuzz/corpus.
+# Builds the fuzz targets (libFuzzer, ASan, UBSan; clang) and runs them.
+# Usage: tests/fuzz/run.sh [TARGET|all] [SECONDS]    (default: all, 60 s each)
+#        tests/fuzz/run.sh --build                   (build only)
+# TARGET is config, npy, checkpoint or snapshot. Each reads its hand-written seeds
+# (tests/fuzz/seeds/TARGET) and its kept corpus (tests/fuzz/corpus/TARGET, when there is one);
+# new inputs go to build-fuzz/corpus/TARGET. After a long run, keep what it found with
+#   build-fuzz/TARGET_fuzz -merge=1 tests/fuzz/corpus/TARGET build-fuzz/corpus/TARGET
+# A crash leaves build-fuzz/crash-<hash> (the input) and a non-zero exit status.
+# CTest runs each target for 20 s in the ASan build (labels: fuzz); run longer by hand:
+#   tests/fuzz/run.sh all 3600
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-60}
 out=build-fuzz
+cxx=${CALOR_FUZZ_CXX:-$(command -v clang++-19 || command -v clang++)}
+cc=${cxx/clang++/clang}
+build() {
+  # One build at a time: CTest may start several targets together.
+  exec 9> "$out/.lock"
+  flock 9
+  [[ -f $out/build.ninja ]] ||
+    cmake -S tests/fuzz -B "$out" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="$cc" \
+      -DCMAKE_BUILD_TYPE= > "$out/configure.log" 2>&1 ||
+    { cat "$out/configure.log"; exit 1; }
+  cmake --build "$out" -j "${CALOR_FUZZ_JOBS:-2}"
+  flock -u 9
+}
+
+# fuzz TARGET SECONDS MAX_LEN
+fuzz() {
+  local target=$1 seconds=$2 max_len=$3
+  local corpus=$out/corpus/$target
+  mkdir -p "$corpus"
+  local dirs=("$corpus" "tests/fuzz/seeds/$target")
+  [[ -d tests/fuzz/corpus/$target ]] && dirs+=("tests/fuzz/corpus/$target")
+  echo "== fuzz $target: $seconds s"
+  "$out/${target}_fuzz" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" "${dirs[@]}" \
+    > "$out/$target.log" 2>&1 ||
+    { tail -40 "$out/$target.log"; echo "fuzz $target: FAILED (the input is in $out/)"; exit 1; }
+  grep -E "^(Done|stat::number_of_executed_units|stat::peak_rss_mb)" "$out/$target.log" || true
+}
+
 mkdir -p "$out"
-# Only the sources the parser needs: no OpenMP, MPI or I/O. NDEBUG as in the shipped builds:
-# toml++ 3.3 asserts on some invalid keys ("[*a]") that its release build rejects cleanly.
-clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -DNDEBUG -DTOML_HEADER_ONLY=1 -Iinclude -I"$out" -Isrc \
-  tests/fuzz/config_fuzz.cpp src/config/config.cpp src/model/problem.cpp src/model/boundary.cpp \
-  src/config/keys.cpp src/field/field.cpp src/backends/machine.cpp \
-  src/backends/names.cpp -o "$out/config_fuzz"
-mkdir -p "$out/corpus"
-# A crash leaves build-fuzz/crash-<hash> and a non-zero exit status.
-"$out/config_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=5 -print_final_stats=1 \
-  -artifact_prefix="$out/" "$out/corpus" tests/fuzz/corpus tests/fuzz/seeds > "$out/fuzz.log" 2>&1 ||
-  { tail -40 "$out/fuzz.log"; echo "fuzz: FAILED (the input is in $out/)"; exit 1; }
-tail -6 "$out/fuzz.log"
+what=${1:-all}
+seconds=${2:-60}
+build
+case $what in
+  --build) ;;
+  config) fuzz config "$seconds" 4096 ;;
+  npy) fuzz npy "$seconds" 4096 ;;
+  checkpoint) fuzz checkpoint "$seconds" 16384 ;;
+  snapshot) fuzz snapshot "$seconds" 16384 ;;
+  all) for t in config npy checkpoint snapshot; do "$0" "$t" "$seconds"; done ;;
+  *) echo "unknown fuzz target '$what': use config, npy, checkpoint, snapshot or all" >&2; exit 2 ;;
+esac

@@ -82,6 +82,31 @@ TEST_F(RunPaths, AFileCalorDidNotWriteIsNeverReplacedWithoutOverwrite) {
   }
 }
 
+// --save-npy and PNG frames replace an .npy or PNG file (one a run may have written), never
+// another file (the CLI fuzz test found `--save-npy README.h5` replacing a user's file).
+TEST_F(RunPaths, NpyAndPngReplaceOnlyTheirOwnKindOfFile) {
+  std::ofstream(path("notes.h5")) << "my notes";
+  std::ofstream(path("frame_00000000.png")) << "my notes";
+  RunOptions npy;
+  npy.save_npy = path("notes.h5");
+  const std::string m = refusal("", npy);
+  EXPECT_NE(m.find("--save-npy '" + path("notes.h5") + "' exists and is not a file calor wrote"),
+            std::string::npos)
+      << m;
+  const std::string png = refusal("output = { png = \"" + path("frame") + "\" }\n");
+  EXPECT_NE(png.find("output.png '" + path("frame_00000000.png") + "' exists"), std::string::npos)
+      << png;
+  std::ifstream in(path("notes.h5"));
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "my notes");
+  // An .npy file is replaced, as is a frame of an earlier run.
+  npy.save_npy = path("u.npy");
+  EXPECT_EQ(refusal("", npy), "");
+  EXPECT_EQ(refusal("", npy), "");
+  fs::remove(path("frame_00000000.png"));
+  EXPECT_EQ(refusal("output = { png = \"" + path("frame") + "\" }\n"), "");
+  EXPECT_EQ(refusal("output = { png = \"" + path("frame") + "\" }\n"), "");
+}
+
 TEST_F(RunPaths, ParentsAreCreatedAndOwnFilesAreReplaced) {
   const std::string settings = "output = { path = \"" + path("out/a/run.h5") + "\" }\n" +
                                "checkpoint = { path = \"" + path("out/b/c.h5") + "\" }\n";
