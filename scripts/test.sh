@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=release
 [ "${1:-}" = "--asan" ] && preset=asan
-scripts/setup.sh --python
+scripts/setup.sh --test --python
 cmake --preset "$preset" > /dev/null
 cmake --build --preset "$preset"
 ctest --preset "$preset"

@@ -12,6 +12,7 @@
 #include "calor/comm.hpp"
 #include "calor/config.hpp"
 #include "calor/error.hpp"
+#include "calor/version.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -275,6 +276,7 @@ int main(int argc, char** argv) {
       "calor: heat diffusion on structured grids (1D/2D/3D, explicit FTCS), from one core to "
       "many.\nRun `calor run` for the reference case study, `calor SUBCOMMAND --help` for more."};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "calor " + std::string(calor::kVersion));
   app.footer(
       "\nExamples:\n  calor run                       the case study at its defaults\n"
       "  calor run --preset gaussian3d --n 64 --json\n  calor info                      "
@@ -306,9 +308,6 @@ int main(int argc, char** argv) {
 
   try {
     if (run.run->parsed()) {
-      // Without a file, the case study is the default problem.
-      if (run.ro.config_path.empty())
-        run.ro.overrides.insert(run.ro.overrides.begin(), {"preset", "stencil", "default"});
       run.ro.progress = !run.no_progress;
       return calor::app::run_command(run.ro, procs);
     }

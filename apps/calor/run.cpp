@@ -1,5 +1,6 @@
 #include "commands.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -9,9 +10,11 @@
 #include "calor/backend.hpp"
 #include "calor/error.hpp"
 #include "calor/image.hpp"
+#include "calor/machine.hpp"
 #include "calor/output.hpp"
 #include "calor/run.hpp"
 #include "calor/signals.hpp"
+#include "calor/version.hpp"
 #include "json.hpp"
 #include "progress.hpp"
 
@@ -55,24 +58,36 @@ struct Summary {
   [[nodiscard]] double seconds() const { return report.seconds; }
 };
 
-void print_text(const Summary& s) {
-  const Problem& p = s.p;
+// What the run is, printed before it starts (so before the progress bar).
+void print_header(const Run& run) {
+  const Problem& p = run.problem();
   std::printf("calor run: %s, %dD grid %s, boundary %s, %zu point source%s\n", p.name.c_str(),
               p.grid.dim, grid_string(p.grid).c_str(),
               boundary_string(p.boundaries, p.grid.dim).c_str(), p.sources.points.size(),
               p.sources.points.size() == 1 ? "" : "s");
-  std::printf("  backend     %s (%s)\n", s.backend.c_str(), s.backend_reason.c_str());
-  if (!s.backend_plan.empty()) std::printf("  tiling      %s\n", s.backend_plan.c_str());
-  std::printf("  processes   %s, %d thread%s each\n", s.processes.c_str(), s.threads,
-              s.threads == 1 ? "" : "s");
+  std::printf("  backend     %s (%s)\n", run.engine().c_str(), run.engine_reason().c_str());
+  std::printf("  processes   %s, %d thread%s each\n", run.processes().c_str(), run.threads(),
+              run.threads() == 1 ? "" : "s");
   std::printf("  steps       %lld   dt %g   alpha %g   r = %g (FTCS limit 0.5)\n",
-              static_cast<long long>(s.steps), p.dt, p.alpha, p.stability_number());
+              static_cast<long long>(p.steps), p.dt, p.alpha, p.stability_number());
+  std::fflush(stdout);
+}
+
+// What the run found and what it cost, printed after it (the tiled backend cuts the grid at
+// its first step).
+void print_results(const Summary& s) {
+  if (!s.backend_plan.empty()) std::printf("  tiling      %s\n", s.backend_plan.c_str());
   std::printf("  heat        %.4f\n", s.stats.heat);
   std::printf("  min         %.6e\n", s.stats.min);
   std::printf("  max         %.6e\n", s.stats.max);
   std::printf("  l2          %.6e\n", s.stats.l2);
   if (s.error) std::printf("  error       %.3e (RMS vs the exact solution)\n", *s.error);
-  std::printf("  time        %.3f s\n", s.seconds());
+  if (s.report.files_written > 0)
+    std::printf("  time        %.3f s (compute %.3f s, output %.3f s for %d file%s)\n", s.seconds(),
+                s.seconds() - s.report.io_seconds, s.report.io_seconds, s.report.files_written,
+                s.report.files_written == 1 ? "" : "s");
+  else
+    std::printf("  time        %.3f s\n", s.seconds());
   std::printf("  throughput  %.1f MLUP/s, %.2f GB/s effective (%d B per cell update)\n", s.mlups(),
               s.gbs(), kBytesPerUpdate);
 }
@@ -90,15 +105,10 @@ void print_json(const Summary& s) {
   j.add("r", p.stability_number()).add("heat", s.stats.heat).add("min", s.stats.min);
   j.add("max", s.stats.max).add("l2", s.stats.l2).add("seconds", s.seconds());
   j.add("mlups", s.mlups()).add("gbs", s.gbs());
+  j.add("io_seconds", s.report.io_seconds).add("files_written", s.report.files_written);
   if (s.error) j.add("error", *s.error);
+  j.add("version", kVersion);
   std::printf("%s\n", j.str().c_str());
-}
-
-void print_summary(const Summary& s, bool json) {
-  if (json)
-    print_json(s);
-  else
-    print_text(s);
 }
 
 // The run summary of `run` after `report` (collective: statistics and the exact solution's
@@ -112,8 +122,8 @@ Summary summarise(const Run& run, const RunReport& report) {
 int report_interrupted(const Run& run, const RunReport& report) {
   if (run.comm().root())
     std::fprintf(stderr,
-                 "calor: interrupted at step %lld of %lld; state saved to %s. Resubmit with "
-                 "--restart %s (exit status %d)\n",
+                 "calor: interrupted at step %lld of %lld; state saved to %s. Resume with: "
+                 "calor run --restart %s (exit status %d)\n",
                  static_cast<long long>(report.step), static_cast<long long>(run.problem().steps),
                  report.checkpoint.c_str(), report.checkpoint.c_str(), kExitInterrupted);
   return kExitInterrupted;
@@ -128,9 +138,45 @@ void print_error(const Error& e, const Comm& comm) {
   }
 }
 
+// The run's configuration: the file (if any) and the flags. A restart without a file takes the
+// problem from the checkpoint; flags on top of it may change how far and how to run and what to
+// write, while a changed physics setting is refused by the restart's own comparison, naming it
+// (allowed with --force, except the grid).
+Config load_run_config(const RunCommand& o) {
+  if (!o.config_path.empty()) return load_config_file(o.config_path, o.overrides);
+  if (o.restart.empty()) {
+    std::vector<Override> all{{"preset", "stencil", "default"}};  // the case study
+    all.insert(all.end(), o.overrides.begin(), o.overrides.end());
+    return load_config("", "command line", all);
+  }
+  const CheckpointInfo info = read_checkpoint_info(o.restart);
+  if (info.config.empty())
+    throw Error("checkpoint '" + o.restart +
+                "' does not hold its problem (more point sources than fit in its header): give "
+                "the configuration file with --restart");
+  return load_config(info.config, "checkpoint '" + o.restart + "'", o.overrides);
+}
+
+// More threads on this node than it has cores: each thread then waits for the others at every
+// synchronisation, and the run is slower than with fewer.
+void warn_oversubscribed(const Run& run, const Comm& comm) {
+  const int cores = available_cores();
+  const int ranks = comm.local_size();
+  if (static_cast<long long>(run.threads()) * ranks <= cores) return;
+  const int fit = std::max(1, cores / std::max(1, ranks));
+  std::fprintf(stderr,
+               "calor: warning: %d thread%s x %d rank%s on this node, which has %d core%s: they "
+               "oversubscribe it and the run will be slower; use --threads %d%s\n",
+               run.threads(), run.threads() == 1 ? "" : "s", ranks, ranks == 1 ? "" : "s", cores,
+               cores == 1 ? "" : "s", fit, ranks > 1 ? " (or fewer ranks)" : "");
+}
+
 }  // namespace
 
 int run_command(const RunCommand& o, const Comm& comm) {
+  // From the start: a batch system's signal during set-up (reading the configuration or the
+  // checkpoint) stops the run at its first chunk with a checkpoint, instead of killing it.
+  install_stop_signals();
   ProgressReporter progress(o.progress && comm.root() ? ProgressReporter::automatic()
                                                       : ProgressReporter::Mode::none);
   RunOptions ro;
@@ -143,10 +189,17 @@ int run_command(const RunCommand& o, const Comm& comm) {
   ro.progress = [&](const RunProgress& p) { progress(p); };
   std::unique_ptr<Run> run;
   try {
-    // Every rank reads the configuration: it fails alike everywhere.
-    const Config c = o.config_path.empty() ? load_config("", "command line", o.overrides)
-                                           : load_config_file(o.config_path, o.overrides);
-    run = make_run(c, comm, ro);
+    // Every rank reads the configuration; a restart's checkpoint may be unreadable on some
+    // ranks only, so the ranks agree before any collective step.
+    std::optional<Config> config;
+    std::string error;
+    try {
+      config = load_run_config(o);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    comm.agree_or_throw(error);
+    run = make_run(*config, comm, ro);
   } catch (const Error& e) {
     print_error(e, comm);  // the configuration or an input file: bad input
     return kExitUsage;
@@ -154,9 +207,20 @@ int run_command(const RunCommand& o, const Comm& comm) {
   if (comm.root())
     for (const std::string& dir : run->created_directories())
       std::fprintf(stderr, "calor: created the directory %s for the outputs\n", dir.c_str());
-  if (o.progress && comm.root() && run->first_step() > 0)
+  if (comm.root() && run->first_step() > 0)
     std::fprintf(stderr, "calor: restarted from %s at step %lld\n", o.restart.c_str(),
                  static_cast<long long>(run->first_step()));
+  if (!o.restart.empty() && run->first_step() >= run->problem().steps) {
+    if (comm.root())
+      std::fprintf(stderr,
+                   "calor: nothing left to do: the checkpoint is at step %lld and steps = %lld; "
+                   "give --steps with a larger number to go on\n",
+                   static_cast<long long>(run->first_step()),
+                   static_cast<long long>(run->problem().steps));
+    return 0;
+  }
+  if (comm.root()) warn_oversubscribed(*run, comm);
+  if (comm.root() && !o.json) print_header(*run);
   comm.barrier();
   RunReport report;
   try {
@@ -172,7 +236,12 @@ int run_command(const RunCommand& o, const Comm& comm) {
   progress.finish();
   if (report.end == RunEnd::interrupted) return report_interrupted(*run, report);
   const Summary s = summarise(*run, report);
-  if (comm.root()) print_summary(s, o.json);
+  if (comm.root()) {
+    if (o.json)
+      print_json(s);
+    else
+      print_results(s);
+  }
   return 0;
 }
 

@@ -68,6 +68,10 @@ Config load_config(std::string_view toml_text, const std::string& source,
 /// Reads `path` and calls load_config; a missing or unreadable file is an Error naming it.
 Config load_config_file(const std::string& path, const std::vector<Override>& overrides = {});
 
+/// The problem's physics and step count as the TOML that load_config reads back into the same
+/// problem (its initial state excepted: a restart loads the field). A checkpoint carries it.
+std::string problem_toml(const Problem& p);
+
 /// The name in `names` nearest to `word`, three edits away at most, or "" if none is that close:
 /// for "did you mean" hints (a misspelt key, flag or keyword argument).
 std::string nearest_name(std::string_view word, const std::vector<std::string>& names);

@@ -79,6 +79,7 @@ struct CheckpointInfo {
   double time = 0;
   std::uint64_t checksum = 0;
   std::vector<std::pair<std::string, std::string>> fingerprint;
+  std::string config;  ///< the problem as TOML (problem_toml), from which a restart may start
 };
 
 /// Reads the header of checkpoint `path`; throws calor::Error if it is not a readable calor

@@ -26,6 +26,8 @@ struct RunProgress {
   std::int64_t step = 0;   ///< the step reached
   std::int64_t total = 0;  ///< the step the current advance() goes to
   double seconds = 0;      ///< wall time since the current advance() began
+  std::int64_t first = 0;  ///< the step the current advance() began at (a restart's step)
+  double time = 0;         ///< the simulated time reached
 };
 
 /// A callable run at scheduled steps on every rank with the current state; returning false
@@ -65,6 +67,8 @@ struct RunReport {
   std::int64_t step = 0;   ///< the step reached
   std::int64_t ran = 0;    ///< steps taken by this advance()
   double seconds = 0;      ///< wall time of the slowest rank
+  double io_seconds = 0;   ///< of which writing snapshots, frames and checkpoints (rank 0's)
+  int files_written = 0;   ///< snapshots, frames and checkpoints written
   std::string checkpoint;  ///< the checkpoint saved when interrupted
   /// Cell updates per second over the run (global cells * steps / seconds), in millions.
   [[nodiscard]] double mlups(const Grid& g) const;

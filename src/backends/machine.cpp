@@ -66,13 +66,17 @@ const Caches& caches() {
   return c;
 }
 
+int available_cores() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
 int default_threads() {
   if (const char* e = std::getenv("OMP_NUM_THREADS")) {
     const int n = std::atoi(e);
     if (n > 0) return n;
   }
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw > 0 ? static_cast<int>(hw) : 1;
+  return available_cores();
 }
 
 std::size_t physical_memory() {

@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "calor/config.hpp"
 #include "calor/error.hpp"
 #include "calor/field.hpp"
 #include "calor/machine.hpp"
@@ -562,6 +563,10 @@ void fill_checkpoint(const State& s, hid_t file, const std::string& tmp, std::ui
   attr_u64(dset, "checksum", checksum);
   for (const auto& [k, v] : fingerprint(*s.problem))
     attr_string(dset, ("fp:" + k).c_str(), v);
+  // All a restart needs, unless thousands of point sources pass HDF5's 64 KiB limit on an
+  // attribute: a restart then needs the configuration again.
+  const std::string config = problem_toml(*s.problem);
+  if (config.size() < 60000) attr_string(dset, "config", config);
 }
 
 // The checkpoint at tmp, written collectively by several ranks through MPI-IO into a file that
@@ -664,6 +669,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
         return 0;
       },
       &names);
+  read_attr_string(dset, "config", info.config);
   for (const std::string& key : names) {
     if (key.rfind("fp:", 0) != 0) continue;
     std::string v;

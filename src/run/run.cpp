@@ -266,7 +266,7 @@ RunReport Run::advance(std::int64_t steps) {
     const auto c0 = Clock::now();
     method_->advance(n);
     schedule_->chunk->after(n, comm_.max(seconds_since(c0)), 0.25 * interval, interval);
-    if (!after_chunk(RunProgress{step(), target, seconds_since(t0)}, report)) break;
+    if (!after_chunk(RunProgress{step(), target, seconds_since(t0), first, time()}, report)) break;
   }
   report.step = step();
   report.ran = step() - first;
@@ -294,14 +294,17 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
   bool written_checkpoint = false;
   if (!due.empty()) {    // the same on every rank: steps and `now` are agreed
     std::string failed;  // an output that fails on some ranks fails on all
+    const auto w0 = Clock::now();
     for (Schedule::ScheduledOutput* o : due)
       try {
         o->output->write(state);
+        ++report.files_written;
         written_checkpoint = written_checkpoint || o->output.get() == s.checkpoint;
       } catch (const Error& e) {
         failed = e.what();
         break;
       }
+    report.io_seconds += seconds_since(w0);
     comm_.agree_or_throw(failed);
   }
   bool go_on = true;

@@ -23,4 +23,12 @@ set -e
 "${launch[@]}" "$calor" "${args[@]}" --restart "$dir/c.h5" --save-npy "$dir/restarted.npy" > /dev/null
 "${launch[@]}" "$calor" "${args[@]}" --save-npy "$dir/straight.npy" > /dev/null
 cmp "$dir/restarted.npy" "$dir/straight.npy" || { echo "FAIL: restarted run differs"; exit 1; }
-echo "PASS: interrupted (status 75), restarted, identical to the uninterrupted run"
+# The resume command as calor prints it: the problem comes from the checkpoint alone.
+"${launch[@]}" "$calor" run --restart "$dir/c.h5" --backend simd --threads 1 --no-progress \
+  --save-npy "$dir/resumed.npy" > /dev/null
+cmp "$dir/resumed.npy" "$dir/straight.npy" || { echo "FAIL: run --restart alone differs"; exit 1; }
+# At or past the last step there is nothing left to do, and calor says so.
+msg=$("${launch[@]}" "$calor" run --restart "$dir/c.h5" --steps 10 --no-progress 2>&1 > /dev/null)
+[[ $msg == *"nothing left to do: the checkpoint is at step"* ]] ||
+  { echo "FAIL: no 'nothing left to do' for a checkpoint past --steps: $msg"; exit 1; }
+echo "PASS: interrupted (status 75), restarted (with its flags, and with --restart alone), identical to the uninterrupted run"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -12,6 +13,7 @@
 
 #include "calor/error.hpp"
 #include "calor/npy.hpp"
+#include "calor/output.hpp"
 #include "helpers.hpp"
 
 namespace calor {
@@ -124,6 +126,34 @@ TEST(Config, NestingAndLengthsAreBoundedBeforeParsing) {
     ADD_FAILURE() << "no error for steps=[[[...";
   } catch (const Error& e) {
     EXPECT_LT(std::string(e.what()).size(), 200u) << e.what();
+  }
+}
+
+// A checkpoint carries its problem as TOML (problem_toml) so that `calor run --restart FILE`
+// needs nothing else: the strict reader turns it back into the same problem, bit for bit.
+TEST(Config, ProblemTomlReadsBackAsTheSameProblem) {
+  const std::vector<std::string> cases = {
+      "preset = \"stencil\"\nn = 48\nsteps = 7\nenergy = 2.5\n",
+      "preset = \"diffusion1d\"\n",
+      "preset = \"gaussian2d\"\nn = 40\n",
+      "preset = \"gaussian3d\"\nn = 12\n",
+      "dim = 3\nn = [5, 6, 7]\nh = [0.1, 0.3, 0.7]\nalpha = 0.37\ndt = 0.001\nsteps = 9\n"
+      "form = \"expanded\"\nboundary = { x = \"periodic\", y_low = { type = \"neumann\", "
+      "gradient = -0.2 }, y_high = { type = \"dirichlet\", value = 1e-300 }, z_low = "
+      "\"neumann\" }\nsources = { volumetric = 0.1, points = [{ at = [1, 2, 3], energy = "
+      "1.0e10 }, { at = [0, 0, 0], energy = -3.25 }] }\n",
+      "dim = 2\nn = 8\ndt = 0.3\nallow_unstable = true\n"};
+  for (const std::string& text : cases) {
+    SCOPED_TRACE(text);
+    const Problem p = load_config(text, "case", {}).problem;
+    const std::string toml = problem_toml(p);
+    const Problem q = load_config(toml, "checkpoint", {}).problem;
+    EXPECT_EQ(fingerprint(q), fingerprint(p)) << toml;
+    EXPECT_EQ(q.steps, p.steps);
+    EXPECT_EQ(q.allow_unstable, p.allow_unstable);
+    EXPECT_EQ(std::memcmp(&q.dt, &p.dt, sizeof p.dt), 0);
+    EXPECT_EQ(std::memcmp(&q.alpha, &p.alpha, sizeof p.alpha), 0);
+    EXPECT_EQ(std::memcmp(q.grid.h.data(), p.grid.h.data(), sizeof p.grid.h), 0);
   }
 }
 
