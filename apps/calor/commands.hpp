@@ -7,6 +7,10 @@
 #include "calor/comm.hpp"
 #include "calor/config.hpp"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace calor::app {
 
 /// Exit statuses of `calor`, a contract with scripts and schedulers (README, `calor --help`):
@@ -35,6 +39,11 @@ struct RenderOptions {
 };
 
 int run_command(const RunCommand& o, const Comm& comm);
+/// `calor completion bash|zsh`: a completion script for the shell, from `app`'s options and the
+/// key table.
+int completion_command(const CLI::App& app, const std::string& shell);
+/// `calor man`: the manual page (roff), from `app`'s options and the key table.
+int man_command(const CLI::App& app);
 int info_command();
 int render_command(const RenderOptions& o);
 

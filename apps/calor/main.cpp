@@ -288,6 +288,11 @@ int main(int argc, char** argv) {
   add_problem_flags(app, run);
   add_run_flags(run);
   app.add_subcommand("info", "List the backends, threads and libraries compiled in");
+  std::string shell;
+  CLI::App* completion = app.add_subcommand(
+      "completion", "Print a shell completion script: calor completion bash > ~/.calor-complete");
+  completion->add_option("shell", shell, "bash or zsh")->required();
+  CLI::App* man = app.add_subcommand("man", "Print the manual page (roff): calor man | man -l -");
   RenderFlags render;
   add_render(app, render);
   calor::bench::BenchCommands bench(app);
@@ -312,6 +317,8 @@ int main(int argc, char** argv) {
       return calor::app::run_command(run.ro, procs);
     }
     if (render.render->parsed()) return calor::app::render_command(render.render_opt);
+    if (completion->parsed()) return calor::app::completion_command(app, shell);
+    if (man->parsed()) return calor::app::man_command(app);
     if (bench.parsed()) return bench.run(procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {
