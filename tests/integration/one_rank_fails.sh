@@ -29,9 +29,11 @@ expect() {
   local status=$? took=$((SECONDS - start))
   local count
   count=$(grep -c -E "$pattern" out.txt)
-  if [[ $status == 0 || $status == 3 || $status == 124 || $count != 1 ]]; then
+  local want=${ONCE:-1}  # ONCE=0: the MPI runtime's own message, which it may repeat
+  if [[ $status == 0 || $status == 3 || $status == 124 || $count == 0 ||
+        ($want == 1 && $count != 1) ]]; then
     echo "FAIL $name (-n $ranks): exit $status after ${took} s, message seen $count times"
-    sed 's/^/    /' out.txt | head -20
+    sed 's/^/    /' out.txt | head -40
     failures=$((failures + 1))
   else
     echo "ok   $name (-n $ranks): exit $status after ${took} s: $(grep -m1 -E "$pattern" out.txt)"
@@ -62,7 +64,7 @@ expect "damaged checkpoint on the last rank" "rank $last of $ranks\): checkpoint
 expect "damaged checkpoint on rank 0" "rank 0 of $ranks\): checkpoint 'bad\.h5' is 4000 bytes, its seal says [0-9]+: truncated" -- \
   -n 1 "$calor" run --n 48,64 --no-progress --steps 30 --restart bad.h5 : \
   -n "$last" "$calor" run --n 48,64 --no-progress --steps 30 --restart ck.h5
-expect "the last rank killed mid-run" "exited with non-zero status|exited on signal" -- \
+ONCE=0 expect "the last rank killed mid-run" "exited with non-zero status|exited on signal" -- \
   -n "$last" "$calor" run --n 2000 --steps 100000 --no-progress : \
   -n 1 sh -c "$calor run --n 2000 --steps 100000 --no-progress & pid=\$!; sleep 2; kill -9 \$pid; wait \$pid"
 exit $((failures > 0))
