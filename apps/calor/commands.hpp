@@ -36,6 +36,8 @@ struct RunCommand {
 struct RenderOptions {
   std::string input, dataset, output;
   long long slice = -1;
+  std::vector<double> range;  ///< lo, hi; empty: the field's own
+  bool log = false;
 };
 
 int run_command(const RunCommand& o, const Comm& comm);

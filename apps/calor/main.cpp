@@ -172,6 +172,15 @@ void add_run_flags(RunFlags& f) {
              "Snapshot interval: steps (100) or time (30s, 5min)");
   value_flag("--png", "output.png", "PNG frame prefix: PREFIX_<step>.png (2D; 3D: middle z-slice)");
   value_flag("--png-every", "output.png_every", "PNG frame interval in steps");
+  value_flag("--png-range", "output.png_range",
+             "PNG colour range lo,hi for every frame (default: the first frame's)");
+  run->add_flag_callback(
+         "--png-log",
+         [&] {
+           ro.overrides.push_back({"output.png_log", "true", "--png-log"});
+         },
+         "PNG: a log10 colour scale")
+      ->trigger_on_parse();
   value_flag("--checkpoint", "checkpoint.path",
              "Checkpoint file (kept safe: temp, fsync, rename, .prev)");
   value_flag("--checkpoint-every", "checkpoint.every",
@@ -202,6 +211,10 @@ void add_render(CLI::App& app, RenderFlags& f) {
                      "Snapshot step or dataset path (default: the last)");
   render->add_option("-o,--out", render_opt.output, "PNG to write (default: FILE.png)");
   render->add_option("--slice", render_opt.slice, "3D: the z index to show (default: the middle)");
+  render->add_option("--range", render_opt.range, "Colour range lo,hi (default: the field's)")
+      ->delimiter(',')
+      ->expected(2);
+  render->add_flag("--log", render_opt.log, "A log10 colour scale");
   render->footer(
       "\nExample:\n  calor run --preset gaussian3d --output g.h5 --output-every 50\n"
       "  calor render g.h5 --dataset 100 -o g100.png");

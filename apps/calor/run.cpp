@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -254,7 +255,7 @@ int render_command(const RenderOptions& o) {
   // The heat map shrinks a grid at most 16 times: a longer side would make an image wider than
   // libpng writes (a million pixels).
   constexpr std::int64_t most = 10'000'000;
-  if (nx > most || ny > most)
+  if (ny > 1 && (nx > most || ny > most))
     throw Error("'" + o.input + "': " + name + " is " + std::to_string(nx) + " x " +
                 std::to_string(ny) + " cells; calor render draws at most " + std::to_string(most) +
                 " cells along a side");
@@ -263,7 +264,22 @@ int render_command(const RenderOptions& o) {
     const auto dot = o.input.rfind('.');
     out = (dot == std::string::npos ? o.input : o.input.substr(0, dot)) + ".png";
   }
-  write_heatmap_png(out, plane, nx, ny, o.input + ":" + name);
+  ColourRange range{0, 0, o.log};
+  if (!o.range.empty()) {
+    range.lo = o.range[0];
+    range.hi = o.range[1];
+    if (!(range.lo < range.hi) || (o.log && range.lo <= 0))
+      throw Error("--range " + std::to_string(range.lo) + "," + std::to_string(range.hi) +
+                  " is not a range: give lo,hi with lo < hi" +
+                  (o.log ? " and lo > 0 (--log)" : ""));
+  }
+  // The caption: the snapshot's step where the dataset is one.
+  const std::string prefix = "/snapshots/";
+  const std::string caption =
+      name.rfind(prefix, 0) == 0
+          ? "step " + std::to_string(std::atoll(name.c_str() + prefix.size()))
+          : "";
+  write_heatmap_png(out, plane, nx, ny, caption, range);
   std::printf("wrote %s (%s, %lld x %lld)\n", out.c_str(), name.c_str(), static_cast<long long>(nx),
               static_cast<long long>(ny));
   return 0;

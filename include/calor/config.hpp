@@ -37,7 +37,9 @@ struct RunSettings {
   Every output_every;
   std::string png;  ///< PNG frame prefix: PREFIX_<step>.png
   std::int64_t png_every = 0;
-  std::string checkpoint;  ///< checkpoint file
+  double png_lo = 0, png_hi = 0;  ///< the frames' colour range; equal: the first frame's
+  bool png_log = false;           ///< a log10 colour scale
+  std::string checkpoint;         ///< checkpoint file
   Every checkpoint_every;
   std::int64_t check_every = 100;  ///< NaN/Inf and blow-up check interval in steps (0: at the end)
   MethodKind method = MethodKind::stencil;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "calor/image.hpp"
 #include "calor/state.hpp"
 
 namespace calor {
@@ -33,8 +34,9 @@ class Output {
 std::unique_ptr<Output> make_snapshot_output(const std::string& h5, std::string xmf = "");
 /// Writes a checkpoint to `path` each time (see write_checkpoint).
 std::unique_ptr<Output> make_checkpoint_output(const std::string& path);
-/// Writes PREFIX_<step>.png heat maps (3D: the middle z-slice) on rank 0.
-std::unique_ptr<Output> make_png_output(const std::string& prefix);
+/// Writes PREFIX_<step>.png heat maps (3D: the middle z-slice; 1D: line plots) on rank 0, all
+/// in one colour range: `range`, or the first frame's.
+std::unique_ptr<Output> make_png_output(const std::string& prefix, ColourRange range = {});
 
 /// out.h5 -> out.xmf
 std::string xdmf_path(const std::string& h5);

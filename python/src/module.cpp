@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -399,9 +400,39 @@ const char* kSimulationDoc = R"(A running simulation of one Problem (the engine'
 /// Module-level names: the Error exception, how this build was made (version, compiler, MPI),
 /// and the lookups the Python package offers (backends, presets, configuration keys, datasets,
 /// default threads).
+// The engine's messages name `calor run`'s flags; in Python they name the keyword arguments.
+std::string python_message(std::string msg) {
+  static const std::pair<const char*, const char*> kSwaps[] = {
+      {"See `calor run --help` for the keys.", "See help(calor.Problem) for the keys."},
+      {"(--dt), or --allow-unstable to run anyway",
+       "(dt=...), or allow_unstable=True to run anyway"},
+      {"(or drop --allow-unstable)", "(or drop allow_unstable=True)"},
+      {"(e.g. --n 480) or a --preset", "(e.g. n=480) or use calor.presets"},
+      {"(--output FILE.h5)", "(output={'path': 'FILE.h5'})"},
+      {"(--checkpoint FILE.h5)", "(checkpoint={'path': 'FILE.h5'})"},
+      {"(--png PREFIX)", "(output={'png': 'PREFIX'})"},
+      {"or pass --force to continue", "or pass force=True to continue"},
+      {"pass --overwrite (Python: overwrite=True)", "pass overwrite=True"},
+  };
+  for (const auto& [cli, py] : kSwaps)
+    for (auto at = msg.find(cli); at != std::string::npos; at = msg.find(cli, at))
+      msg.replace(at, std::strlen(cli), py);
+  return msg;
+}
+
 void bind_functions(nb::module_& m) {
-  // calor::Error is a mistake the user can fix: a ValueError with the engine's message.
-  nb::exception<calor::Error>(m, "Error", PyExc_ValueError);
+  // calor::Error is a mistake the user can fix: a ValueError with the engine's message, in
+  // Python's terms.
+  static nb::exception<calor::Error> error(m, "Error", PyExc_ValueError);
+  nb::register_exception_translator(
+      [](const std::exception_ptr& p, void* type) {
+        try {
+          std::rethrow_exception(p);
+        } catch (const calor::Error& e) {
+          PyErr_SetString(static_cast<PyObject*>(type), python_message(e.what()).c_str());
+        }
+      },
+      error.ptr());
   m.attr("Error").attr("__doc__") =
       "A setting or input calor cannot use; the message names it, its value and the remedy.";
 

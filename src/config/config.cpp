@@ -911,6 +911,16 @@ void read_outputs(Reader& r, RunSettings& rs) {
   rs.output_every = read_every(r, "output.every");
   rs.png = r.string("output.png").value_or("");
   rs.png_every = r.integer("output.png_every").value_or(0);
+  rs.png_log = r.boolean("output.png_log").value_or(false);
+  if (const auto range = r.per_axis<double>("output.png_range", 2)) {
+    rs.png_lo = (*range)[0];
+    rs.png_hi = (*range)[1];
+    if (!(rs.png_lo < rs.png_hi) || !std::isfinite(rs.png_hi) || (rs.png_log && rs.png_lo <= 0))
+      throw Error("key 'output.png_range' (" + r.where("output.png_range") + "): [" +
+                  std::to_string(rs.png_lo) + ", " + std::to_string(rs.png_hi) +
+                  "] is not a range: give [lo, hi] with lo < hi" +
+                  (rs.png_log ? " and lo > 0 (output.png_log)" : ""));
+  }
   rs.checkpoint = r.string("checkpoint.path").value_or("");
   rs.checkpoint_every = read_every(r, "checkpoint.every");
   rs.check_every = r.integer("check_every").value_or(100);

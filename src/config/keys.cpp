@@ -64,6 +64,11 @@ std::vector<ConfigKey> make_keys() {
       {"output.png", "string", "",
        "PNG frame prefix: PREFIX_<step>.png (2D; 3D: the middle z-slice)", "\"out/frame\""},
       {"output.png_every", "integer", "the last step only", "PNG frame interval in steps", "10"},
+      {"output.png_range", "array", "the first frame's range",
+       "[lo, hi]: the values at the bottom and top of every frame's colour scale (fixed, so "
+       "that a movie of the frames does not flicker)",
+       "[0.0, 2.5]"},
+      {"output.png_log", "boolean", "false", "a log10 colour scale (lo > 0)", "true"},
       // ---- [checkpoint] ------------------------------------------------------------------------
       {"checkpoint.path", "string", "",
        "checkpoint file (kept safe: temp, fsync, rename, .prev); SIGINT/SIGTERM/SIGUSR1 save "

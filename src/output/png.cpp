@@ -68,6 +68,20 @@ const char* glyph(char ch) {
       return "000010111010000";
     case 'e':
       return "000111111100111";
+    case 's':
+      return "011100010001110";
+    case 't':
+      return "010111010010011";
+    case 'p':
+      return "110101110100100";
+    case 'l':
+      return "110010010010111";
+    case 'o':
+      return "000111101101111";
+    case 'g':
+      return "111101111001111";
+    case '=':
+      return "000111000111000";
     default:
       return "000000000000000";
   }
@@ -105,6 +119,117 @@ std::string label(double v) {
   return b;
 }
 
+// The range to draw `values` with: `range` if fixed, else the finite values' own range. A log
+// scale starts at the smallest positive value (at least hi / 1e12); an empty range is widened.
+ColourRange resolve(const std::vector<double>& values, ColourRange range) {
+  if (!range.fixed()) {
+    double lo = INFINITY, hi = -INFINITY, positive = INFINITY;
+    for (double v : values)
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        if (v > 0) positive = std::min(positive, v);
+      }
+    if (!(lo <= hi)) lo = hi = 0;
+    range.lo = range.log ? positive : lo;
+    range.hi = hi;
+  }
+  if (range.log) {
+    if (!(range.hi > 0)) range.hi = 1;
+    range.lo = std::isfinite(range.lo) ? std::max(range.lo, range.hi * 1e-12) : range.hi * 1e-12;
+  }
+  if (!(range.lo < range.hi)) range.hi = range.log ? range.lo * 10 : range.lo + 1;
+  return range;
+}
+
+// Where `v` sits in `r`, 0 (bottom) to 1 (top), before clamping; NaN, and on a log scale any
+// value at or below 0, at the bottom.
+double position(double v, const ColourRange& r) {
+  if (!std::isfinite(v) || (r.log && v <= 0)) return 0;
+  if (r.log) return (std::log10(v) - std::log10(r.lo)) / (std::log10(r.hi) - std::log10(r.lo));
+  return (v - r.lo) / (r.hi - r.lo);
+}
+
+// The labels of a range's bottom and top, on the colour bar or the y axis.
+void range_labels(Canvas& c, int x, int top, int height, const ColourRange& r, int font) {
+  c.text(x, top, label(r.hi), font);
+  c.text(x, top + height - 5 * font, label(r.lo), font);
+  if (r.log) c.text(x, top + height / 2 - 2 * font, "log", font);
+}
+
+// A heat map of nx by ny values and its colour bar, below a caption line.
+Canvas heat_map(const std::vector<double>& values, std::int64_t nx, std::int64_t ny,
+                const std::string& caption, const ColourRange& r) {
+  // Scale small grids up and large ones down to a readable size.
+  const double longest = static_cast<double>(std::max(nx, ny));
+  const double scale = std::clamp(800.0 / longest, 1.0 / 16, 16.0);
+  const int iw = std::max(1, static_cast<int>(std::lround(static_cast<double>(nx) * scale)));
+  const int ih = std::max(1, static_cast<int>(std::lround(static_cast<double>(ny) * scale)));
+  const int font = std::max(2, std::max(iw, ih) / 200), bar_w = std::max(12, iw / 25);
+  const int pad = 4 * font, label_w = 4 * font * 10;
+  const int top = pad + (caption.empty() ? 0 : 7 * font);
+  Canvas c(iw + 3 * pad + bar_w + label_w, ih + pad + top);
+  c.text(pad, pad, caption, font);
+  for (int y = 0; y < ih; ++y)
+    for (int x = 0; x < iw; ++x) {
+      // Nearest cell; image row 0 is the top, grid row ny-1.
+      const auto i = std::min<std::int64_t>(nx - 1, static_cast<std::int64_t>(x / scale));
+      const auto j =
+          std::min<std::int64_t>(ny - 1, static_cast<std::int64_t>((ih - 1 - y) / scale));
+      c.set(pad + x, top + y, viridis(position(values[static_cast<std::size_t>(i + nx * j)], r)));
+    }
+  const int bx = iw + 2 * pad;
+  for (int y = 0; y < ih; ++y)
+    for (int x = 0; x < bar_w; ++x)
+      c.set(bx + x, top + y, viridis(1.0 - static_cast<double>(y) / std::max(1, ih - 1)));
+  range_labels(c, bx + bar_w + font, top, ih, r, font);
+  return c;
+}
+
+// A line plot of n values (a 1D field): each pixel column spans the cells under it, drawn
+// from their lowest to their highest value and joined to the column before, so that a field
+// of millions of cells costs one pass and shows its extremes.
+Canvas line_plot(const std::vector<double>& values, std::int64_t n, const std::string& caption,
+                 const ColourRange& r) {
+  constexpr int pw = 800, ph = 360, font = 3;
+  const int pad = 4 * font, label_w = 4 * font * 10;
+  const int top = pad + (caption.empty() ? 0 : 7 * font), left = pad + label_w;
+  Canvas c(left + pw + pad, top + ph + pad + 6 * font);
+  c.text(pad, pad, caption, font);
+  const Rgb frame{160, 160, 160}, line = viridis(0.15);
+  for (int x = -1; x <= pw; ++x) {
+    c.set(left + x, top - 1, frame);
+    c.set(left + x, top + ph, frame);
+  }
+  for (int y = -1; y <= ph; ++y) {
+    c.set(left - 1, top + y, frame);
+    c.set(left + pw, top + y, frame);
+  }
+  auto height = [&](double v) {
+    return static_cast<int>(std::lround((ph - 1) * (1 - std::clamp(position(v, r), 0.0, 1.0))));
+  };
+  int previous = -1;
+  for (int x = 0; x < pw; ++x) {
+    const std::int64_t first = std::int64_t{x} * n / pw;
+    const std::int64_t last = std::max(first + 1, std::int64_t{x + 1} * n / pw);
+    int hi = ph, lo = -1;
+    for (std::int64_t i = first; i < std::min(last, n); ++i) {
+      const int y = height(values[static_cast<std::size_t>(i)]);
+      hi = std::min(hi, y);
+      lo = std::max(lo, y);
+    }
+    if (previous >= 0) hi = std::min(hi, previous), lo = std::max(lo, previous);
+    for (int y = hi; y <= lo; ++y)
+      c.set(left + x, top + y, line);
+    previous = height(values[static_cast<std::size_t>(std::min(last, n) - 1)]);
+  }
+  range_labels(c, pad, top, ph, r, font);
+  c.text(left, top + ph + 2 * font, "0", font);
+  const std::string end = std::to_string(n - 1);
+  c.text(left + pw - 4 * font * static_cast<int>(end.size()), top + ph + 2 * font, end, font);
+  return c;
+}
+
 // Encodes the canvas; kept apart from the drawing because libpng reports errors by longjmp.
 void save_png(const std::string& path, const Canvas& c, const std::string& title,
               const std::string& comment) {
@@ -140,40 +265,12 @@ void save_png(const std::string& path, const Canvas& c, const std::string& title
 }  // namespace
 
 void write_heatmap_png(const std::string& path, const std::vector<double>& values, std::int64_t nx,
-                       std::int64_t ny, const std::string& title) {
-  // Scale small grids up and large ones down to a readable size.
-  const double longest = static_cast<double>(std::max(nx, ny));
-  const double scale = std::clamp(800.0 / longest, 1.0 / 16, 16.0);
-  const int iw = std::max(1, static_cast<int>(std::lround(static_cast<double>(nx) * scale)));
-  const int ih = std::max(1, static_cast<int>(std::lround(static_cast<double>(ny) * scale)));
-  double lo = INFINITY, hi = -INFINITY;
-  for (double v : values)
-    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-  if (!(lo <= hi)) lo = hi = 0;
-  const double span = hi > lo ? hi - lo : 1.0;
-  const int font = std::max(2, ih / 150), bar_w = std::max(12, iw / 25), pad = 4 * font;
-  const int label_w = 4 * font * 10;
-  Canvas c(iw + 3 * pad + bar_w + label_w, ih + 2 * pad);
-  const int top = pad;  // the title goes into the PNG's metadata
-  for (int y = 0; y < ih; ++y)
-    for (int x = 0; x < iw; ++x) {
-      // Nearest cell; image row 0 is the top, grid row ny-1.
-      const auto i = std::min<std::int64_t>(nx - 1, static_cast<std::int64_t>(x / scale));
-      const auto j =
-          std::min<std::int64_t>(ny - 1, static_cast<std::int64_t>((ih - 1 - y) / scale));
-      const double v = values[static_cast<std::size_t>(i + nx * j)];
-      c.set(pad + x, top + y, viridis((v - lo) / span));
-    }
-  const int bx = iw + 2 * pad;
-  for (int y = 0; y < ih; ++y)
-    for (int x = 0; x < bar_w; ++x)
-      c.set(bx + x, top + y, viridis(1.0 - static_cast<double>(y) / std::max(1, ih - 1)));
-  c.text(bx + bar_w + font, top, label(hi), font);
-  c.text(bx + bar_w + font, top + ih - 5 * font, label(lo), font);
-
+                       std::int64_t ny, const std::string& title, ColourRange range) {
+  const ColourRange r = resolve(values, range);
+  const Canvas c = ny == 1 ? line_plot(values, nx, title, r) : heat_map(values, nx, ny, title, r);
   // All or nothing: a full disk leaves no truncated PNG under `path`.
   write_atomically(path, [&](const std::string& tmp) {
-    save_png(tmp, c, title, label(lo) + " .. " + label(hi));
+    save_png(tmp, c, title, label(r.lo) + " .. " + label(r.hi) + (r.log ? " (log)" : ""));
   });
 }
 
@@ -198,15 +295,10 @@ std::vector<double> image_plane(const std::vector<double>& field,
   if (static_cast<std::uint64_t>(count) != field.size())
     throw Error("cannot draw a field of shape " + text + " from " + std::to_string(field.size()) +
                 " values");
-  if (shape.size() == 1) {
-    // A strip nx/8 rows high, of at most 2^24 values however long the field.
+  if (shape.size() == 1) {  // a line plot
     nx = shape[0];
-    constexpr std::int64_t most = std::int64_t{1} << 24;
-    ny = std::clamp<std::int64_t>(nx / 8, 1, std::max<std::int64_t>(1, most / nx));
-    std::vector<double> v(static_cast<std::size_t>(nx * ny));
-    for (std::int64_t j = 0; j < ny; ++j)
-      std::copy(field.begin(), field.end(), v.begin() + j * nx);
-    return v;
+    ny = 1;
+    return field;
   }
   nx = shape.back();
   ny = shape[shape.size() - 2];
@@ -216,7 +308,7 @@ std::vector<double> image_plane(const std::vector<double>& field,
   return std::vector<double>(field.begin() + k * nx * ny, field.begin() + (k + 1) * nx * ny);
 }
 
-void write_png_frame(const State& s, const std::string& prefix) {
+void write_png_frame(const State& s, const std::string& prefix, ColourRange& range) {
   const std::vector<double> global = s.gather();
   if (!s.comm->root()) return;
   const Grid& g = s.problem->grid;
@@ -225,8 +317,11 @@ void write_png_frame(const State& s, const std::string& prefix) {
     shape.push_back(g.n[a]);
   std::int64_t nx = 0, ny = 0;
   const auto plane = image_plane(global, shape, -1, nx, ny);
-  write_heatmap_png(png_frame_path(prefix, s.step), plane, nx, ny,
-                    "step " + std::to_string(s.step));
+  if (!range.fixed()) range = resolve(plane, range);  // the first frame's range, for them all
+  char caption[96];
+  std::snprintf(caption, sizeof caption, "step %lld   t = %.6g", static_cast<long long>(s.step),
+                s.time);
+  write_heatmap_png(png_frame_path(prefix, s.step), plane, nx, ny, caption, range);
 }
 
 std::string png_frame_path(const std::string& prefix, std::int64_t step) {
@@ -239,9 +334,9 @@ namespace {
 
 class PngOutput final : public Output {
  public:
-  explicit PngOutput(std::string prefix) : prefix_(std::move(prefix)) {}
+  PngOutput(std::string prefix, ColourRange range) : prefix_(std::move(prefix)), range_(range) {}
   void write(const State& s) override {
-    write_png_frame(s, prefix_);
+    write_png_frame(s, prefix_, range_);
     last_ = png_frame_path(prefix_, s.step);
   }
   [[nodiscard]] std::string describe() const override { return "PNG frames " + prefix_ + "_*.png"; }
@@ -249,12 +344,13 @@ class PngOutput final : public Output {
 
  private:
   std::string prefix_, last_;
+  ColourRange range_;  // fixed by the first frame unless the configuration set it
 };
 
 }  // namespace
 
-std::unique_ptr<Output> make_png_output(const std::string& prefix) {
-  return std::make_unique<PngOutput>(prefix);
+std::unique_ptr<Output> make_png_output(const std::string& prefix, ColourRange range) {
+  return std::make_unique<PngOutput>(prefix, range);
 }
 
 std::string image_library() {

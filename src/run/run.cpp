@@ -100,7 +100,9 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
     if (!rs.output.empty())
       s.outputs.push_back({make_snapshot_output(rs.output), {rs.output_every}, true});
     if (!rs.png.empty())
-      s.outputs.push_back({make_png_output(rs.png), {Every{rs.png_every, 0}}, true});
+      s.outputs.push_back({make_png_output(rs.png, ColourRange{rs.png_lo, rs.png_hi, rs.png_log}),
+                           {Every{rs.png_every, 0}},
+                           true});
     if (!rs.checkpoint.empty()) {
       s.outputs.push_back({make_checkpoint_output(rs.checkpoint), {rs.checkpoint_every}, true});
       s.checkpoint = s.outputs.back().output.get();

@@ -41,7 +41,7 @@ complete_words() {  # the completions of the command line "$@" (the last word be
 check "bash: subcommands" '[[ $(complete_words calor r) == *" run "* && $(complete_words calor r) == *" render "* ]]'
 check "bash: flags of calor run" '[[ $(complete_words calor run --ba) == " --backend " ]]'
 check "bash: the backends" '[[ $(complete_words calor run --backend "") == *" tiled "* ]]'
-check "bash: --set keys" '[[ $(complete_words calor run --set output.p) == " output.path= output.png= output.png_every= " ]]'
+check "bash: --set keys" '[[ $(complete_words calor run --set output.p) == " output.path= output.png= output.png_every= output.png_range= output.png_log= " ]]'
 check "bash: bench subcommands" '[[ $(complete_words calor bench "") == *" node "* ]]'
 if command -v zsh > /dev/null; then
   check "zsh: the script parses" '"$calor" completion zsh | zsh -n'

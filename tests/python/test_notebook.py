@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,18 @@ def test_quickstart_runs_headless():
     assert "refused: dt = 0.3 is unstable" in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2, "the two field plots"
+
+
+def test_nbconvert_executes_the_notebook(tmp_path):
+    """The way a user runs it: `jupyter nbconvert --execute`, from the project's environment."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    if not jupyter.exists():
+        pytest.skip(f"no jupyter beside {sys.executable}")
+    out = tmp_path / "executed.ipynb"
+    subprocess.run([str(jupyter), "nbconvert", "--execute", "--to", "notebook",
+                    "--ExecutePreprocessor.timeout=120", "--output", str(out), str(NOTEBOOK)],
+                   check=True, cwd=NOTEBOOK.parent, capture_output=True)
+    executed = nbformat.read(out, as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors

@@ -171,3 +171,14 @@ def test_a_grid_too_large_to_allocate_is_refused_with_its_size():
     with pytest.raises(calor.Error, match=message):
         calor.Simulation(calor.Problem(n=[4294967280, 4294967294], steps=1))
     assert calor.Problem(n=4800).shape == (4800, 4800)  # the case study's grid is fine
+
+
+def test_messages_name_python_arguments_not_cli_flags():
+    """The engine's messages are written for `calor run`; Python gets its own terms."""
+    with pytest.raises(calor.Error) as e:
+        calor.Simulation(calor.Problem(n=8, stepz=3))
+    assert "help(calor.Problem)" in str(e.value) and "--help" not in str(e.value)
+    with pytest.raises(calor.Error) as e:
+        calor.Simulation(calor.Problem(n=8, dt=0.3))
+    assert "dt=..." in str(e.value) and "allow_unstable=True" in str(e.value)
+    assert "--" not in str(e.value)

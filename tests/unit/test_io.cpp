@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -227,6 +229,54 @@ TEST_F(Io, PngHeatMap) {
   EXPECT_EQ(std::string(magic + 1, 3), "PNG");
   EXPECT_GT(fs::file_size(path("h.png")), 1000u);
   expect_error([&] { write_heatmap_png(path("x/y.png"), v, 30, 20); }, {"x/y.png"});
+}
+
+// A PNG's "Comment" text (the colour range, "lo .. hi") and its width in pixels.
+struct PngFacts {
+  std::string range;
+  std::uint32_t width = 0;
+};
+PngFacts png_facts(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  PngFacts f;
+  const auto at = bytes.find(std::string("Comment") + '\0');
+  if (at != std::string::npos)
+    for (std::size_t i = at + 8;
+         i < bytes.size() && std::isprint(static_cast<unsigned char>(bytes[i])); ++i)
+      f.range += bytes[i];
+  for (int k = 16; k < 20 && bytes.size() > 20; ++k)  // IHDR's width, big-endian
+    f.width = (f.width << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(k)]);
+  return f;
+}
+
+// Issue 18: every frame of a series has the first frame's colour range (a movie of them does not
+// flicker), or the configured one, on a linear or log scale; a 1D field is a line plot whose
+// size does not grow with the field (a 1D PNG was an n x n/8 image: 35 s and 10 GB for a long bar).
+TEST_F(Io, PngFramesShareOneColourRange) {
+  Solver s(problem(), make_backend("serial"));
+  s.step(5);
+  auto frames = make_png_output(path("f"));
+  frames->write(test::state_of(s));
+  s.step(30);
+  frames->write(test::state_of(s));
+  const PngFacts first = png_facts(path("f_00000005.png")),
+                 later = png_facts(path("f_00000035.png"));
+  EXPECT_FALSE(first.range.empty());
+  EXPECT_EQ(later.range, first.range);
+  auto fixed = make_png_output(path("g"), ColourRange{0.5, 4, true});
+  fixed->write(test::state_of(s));
+  EXPECT_EQ(png_facts(path("g_00000035.png")).range, "0.5 .. 4 (log)");
+
+  std::vector<double> bar(3'000'000);
+  for (std::size_t i = 0; i < bar.size(); ++i)
+    bar[i] = std::sin(static_cast<double>(i) * 1e-5);
+  std::int64_t nx = 0, ny = 0;
+  const auto plane = image_plane(bar, {static_cast<std::int64_t>(bar.size())}, -1, nx, ny);
+  EXPECT_EQ(ny, 1);
+  write_heatmap_png(path("bar.png"), plane, nx, ny, "step 1");
+  EXPECT_LT(png_facts(path("bar.png")).width, 1200u);
+  EXPECT_EQ(png_facts(path("bar.png")).range, "-1 .. 1");
 }
 
 TEST(Health, BlowUpNamesStepValueCellAndStability) {
