@@ -22,7 +22,7 @@ done
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libcli11-dev libtomlplusplus-dev libgtest-dev openmpi-bin libopenmpi-dev
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libgtest-dev openmpi-bin libopenmpi-dev
   libhdf5-mpi-dev libpng-dev zlib1g-dev libfftw3-dev libfftw3-mpi-dev
 )
 if $test_tools; then

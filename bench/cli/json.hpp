@@ -1,18 +1,17 @@
 #pragma once
 // A flat JSON object written key by key, for the one-line summaries of `calor run` and the bench
-// reports. Numbers are the shortest decimal that reads back as the same double. And read back:
-// the one-line records of the Python helpers (read_flat_json).
+// reports, and the one-line records of the Python helpers read back (read_flat_json): both on
+// nlohmann-json (nlohmann-json3-dev).
 
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
+#include <type_traits>
 
 #include "calor/error.hpp"
 
@@ -20,110 +19,51 @@ namespace calor::bench {
 
 class JsonObject {
  public:
-  JsonObject& add(const std::string& key, const std::string& v) { return raw(key, quote(v)); }
-  JsonObject& add(const std::string& key, const char* v) { return raw(key, quote(v)); }
-  JsonObject& add(const std::string& key, double v) { return raw(key, number(v)); }
-  JsonObject& add(const std::string& key, long long v) { return raw(key, std::to_string(v)); }
-  JsonObject& add(const std::string& key, int v) { return raw(key, std::to_string(v)); }
-  JsonObject& add(const std::string& key, bool v) { return raw(key, v ? "true" : "false"); }
-  /// Adds an already formatted JSON value (an array or object).
-  JsonObject& raw(const std::string& key, const std::string& json) {
-    body_ += (body_.empty() ? "" : ", ") + quote(key) + ": " + json;
+  template <class T>
+  JsonObject& add(const std::string& key, T v) {  // by value: a string literal decays
+    if constexpr (std::is_floating_point_v<T>) {
+      // JSON has no NaN or infinity: those become null.
+      obj_[key] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
+    } else {
+      obj_[key] = v;
+    }
     return *this;
   }
-  [[nodiscard]] std::string str() const { return "{" + body_ + "}"; }
+  /// Adds an already formatted JSON value (an array or object).
+  JsonObject& raw(const std::string& key, const std::string& json) {
+    obj_[key] = nlohmann::ordered_json::parse(json);
+    return *this;
+  }
+  /// One line, "key": value pairs in the order added, numbers as the shortest decimal that reads
+  /// back as the same double.
+  [[nodiscard]] std::string str() const {
+    std::string s;
+    for (const auto& [key, value] : obj_.items())
+      s += (s.empty() ? "" : ", ") + quote(key) + ": " + value.dump(-1, ' ', false, kReplace);
+    return "{" + s + "}";
+  }
 
   static std::string quote(const std::string& s) {
-    std::string r = "\"";
-    for (char c : s) {
-      if (c == '"' || c == '\\') {
-        r += '\\';
-        r += c;
-      } else if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        r += buf;
-      } else {
-        r += c;
-      }
-    }
-    return r + "\"";
-  }
-  /// JSON has no NaN or infinity: those become null.
-  static std::string number(double v) {
-    if (!std::isfinite(v)) return "null";
-    char buf[40];
-    const auto res = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, res.ptr);
+    return nlohmann::ordered_json(s).dump(-1, ' ', false, kReplace);
   }
 
  private:
-  std::string body_;
+  static constexpr auto kReplace = nlohmann::ordered_json::error_handler_t::replace;
+  nlohmann::ordered_json obj_ = nlohmann::ordered_json::object();
 };
 
 /// Reads a one-line flat JSON object such as {"n": 16, "peer": "pyFFTW", "ok": true}: each key
-/// with its string value unescaped, or its number, true, false or null as written. Empty if
-/// `line` is not such an object (nested objects and arrays are not read).
+/// with its string value, or its number, true, false or null as JSON writes it. Empty if `line`
+/// is not a JSON object or holds a nested object or array.
 inline std::map<std::string, std::string> read_flat_json(const std::string& line) {
-  std::size_t i = 0;
-  auto skip = [&] {
-    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i])))
-      ++i;
-  };
-  auto read_string = [&](std::string& out) {  // at the opening quote
-    if (i >= line.size() || line[i] != '"') return false;
-    for (++i; i < line.size() && line[i] != '"'; ++i) {
-      if (line[i] != '\\') {
-        out += line[i];
-        continue;
-      }
-      if (++i >= line.size()) return false;
-      if (line[i] == 'u') {  // \uXXXX: ASCII kept, anything else as '?'
-        if (i + 4 >= line.size()) return false;
-        const long c = std::strtol(line.substr(i + 1, 4).c_str(), nullptr, 16);
-        out += c < 0x80 ? static_cast<char>(c) : '?';
-        i += 4;
-      } else {  // \n \t \r \b \f, or the character itself (\" \\ \/)
-        const std::string from = "ntrbf", to = "\n\t\r\b\f";
-        const std::size_t k = from.find(line[i]);
-        out += k == std::string::npos ? line[i] : to[k];
-      }
-    }
-    if (i >= line.size()) return false;
-    ++i;
-    return true;
-  };
+  const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return {};
   std::map<std::string, std::string> fields;
-  skip();
-  if (i >= line.size() || line[i] != '{') return {};
-  ++i;
-  skip();
-  if (i < line.size() && line[i] == '}') return fields;
-  while (true) {
-    std::string key, value;
-    skip();
-    if (!read_string(key)) return {};
-    skip();
-    if (i >= line.size() || line[i] != ':') return {};
-    ++i;
-    skip();
-    if (i < line.size() && line[i] == '"') {
-      if (!read_string(value)) return {};
-    } else {
-      while (i < line.size() && line[i] != ',' && line[i] != '}' &&
-             !std::isspace(static_cast<unsigned char>(line[i])))
-        value += line[i++];
-      if (value.empty() || value[0] == '{' || value[0] == '[') return {};
-    }
-    fields[key] = value;
-    skip();
-    if (i < line.size() && line[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < line.size() && line[i] == '}') return fields;
-    return {};
+  for (const auto& [key, value] : j.items()) {
+    if (value.is_structured()) return {};
+    fields[key] = value.is_string() ? value.get<std::string>() : value.dump();
   }
+  return fields;
 }
 
 /// Writes OUT.json and OUT.md of a benchmark with `json` and `md`, and says so; throws
