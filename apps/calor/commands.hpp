@@ -41,6 +41,17 @@ struct RenderOptions {
 };
 
 int run_command(const RunCommand& o, const Comm& comm);
+/// What `calor sweep` was asked to do.
+struct SweepOptions {
+  std::string file;        ///< the sweep file: shared settings and a [sweep] table of lists
+  int threads = 0;         ///< threads per member (0: the default)
+  std::string output_dir;  ///< each member's final field to DIR/member_NNNNN.h5
+  std::string csv;         ///< the table as CSV too
+  bool progress = true;
+};
+/// `calor sweep FILE`: every member in turn, then a table of their results. 0 if all ran,
+/// kExitFailed if any member failed (its row says why).
+int sweep_command(const SweepOptions& o);
 /// `calor completion bash|zsh`: a completion script for the shell, from `app`'s options and the
 /// key table.
 int completion_command(const CLI::App& app, const std::string& shell);

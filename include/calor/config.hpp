@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "calor/problem.hpp"
@@ -73,6 +74,19 @@ Config load_config_file(const std::string& path, const std::vector<Override>& ov
 /// The problem's physics and step count as the TOML that load_config reads back into the same
 /// problem (its initial state excepted: a restart loads the field). A checkpoint carries it.
 std::string problem_toml(const Problem& p);
+
+/// One member of a sweep: its own settings (key, TOML value) and its configuration, or the
+/// reader's error for them (a member with a bad value is one failed member, not a bad sweep).
+struct SweepMember {
+  std::vector<std::pair<std::string, std::string>> settings;
+  Config config;
+  std::string error;
+};
+
+/// The members of a sweep file (`calor sweep`): its top-level settings are shared by every
+/// member, and each key of its [sweep] table lists values; the members are their product, the
+/// last key varying fastest. Throws calor::Error for a malformed file or [sweep] table.
+std::vector<SweepMember> load_sweep(std::string_view text, const std::string& source);
 
 /// The name in `names` nearest to `word`, three edits away at most, or "" if none is that close:
 /// for "did you mean" hints (a misspelt key, flag or keyword argument).

@@ -135,13 +135,13 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 // A value as TOML-like text for messages. Written here rather than with toml++'s formatter,
 // which converts log10 of a float below 1 to size_t (undefined behaviour; found by fuzzing).
-void render_to(std::string& out, const toml::node& n) {
-  if (out.size() > 64) return;
+void render_to(std::string& out, const toml::node& n, std::size_t limit = 64) {
+  if (out.size() > limit) return;
   if (const auto* a = n.as_array()) {
     out += '[';
     for (std::size_t i = 0; i < a->size(); ++i) {
       if (i) out += ", ";
-      render_to(out, *a->get(i));
+      render_to(out, *a->get(i), limit);
     }
     out += ']';
   } else if (const auto* t = n.as_table()) {
@@ -151,11 +151,16 @@ void render_to(std::string& out, const toml::node& n) {
       if (!first) out += ", ";
       first = false;
       out += std::string(k.str()) + " = ";
-      render_to(out, v);
+      render_to(out, v, limit);
     }
     out += " }";
   } else if (const auto* str = n.as_string()) {
-    out += '"' + str->get() + '"';
+    out += '"';
+    for (const char c : str->get()) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
   } else if (const auto* i = n.as_integer()) {
     out += std::to_string(i->get());
   } else if (const auto* d = n.as_floating_point()) {
@@ -997,6 +1002,66 @@ std::vector<PointSource> stencil_sources(index_t nx, index_t ny, double energy) 
 
 std::string_view to_string(MethodKind m) {
   return m == MethodKind::spectral ? "spectral" : "stencil";
+}
+
+std::vector<SweepMember> load_sweep(std::string_view text, const std::string& source) {
+  toml::table t = parse_toml(text, source);
+  const toml::table* axes = t["sweep"].as_table();
+  if (axes == nullptr || axes->empty())
+    throw Error(source +
+                " has no [sweep] table: give one, e.g. [sweep] n = [240, 480], whose "
+                "lists make the members");
+  std::vector<std::pair<std::string, std::vector<std::string>>> lists;
+  std::size_t count = 1;
+  // In the file's order (toml++ iterates its keys sorted): the table's columns as written.
+  std::vector<std::pair<std::string, const toml::node*>> entries;
+  for (const auto& [k, v] : *axes)
+    entries.emplace_back(std::string(k.str()), &v);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.second->source().begin;
+    const auto& y = b.second->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  for (const auto& [key, node] : entries) {
+    const toml::node& v = *node;
+    const toml::array* a = v.as_array();
+    if (a == nullptr || a->empty())
+      throw Error("key 'sweep." + key + "' (" + source + "): expected a non-empty list of " + key +
+                  " values, got " + type_name(v) + " " + render(v));
+    lists.push_back({key, {}});
+    for (const toml::node& value : *a) {
+      std::string s;
+      render_to(s, value, SIZE_MAX);
+      lists.back().second.push_back(s);
+    }
+    count *= a->size();
+    if (count > 100000)
+      throw Error(source + "'s [sweep] makes more than 100000 members; split the sweep");
+  }
+  t.erase("sweep");
+  std::string base;  // the shared settings, as TOML the reader takes again
+  for (const auto& [k, v] : t) {
+    base += std::string(k.str()) + " = ";
+    render_to(base, v, SIZE_MAX);
+    base += "\n";
+  }
+  std::vector<SweepMember> members(count);
+  for (std::size_t m = 0; m < count; ++m) {
+    std::vector<Override> overrides;
+    for (std::size_t rest = m, a = lists.size(); a-- > 0;) {  // the last list varies fastest
+      const auto& [key, values] = lists[a];
+      overrides.insert(overrides.begin(), {key, values[rest % values.size()], "sweep." + key});
+      rest /= values.size();
+    }
+    for (const Override& o : overrides)
+      members[m].settings.emplace_back(o.key, o.value);
+    try {
+      members[m].config = load_config(base, source, overrides);
+    } catch (const Error& e) {
+      members[m].error = e.what();
+    }
+  }
+  return members;
 }
 
 std::string nearest_name(std::string_view word, const std::vector<std::string>& names) {

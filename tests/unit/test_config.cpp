@@ -157,6 +157,27 @@ TEST(Config, ProblemTomlReadsBackAsTheSameProblem) {
   }
 }
 
+// `calor sweep`: the members are the product of the [sweep] lists, the last fastest, each the
+// shared settings with its own; a bad value is that member's error, a bad table the sweep's.
+TEST(Config, SweepMembersAreTheProductOfTheLists) {
+  const auto members = load_sweep(
+      "preset = \"stencil\"\nsteps = 7\nboundary = { x = \"periodic\" }\n[sweep]\n"
+      "n = [24, 36]\nenergy = [0.5, 1.0, -2.0]\nform = [\"expanded\"]\n",
+      "s.toml");
+  ASSERT_EQ(members.size(), 6u);
+  EXPECT_EQ(members[1].settings, (std::vector<std::pair<std::string, std::string>>{
+                                     {"n", "24"}, {"energy", "1.0"}, {"form", "\"expanded\""}}));
+  EXPECT_EQ(members[5].config.problem.grid.n[0], 36);
+  EXPECT_EQ(members[5].config.problem.sources.points[0].energy, -2.0);
+  EXPECT_EQ(members[5].config.problem.steps, 7);
+  EXPECT_EQ(members[5].config.problem.boundaries.face[0][0].kind, BoundaryKind::periodic);
+  const auto bad = load_sweep("preset = \"stencil\"\n[sweep]\nn = [24, -3]\n", "s.toml");
+  EXPECT_TRUE(bad[0].error.empty());
+  EXPECT_NE(bad[1].error.find("key 'n' (sweep.n)"), std::string::npos) << bad[1].error;
+  for (const char* text : {"n = 4\n", "[sweep]\nn = 4\n", "[sweep]\nn = []\n"})
+    EXPECT_THROW(load_sweep(text, "s.toml"), Error) << text;
+}
+
 TEST(Config, NonAsciiOnlyInsideStrings) {
   // toml++ 3.3 misbehaves on some non-ASCII input; calor hands it ASCII only (see config.cpp).
   const Config c = load_config(
