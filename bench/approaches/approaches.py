@@ -50,6 +50,17 @@ APPROACHES = {approach.name: approach for approach in [
              run_function="run_parallel", prepare_function="prepare_parallel", threaded=True),
     Approach("cython", "cython_typed", "Cython: typed memoryviews, -O3 -ffp-contract=off"),
     Approach("f2py", "f2py_fortran", "Fortran step via numpy.f2py (meson), -O3 -ffp-contract=off"),
+    Approach("ctypes", "ctypes_c", "C step (cc -O3 -ffp-contract=off) called through ctypes"),
+    Approach("futures", "futures_threads", "concurrent.futures: NumPy row blocks on a "
+             "ThreadPoolExecutor (the modern Parallel Python)", threaded=True),
+    Approach("multiprocessing", "multiprocessing_shm", "multiprocessing: row blocks in "
+             "processes over shared memory, a barrier per step", prepare_function=None,
+             threaded=True),
+    Approach("dask-array", "dask_array", "Dask Array: map_overlap over row chunks, threaded "
+             "scheduler", threaded=True),
+    Approach("dask-distributed", "dask_array", "Dask Array: the same on a distributed "
+             "LocalCluster", run_function="run_distributed", prepare_function=None,
+             threaded=True),
     # Modern peers (bench/compare runs them beside the above). Devito decomposes the grid
     # itself under MPI (devito_dsl.run_mpi, DEVITO_MPI=1), so it has no mpi_driver step.
     Approach("devito", "devito_dsl", "Devito: Eq on a TimeFunction, SparseTimeFunction sources, "

@@ -112,3 +112,12 @@ def test_run_approach_cli(tmp_path, reference, same_bits):
     assert record["heat"] == float(field.sum())
     assert record["l2"] == pytest.approx(float(np.sqrt((field**2).sum())), rel=1e-15)
     assert record["max"] == float(field.max())
+
+
+@pytest.mark.parametrize("name", ["futures", "multiprocessing", "dask-array", "dask-distributed"])
+def test_parallel_python_rows_on_two_workers(name, reference, same_bits):
+    """The study's missing rows (issue 21) at 2 threads or processes: the reference's bits."""
+    if name.startswith("dask"):
+        pytest.importorskip("distributed")
+    result = approaches.get(name).run(37, 10, 1.0, threads=2)
+    same_bits(result["field"], reference(37, 10), f"{name} on 2 workers")
