@@ -20,7 +20,7 @@ def _library() -> ctypes.CDLL:
                       "libstencil.so"]], _toolchain("cc"))
     lib = ctypes.CDLL(str(folder / "libstencil.so"))
     pointer = np.ctypeslib.ndpointer(dtype=np.float64, flags="C_CONTIGUOUS")
-    lib.step.argtypes = [pointer, pointer, ctypes.c_long]
+    lib.step.argtypes = [pointer, pointer, ctypes.c_long, ctypes.c_long]
     lib.step.restype = None
     return lib
 
@@ -31,7 +31,7 @@ def prepare(threads: int = 1) -> tuple[Step, float]:
     lib, seconds = timed(_library)
 
     def step(aold: np.ndarray, anew: np.ndarray) -> None:
-        lib.step(aold, anew, aold.shape[0] - 2)
+        lib.step(aold, anew, aold.shape[0] - 2, aold.shape[1] - 2)  # any block, not only squares
 
     return step, seconds
 

@@ -62,6 +62,7 @@ CALOR_BACKENDS = ["serial", "simd", "threads", "tiled", "auto"]
 CALOR_THREADED = {"threads", "tiled", "auto"}
 #: The default rows, in table order ("fortran" and "calor" are not registry approaches).
 DEFAULT_ORDER = ["fortran", "python", "numpy", "numba", "numba-parallel", "cython", "f2py",
+                 "ctypes", "futures", "multiprocessing", "dask-array", "dask-distributed",
                  "devito", "devito-openmp", "pystencils", "pystencils-openmp", "calor-python",
                  "calor"]
 #: What the Fortran row runs: sequentially, and in its MPI columns (where mpif90 is found).
@@ -132,6 +133,7 @@ class Row:
     base: str  # key of the 1-thread row this one's efficiency is relative to
     cells: dict[str, Cell] = field(default_factory=dict)
     note: str = ""
+    lines: str = ""  # lines of code: the kernel, and its parallel driver (the study's effort axis)
 
 
 # ----------------------------------------------------------------------------- running
@@ -458,6 +460,41 @@ def fortran_mpi_binary(args: argparse.Namespace) -> tuple[Path | None, str]:
         return None, f"not available: {error}"
 
 
+#: The files beside an approach's module that hold its kernel (bench/approaches/).
+KERNEL_FILES = {"cython": ["cython_kernel.pyx"], "f2py": ["f2py_kernel.f90"],
+                "ctypes": ["ctypes_kernel.c"]}
+COMMENT = {".py": "#", ".pyx": "#", ".f90": "!", ".c": "/*"}
+
+
+def count_lines(path: Path) -> int:
+    """Lines of code in `path`: not blank, not only a comment."""
+    mark = COMMENT.get(path.suffix, "#")
+    return sum(1 for line in path.read_text().splitlines()
+               if line.strip() and not line.strip().startswith((mark, "*", "//")))
+
+
+def lines_of_code(kind: str, approach: str, mpi: bool, threads: int) -> str:
+    """The row's effort: its kernel (module and kernel files) and, for MPI columns, the shared
+    driver; calor is a library, so its row counts what a user writes: one command."""
+    if kind == "calor":
+        return "1 (a command)"
+    if kind == "fortran":
+        files = [APPROACHES_DIR / "fortran" / "stencil.f90"]
+        mpi_files = [APPROACHES_DIR / "fortran" / "stencil_mpi.f90"]
+    elif approach not in approaches.APPROACHES:
+        return ""  # an unavailable hook: nothing to count
+    else:
+        module = approaches.get(approach).module
+        files = [APPROACHES_DIR / f"{module}.py"] + [
+            APPROACHES_DIR / f for f in KERNEL_FILES.get(approach, [])]
+        mpi_files = [APPROACHES_DIR / "mpi_driver.py", APPROACHES_DIR / "decomposition.py"]
+    kernel = sum(count_lines(f) for f in files if f.exists())
+    text = str(kernel)
+    if mpi:
+        text += f" + {sum(count_lines(f) for f in mpi_files if f.exists())} MPI"
+    return text
+
+
 def plan(args: argparse.Namespace) -> list[Row]:
     """The rows, in table order, with their cells still pending."""
     rows: list[Row] = []
@@ -467,6 +504,7 @@ def plan(args: argparse.Namespace) -> list[Row]:
     fortran_mpi_ok = mpi_ok and shutil.which("mpif90") is not None
 
     def add(row: Row, mpi: bool) -> None:
+        row.lines = lines_of_code(row.kind, row.approach, mpi, row.threads)
         row.cells["seq"] = Cell(row.key, "seq", row.threads, 0, args.size, args.steps)
         if mpi:
             for r in args.rank_counts:
@@ -645,6 +683,9 @@ def snapshot(args: argparse.Namespace, attribute: str, folder: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.quick:
+        log(f"compare: --quick (N = {args.size}, {args.steps} steps): its timings are not "
+            "meaningful; it checks that every approach runs and agrees with the reference")
     started = time.time()
     args.out.mkdir(parents=True, exist_ok=True)
     cores = machine.cores()

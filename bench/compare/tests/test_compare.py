@@ -240,7 +240,8 @@ def test_quick_run(tmp_path):
         assert cell["times"] and cell["best"] > 0
         assert max(cell["rel_errors"].values()) <= compare.TOLERANCE
     expected = {"fortran", "python", "numpy", "numba", "numba-parallel", "cython", "f2py",
-                "devito", "devito-openmp", "pystencils", "pystencils-openmp"}
+                "devito", "devito-openmp", "pystencils", "pystencils-openmp", "ctypes",
+                "futures", "multiprocessing", "dask-array", "dask-distributed"}
     if CALOR.exists():
         expected |= set(compare.CALOR_BACKENDS)
     assert expected <= seen
@@ -257,6 +258,11 @@ def test_quick_run(tmp_path):
     text = (out / "report.md").read_text()
     for title in ("## 1. Time", "## 2. Speed-up", "## 3. Parallel efficiency"):
         assert title in text
+    # Issue 21: the quick run says its timings mean nothing; every row has its lines of code.
+    assert "these timings are not meaningful" in text
+    assert "| lines | check |" in text
+    assert by_row["ctypes@1"]["lines"].split()[0].isdigit()
+    assert by_row["fortran"]["lines"].endswith(" MPI") or not shutil.which("mpif90")
     assert not [line for line in text.splitlines() if line.startswith("|") and "WRONG" in line]
     csv_lines = csv_rows(out / "results.csv")
     assert len(csv_lines) == sum(1 for _ in cells(results))
