@@ -50,7 +50,12 @@ def invocation(rng):
         return rng.choice([["info", "--bogus"], ["bench"], ["bench", "nodes"], ["frobnicate"],
                            [], ["--stepz", "10"], ["run", "--stepz", "10"], ["-x"],
                            ["run", "cfg.toml", "extra.toml"], ["run", "missing.toml"],
-                           ["run", "exists_dir"], ["bench", "node", "--sizes", "x"]])
+                           ["run", "exists_dir"], ["bench", "node", "--sizes", "x"],
+                           ["sweep", "cfg.toml"], ["sweep", "missing.toml"], ["sweep"],
+                           ["sweep", "README.h5"], ["completion"], ["completion", "fish"],
+                           ["man", "--bogus"], ["--version", "x"],
+                           ["run", "--restart", "README.h5"], ["run", "--n", "8", "--png-range", "3,1"],
+                           ["run", "--n", "8", "--png-log", "--png-range", "0,1", "--png", "f"]])
     args = ["run", "--n", "8", "--steps", "3", "--no-progress"]
     for _ in range(rng.randint(1, 3)):
         r = rng.random()
