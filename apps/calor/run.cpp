@@ -150,7 +150,7 @@ Config load_run_config(const RunCommand& o) {
     all.insert(all.end(), o.overrides.begin(), o.overrides.end());
     return load_config("", "command line", all);
   }
-  const CheckpointInfo info = read_checkpoint_info(o.restart);
+  const CheckpointInfo info = read_checkpoint_info(o.restart, /*verify_seal=*/false);
   if (info.config.empty())
     throw Error("checkpoint '" + o.restart +
                 "' does not hold its problem (more point sources than fit in its header): give "
@@ -194,6 +194,15 @@ int run_command(const RunCommand& o, const Comm& comm) {
     // ranks only, so the ranks agree before any collective step.
     std::optional<Config> config;
     std::string error;
+    if (!o.restart.empty() && o.config_path.empty()) {
+      // The problem comes from the checkpoint: one rank checks its seal first, for all.
+      try {
+        if (comm.root()) verify_checkpoint(o.restart);
+      } catch (const Error& e) {
+        error = e.what();
+      }
+      comm.agree_or_throw(error);
+    }
     try {
       config = load_run_config(o);
     } catch (const Error& e) {

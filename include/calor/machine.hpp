@@ -16,7 +16,7 @@ struct Caches {
 /// This machine's caches (read once from /sys, with conservative fallbacks; the environment
 /// variable CALOR_LLC, e.g. 32M, overrides the last-level size and a bad value throws Error).
 const Caches& caches();
-/// The cores this process may run on (std::thread::hardware_concurrency, at least 1).
+/// The cores this process may run on: its affinity mask (a batch job's share), at least 1.
 int available_cores();
 /// Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores available.
 int default_threads();

@@ -43,7 +43,7 @@ std::string xdmf_path(const std::string& h5);
 
 /// A file a run will write, for the checks before its first step.
 struct PlannedFile {
-  enum class Kind { snapshots, xdmf, checkpoint, npy, png, other };
+  enum class Kind { snapshots, xdmf, checkpoint, npy, png, partial, other };
   std::string path;
   std::string what;  ///< how messages name it, e.g. "output.path"
   Kind kind = Kind::other;
@@ -84,9 +84,15 @@ struct CheckpointInfo {
   std::string config;  ///< the problem as TOML (problem_toml), from which a restart may start
 };
 
+/// Checks the seal of checkpoint `path` (its length and CRC-32; it reads the whole file):
+/// throws calor::Error naming what is wrong before HDF5 parses any of it.
+void verify_checkpoint(const std::string& path);
+
 /// Reads the header of checkpoint `path`; throws calor::Error if it is not a readable calor
-/// checkpoint of a supported version.
-CheckpointInfo read_checkpoint_info(const std::string& path);
+/// checkpoint of a supported version. `verify_seal` false: the caller checked the seal's CRC
+/// already (under MPI one rank reads the whole file for it and the ranks agree); only the seal's
+/// header and the file's length are checked here.
+CheckpointInfo read_checkpoint_info(const std::string& path, bool verify_seal = true);
 
 /// A checkpoint's step and the block of its field that a process asked for.
 struct Restored {
@@ -97,7 +103,8 @@ struct Restored {
 /// Reads the header of checkpoint `path` and checks it against problem `now`: refuses, with a
 /// message naming each difference, a checkpoint of another problem unless `force` (never one of
 /// another grid). Not collective: each rank may check alone.
-CheckpointInfo check_checkpoint(const std::string& path, const Problem& now, bool force);
+CheckpointInfo check_checkpoint(const std::string& path, const Problem& now, bool force,
+                                bool verify_seal = true);
 /// Reads the cells of now.box from checkpoint `path` whose header `info` was checked, and
 /// verifies the checksum of the whole field (collective over now.comm).
 Restored read_checkpoint_field(const std::string& path, const State& now,

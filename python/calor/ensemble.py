@@ -50,7 +50,7 @@ def sweep(base: Optional[Mapping[str, Any]] = None, **axes: Sequence[Any]) -> li
 def run_member(index: int, settings: Mapping[str, Any], threads: int = 1,
                output_dir: Optional[str] = None) -> dict:
     """Runs one member where it is called (a worker) and returns its row: the settings, the
-    statistics, the steps reached, the wall time, and status "ok" or "failed" with the error."""
+    statistics, the step reached, the wall time, and status "ok" or "failed" with the error."""
     import calor  # on the worker
 
     row: dict[str, Any] = {"member": index, **{k: _plain(v) for k, v in settings.items()}}
@@ -64,11 +64,11 @@ def run_member(index: int, settings: Mapping[str, Any], threads: int = 1,
         sim = calor.Simulation(calor.Problem(**kwargs), threads=threads, overwrite=True)
         sim.run(progress=False)
         st = sim.stats()
-        row.update(heat=st.heat, min=st.min, max=st.max, l2=st.l2, steps=sim.step_count,
+        row.update(heat=st.heat, min=st.min, max=st.max, l2=st.l2, reached=sim.step_count,
                    status="ok", error="")
     except Exception as e:  # a member's failure is its row's, never the sweep's
         row.update(heat=float("nan"), min=float("nan"), max=float("nan"), l2=float("nan"),
-                   steps=0, status="failed", error=f"{type(e).__name__}: {e}")
+                   reached=0, status="failed", error=f"{type(e).__name__}: {e}")
     row["seconds"] = time.perf_counter() - start
     return row
 
@@ -104,6 +104,33 @@ def run(members: Sequence[Mapping[str, Any]], *, scheduler: Union[None, str, Any
     return pd.DataFrame(sorted(rows, key=lambda r: r["member"]))
 
 
+def _collect(futures: list, members: list, progress: bool, as_completed) -> list:
+    """The rows as members finish; a member whose worker died past its retries (a crash in
+    native code, the kernel's OOM killer) gets a failed row, so the others are kept."""
+    start = time.perf_counter()
+    index = {id(f): i for i, f in enumerate(futures)}
+    rows = []
+    for f in as_completed(futures):
+        try:
+            rows.append(f.result())
+        except Exception as e:
+            i = index[id(f)]
+            rows.append({"member": i, **{k: _plain(v) for k, v in members[i].items()},
+                         "heat": float("nan"), "min": float("nan"), "max": float("nan"),
+                         "l2": float("nan"), "reached": 0, "status": "failed",
+                         "error": f"its worker died: {type(e).__name__}: {e}", "seconds": 0.0})
+        _report(len(rows), len(futures), start, progress)
+    return rows
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity mask: a batch job's share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _report(done: int, total: int, start: float, progress: bool) -> None:
     if progress:
         print(f"\rcalor.ensemble: {done}/{total} members done, {time.perf_counter() - start:.1f} s",
@@ -114,14 +141,9 @@ def _on_executor(executor: Executor, members: list, threads: int, output_dir: Op
                  progress: bool) -> list:
     from concurrent.futures import as_completed
 
-    start = time.perf_counter()
     futures = [executor.submit(run_member, i, m, threads, output_dir)
                for i, m in enumerate(members)]
-    rows = []
-    for f in as_completed(futures):
-        rows.append(f.result())
-        _report(len(rows), len(futures), start, progress)
-    return rows
+    return _collect(futures, members, progress, as_completed)
 
 
 def _on_dask(scheduler: Any, members: list, threads: int, output_dir: Optional[str],
@@ -130,7 +152,7 @@ def _on_dask(scheduler: Any, members: list, threads: int, output_dir: Optional[s
 
     own_cluster = None
     if scheduler is None:
-        workers = max(1, (os.cpu_count() or 1) // max(1, threads))
+        workers = max(1, _cores() // max(1, threads))
         own_cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None)
         client = Client(own_cluster)
@@ -139,15 +161,10 @@ def _on_dask(scheduler: Any, members: list, threads: int, output_dir: Optional[s
     else:
         client = scheduler
     try:
-        start = time.perf_counter()
         # pure=False: equal settings are still separate members.
         futures = [client.submit(run_member, i, m, threads, output_dir, retries=retries,
                                  pure=False) for i, m in enumerate(members)]
-        rows = []
-        for f in as_completed(futures):
-            rows.append(f.result())
-            _report(len(rows), len(futures), start, progress)
-        return rows
+        return _collect(futures, members, progress, as_completed)
     finally:
         if own_cluster is not None or isinstance(scheduler, str):
             client.close()

@@ -1,5 +1,7 @@
 #include "calor/machine.hpp"
 
+#include <sched.h>
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -67,6 +69,10 @@ const Caches& caches() {
 }
 
 int available_cores() {
+  // The affinity mask: a batch job's share of the node, not the whole node.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
   const unsigned hw = std::thread::hardware_concurrency();
   return hw > 0 ? static_cast<int>(hw) : 1;
 }

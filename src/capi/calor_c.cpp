@@ -3,6 +3,7 @@
 
 #include "calor/calor.h"
 
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <new>
@@ -92,6 +93,10 @@ int calor_run(calor_sim* sim) {
 
 int calor_step(calor_sim* sim, int64_t steps) {
   if (sim == nullptr) return bad_argument("calor_step: the simulation is NULL");
+  if (steps < 0 || steps > INT64_MAX - sim->run->step())
+    return bad_argument(
+        "calor_step: steps must be 0 or more, and the step count must fit in "
+        "64 bits");
   return guarded([&] { (void)sim->run->advance(steps); }, CALOR_FAILED);
 }
 

@@ -157,8 +157,16 @@ void render_to(std::string& out, const toml::node& n, std::size_t limit = 64) {
   } else if (const auto* str = n.as_string()) {
     out += '"';
     for (const char c : str->get()) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {  // as TOML escapes it
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(c));
+        out += buf;
+      } else {
+        out += c;
+      }
     }
     out += '"';
   } else if (const auto* i = n.as_integer()) {

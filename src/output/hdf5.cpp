@@ -444,7 +444,10 @@ std::string SnapshotOutput::prepare(const State& s, const std::string& tmp) cons
         std::remove(tmp.c_str());
         throw;
       }
-      std::rename(tmp.c_str(), h5_.c_str());  // untouched: back into place
+      // Untouched by HDF5: back into place.
+      if (std::rename(tmp.c_str(), h5_.c_str()) != 0)
+        throw Error(std::string(e.what()) + "; the earlier snapshots are intact in '" + tmp +
+                    "' (moving it back failed: " + std::strerror(errno) + ")");
       throw Error(std::string(e.what()) + "; the earlier snapshots in it are intact");
     }
   } catch (const Error& e) {
@@ -638,11 +641,19 @@ void write_checkpoint(const State& s, const std::string& path) {
   }
 }
 
-CheckpointInfo read_checkpoint_info(const std::string& path) {
+void verify_checkpoint(const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0)
+    throw Error("cannot read checkpoint '" + path + "': " + std::strerror(errno));
+  check_seal(path);
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path, bool verify_seal) {
   quiet_hdf5();
   if (::access(path.c_str(), R_OK) != 0)
     throw Error("cannot read checkpoint '" + path + "': " + std::strerror(errno));
-  check_seal(path);  // before HDF5 parses a byte of it
+  // Before HDF5 parses a byte of it: the whole seal, or (when one rank checked the contents
+  // for all) the header and the length, which every rank's own copy must match.
+  check_seal(path, verify_seal);
   Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok())
     throw Error("checkpoint '" + path +
@@ -678,8 +689,9 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return info;
 }
 
-CheckpointInfo check_checkpoint(const std::string& path, const Problem& now, bool force) {
-  CheckpointInfo info = read_checkpoint_info(path);
+CheckpointInfo check_checkpoint(const std::string& path, const Problem& now, bool force,
+                                bool verify_seal) {
+  CheckpointInfo info = read_checkpoint_info(path, verify_seal);
   // What changed? Every difference is named; the grid must match even with --force.
   std::map<std::string, std::string> had(info.fingerprint.begin(), info.fingerprint.end());
   std::string diffs;

@@ -1,5 +1,6 @@
 #include "output/isolated.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,7 +50,9 @@ bool write_all(int fd, const char* data, std::size_t size) {
 std::vector<char> run_isolated(const std::function<std::vector<char>()>& work,
                                const std::string& what, const std::string& hint) {
   int fds[2];
-  if (::pipe(fds) != 0) throw Error("cannot read " + what + ": pipe: " + std::strerror(errno));
+  // O_CLOEXEC: a process another thread starts meanwhile does not hold the pipe open.
+  if (::pipe2(fds, O_CLOEXEC) != 0)
+    throw Error("cannot read " + what + ": pipe: " + std::strerror(errno));
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int e = errno;
@@ -74,6 +77,9 @@ std::vector<char> run_isolated(const std::function<std::vector<char>()>& work,
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+    throw Error("the reader of " + what + " was killed (out of memory?): the file may be " +
+                "larger than this machine can read");
   if (WIFSIGNALED(status))
     throw Error(what + " crashed the reader (" + strsignal(WTERMSIG(status)) + "): " + hint);
   if (in.empty() || (WIFEXITED(status) && WEXITSTATUS(status) != 0))

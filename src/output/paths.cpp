@@ -80,6 +80,8 @@ bool written_by_calor(const PlannedFile& f) {
       return starts_with(f.path, "\x93NUMPY");
     case PlannedFile::Kind::png:
       return starts_with(f.path, "\x89PNG\r\n\x1a\n");
+    case PlannedFile::Kind::partial:
+      return false;  // see check_one
     case PlannedFile::Kind::other:
       break;
   }
@@ -99,6 +101,10 @@ void check_one(const PlannedFile& f, bool overwrite, std::vector<std::string>& c
                   f.path + "': " + ec.message());
     created.push_back(parent.string());
   }
+  if (f.kind == PlannedFile::Kind::partial && fs::exists(p, ec) && !overwrite)
+    throw Error("'" + f.path + "' exists: an earlier run stopped while it wrote a snapshot, " +
+                "and that file may hold its earlier snapshots. Move it back into place (or " +
+                "away) before this run, or pass --overwrite (Python: overwrite=True)");
   if (fs::exists(p, ec) && !overwrite && !written_by_calor(f))
     throw Error(f.what + " '" + f.path + "' exists and is not a file calor wrote for it; " +
                 "calor will not replace it: choose another name, or pass --overwrite " +

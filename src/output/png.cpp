@@ -91,10 +91,14 @@ struct Canvas {
   int w, h;
   std::vector<std::uint8_t> px;  // RGB rows, top first
   Canvas(int width, int height)
-      : w(width), h(height), px(static_cast<std::size_t>(width * height * 3), 255) {}
+      : w(width),
+        h(height),
+        px(std::size_t{3} * static_cast<std::size_t>(width) * static_cast<std::size_t>(height),
+           255) {}
   void set(int x, int y, Rgb c) {
     if (x < 0 || y < 0 || x >= w || y >= h) return;
-    const auto o = static_cast<std::size_t>((y * w + x) * 3);
+    const std::size_t o = 3 * (static_cast<std::size_t>(y) * static_cast<std::size_t>(w) +
+                               static_cast<std::size_t>(x));
     px[o] = c[0];
     px[o + 1] = c[1];
     px[o + 2] = c[2];
@@ -165,7 +169,8 @@ Canvas heat_map(const std::vector<double>& values, std::int64_t nx, std::int64_t
   const double scale = std::clamp(800.0 / longest, 1.0 / 16, 16.0);
   const int iw = std::max(1, static_cast<int>(std::lround(static_cast<double>(nx) * scale)));
   const int ih = std::max(1, static_cast<int>(std::lround(static_cast<double>(ny) * scale)));
-  const int font = std::max(2, std::max(iw, ih) / 200), bar_w = std::max(12, iw / 25);
+  // From the shorter side, capped: a long thin field must not get a huge font and margins.
+  const int font = std::clamp(std::min(iw, ih) / 200, 2, 6), bar_w = std::clamp(iw / 25, 12, 60);
   const int pad = 4 * font, label_w = 4 * font * 10;
   const int top = pad + (caption.empty() ? 0 : 7 * font);
   Canvas c(iw + 3 * pad + bar_w + label_w, ih + pad + top);
@@ -256,7 +261,8 @@ void save_png(const std::string& path, const Canvas& c, const std::string& title
   png_set_text(png, info, text, 2);
   png_write_info(png, info);
   for (int y = 0; y < c.h; ++y)
-    png_write_row(png, c.px.data() + static_cast<std::size_t>(y * c.w * 3));
+    png_write_row(png, c.px.data() + std::size_t{3} * static_cast<std::size_t>(y) *
+                                         static_cast<std::size_t>(c.w));
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   if (std::fflush(f.get()) != 0) throw Error("cannot write image '" + path + "' (disk full?)");

@@ -26,7 +26,8 @@ void seal_file(const std::string& path);
 /// Whether `path` starts with a seal header (it is a calor checkpoint, intact or not).
 bool has_seal(const std::string& path);
 /// Throws calor::Error, naming `path` and what is wrong (not a calor checkpoint, truncated,
-/// damaged), unless its seal matches its length and contents.
-void check_seal(const std::string& path);
+/// damaged), unless its seal matches its length and, with `contents`, its CRC-32 (which reads
+/// the whole file; without, only the header and the file's size are read).
+void check_seal(const std::string& path, bool contents = true);
 
 }  // namespace calor

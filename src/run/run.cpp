@@ -128,7 +128,7 @@ std::vector<PlannedFile> Run::planned_files() const {
   if (!rs.output.empty()) {
     files.push_back({rs.output, "output.path", Kind::snapshots});
     files.push_back({xdmf_path(rs.output), "output.path's XDMF file", Kind::xdmf});
-    files.push_back({rs.output + ".tmp", "the snapshot file being written", Kind::other});
+    files.push_back({rs.output + ".tmp", "the snapshot file being written", Kind::partial});
   }
   if (!rs.png.empty()) files.push_back({png_frame_path(rs.png, 0), "output.png", Kind::png});
   const std::string checkpoint = !rs.checkpoint.empty() ? rs.checkpoint
@@ -145,13 +145,20 @@ std::vector<PlannedFile> Run::planned_files() const {
 }
 
 void Run::restart(const std::string& path, bool force) {
-  // Two phases, each ending in an agreement: every rank checks the header alone (a rank that
-  // cannot read the file must not leave the others waiting in the collective read), then all
-  // read their blocks together.
+  // Three phases, each ending in an agreement: one rank checks the seal (it reads the whole
+  // file; every rank doing so multiplied the reads by the rank count), every rank checks the
+  // header alone (a rank that cannot read the file must not leave the others waiting in the
+  // collective read), then all read their blocks together.
   std::string error;
+  try {
+    if (comm_.root()) verify_checkpoint(path);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  comm_.agree_or_throw(error);
   CheckpointInfo info;
   try {
-    info = check_checkpoint(path, problem(), force);
+    info = check_checkpoint(path, problem(), force, /*verify_seal=*/false);
   } catch (const Error& e) {
     error = e.what();
   }

@@ -17,7 +17,7 @@ pytest.importorskip("pandas")
 
 import calor.ensemble as ens  # noqa: E402
 
-STATS = ["heat", "min", "max", "l2", "steps"]
+STATS = ["heat", "min", "max", "l2", "reached"]
 
 
 @pytest.fixture(scope="module")

@@ -277,6 +277,10 @@ TEST_F(Io, PngFramesShareOneColourRange) {
   write_heatmap_png(path("bar.png"), plane, nx, ny, "step 1");
   EXPECT_LT(png_facts(path("bar.png")).width, 1200u);
   EXPECT_EQ(png_facts(path("bar.png")).range, "-1 .. 1");
+  // A long, thin 2D field: the margins grew with the long side and overflowed the canvas.
+  std::vector<double> strip(2 * 3'000'000, 1.0);
+  write_heatmap_png(path("strip.png"), strip, 3'000'000, 2, "step 1");
+  EXPECT_LT(png_facts(path("strip.png")).width, 200'000u);
 }
 
 TEST(Health, BlowUpNamesStepValueCellAndStability) {

@@ -107,6 +107,16 @@ TEST_F(RunPaths, NpyAndPngReplaceOnlyTheirOwnKindOfFile) {
   EXPECT_EQ(refusal("output = { png = \"" + path("frame") + "\" }\n"), "");
 }
 
+// A snapshot write that was cut short leaves the snapshots in run.h5.tmp: the next run must not
+// truncate it (review of issue 17's snapshot writes).
+TEST_F(RunPaths, AnInterruptedSnapshotFileIsNeverTruncated) {
+  std::ofstream(path("run.h5.tmp")) << "the earlier snapshots";
+  const std::string m = refusal("output = { path = \"" + path("run.h5") + "\" }\n");
+  EXPECT_NE(m.find("stopped while it wrote a snapshot"), std::string::npos) << m;
+  std::ifstream in(path("run.h5.tmp"));
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), {}), "the earlier snapshots");
+}
+
 TEST_F(RunPaths, ParentsAreCreatedAndOwnFilesAreReplaced) {
   const std::string settings = "output = { path = \"" + path("out/a/run.h5") + "\" }\n" +
                                "checkpoint = { path = \"" + path("out/b/c.h5") + "\" }\n";
