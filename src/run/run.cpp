@@ -89,8 +89,15 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
   // it succeeded before any collective step, so that no rank waits for one that gave up.
   std::string error;
   try {
+    // One rank checks the paths (and creates the directories) for all: the files are shared
+    // (MPI-IO writes them collectively), and the check may read existing files.
+    if (comm_.root()) created_dirs_ = check_output_paths(planned_files(), options_.overwrite);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  comm_.agree_or_throw(error);
+  try {
     const RunSettings& rs = config_.run;
-    created_dirs_ = check_output_paths(planned_files(), options_.overwrite);
     threads_ = comm_.threads(rs.threads);
     comm_.check_thread_level(threads_);
     method_ = rs.method == MethodKind::spectral ? make_spectral_method(config_, comm_, threads_)
