@@ -70,7 +70,17 @@ void print_header(const Run& run) {
   std::printf("  processes   %s, %d thread%s each\n", run.processes().c_str(), run.threads(),
               run.threads() == 1 ? "" : "s");
   std::printf("  steps       %lld   dt %g   alpha %g   r = %g (FTCS limit 0.5)\n",
-              static_cast<long long>(p.steps), p.dt, p.alpha, p.stability_number());
+              static_cast<long long>(p.steps), p.dt, p.max_alpha(), p.stability_number());
+  if (!p.diffusivity.empty())
+    std::printf("  alpha       %s, %s face means (r from the largest)\n",
+                describe(p.diffusivity, p.alpha).c_str(),
+                p.mean == FaceMean::harmonic ? "harmonic" : "arithmetic");
+  if (!p.sources.field.empty())
+    std::printf("  heating     %s\n", describe(p.sources.field, 0.0).c_str());
+  if (p.time_dependent())
+    std::printf(
+        "  tables      boundary values or source energies follow time tables: one step "
+        "per pass\n");
   std::fflush(stdout);
 }
 

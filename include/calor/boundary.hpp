@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "calor/field.hpp"
+#include "calor/table.hpp"
 
 namespace calor {
 
@@ -15,13 +16,22 @@ enum class BoundaryKind {
   dirichlet,  ///< the halo holds a fixed value (the boundary node sits in the halo)
   neumann,    ///< fixed outward normal gradient: halo = first interior cell + gradient * h
   periodic,   ///< the halo is a copy of the opposite side's interior
+  /// convective: -alpha du/dn = coefficient (u - value), u at the face midway between the first
+  /// interior cell and the halo; value is the ambient temperature u_inf
+  robin,
 };
 
-/// One face's condition. `value` is the fixed temperature (Dirichlet) or the outward normal
-/// gradient du/dn (Neumann, 0 = insulated); periodic ignores it.
+/// One face's condition. `value` is the fixed temperature (Dirichlet), the outward normal
+/// gradient du/dn (Neumann, 0 = insulated) or the ambient temperature (Robin); periodic ignores
+/// it. A non-empty `table` makes the value a function of time (replacing `value`).
 struct Boundary {
   BoundaryKind kind = BoundaryKind::dirichlet;
   double value = 0.0;
+  double coefficient = 0.0;  ///< robin: the heat transfer coefficient h (>= 0)
+  TimeTable table;           ///< value over time, if it changes
+
+  /// The value at time `t`.
+  [[nodiscard]] double value_at(double t) const { return table.empty() ? value : table.at(t); }
 };
 
 /// Conditions of all faces: face[axis][0] is the low side, face[axis][1] the high side.
@@ -30,13 +40,24 @@ struct Boundaries {
 
   /// The same condition on every face.
   static Boundaries all(Boundary b);
+  /// True when a face's value follows a time table.
+  [[nodiscard]] bool time_dependent() const;
+  /// These conditions with every table's value at time `t` in `value` (and no tables).
+  [[nodiscard]] Boundaries at(double t) const;
   /// True when both faces of `axis` are periodic.
   [[nodiscard]] bool periodic(int axis) const {
     return face[axis][0].kind == BoundaryKind::periodic;
   }
 };
 
-/// "dirichlet", "neumann" or "periodic".
+/// The diffusivity a Robin face divides its coefficient by: the cell field (same layout as the
+/// field whose halo is filled) where alpha varies, else the constant.
+struct Conductivity {
+  double constant = 1.0;
+  const Field* field = nullptr;
+};
+
+/// "dirichlet", "neumann", "periodic" or "robin".
 std::string_view to_string(BoundaryKind k);
 /// Human description of a face condition, e.g. "dirichlet(0)".
 std::string describe(const Boundary& b);
@@ -46,16 +67,18 @@ std::string face_name(int axis, int side);
 /// Fills the halo of `f` from its interior according to `bc`: the first layer of Dirichlet and
 /// Neumann faces, every layer of periodic ones. Axes are filled in order x, y, z over the full
 /// extent of the others, so corners are consistent for periodic domains.
-void fill_halo(const Boundaries& bc, const Grid& grid, Field& f);
+void fill_halo(const Boundaries& bc, const Grid& grid, Field& f, const Conductivity& k = {});
 
 /// Fills the halo of one face, (axis, side), over the full extent of the other axes.
-void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side);
+void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side,
+                    const Conductivity& k = {});
 
 /// Fills what a temporally blocked sweep needs after computing slab `slab` (index along the
 /// outermost active axis, possibly in the halo): the halo of that slab on the inner axes' faces,
 /// and the outer face's halo slab when `slab` is the first or last interior one; only faces where
 /// `physical[axis][side]` is true.
 void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab,
-                        const std::array<std::array<bool, 2>, 3>& physical);
+                        const std::array<std::array<bool, 2>, 3>& physical,
+                        const Conductivity& k = {});
 
 }  // namespace calor

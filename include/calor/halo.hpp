@@ -25,6 +25,12 @@ class Halo {
   [[nodiscard]] virtual bool exchanged(int axis, int side) const = 0;
   /// The boundary conditions (used on physical faces).
   [[nodiscard]] virtual const Boundaries& boundaries() const = 0;
+  /// Replaces the boundary conditions: the values of time tables at the coming step.
+  virtual void set_boundaries(const Boundaries& bc) = 0;
+  /// What Robin faces divide their coefficient by: the solver's alpha (a field laid out as the
+  /// fields this halo fills, or a constant).
+  void set_conductivity(const Conductivity& k) { conductivity_ = k; }
+  [[nodiscard]] const Conductivity& conductivity() const { return conductivity_; }
 
   /// Split update, to overlap an exchange with computation, for star stencils (they never read
   /// a halo cell that lies in two faces' halos, a corner). begin_update fills the physical
@@ -53,15 +59,19 @@ class Halo {
       if (exchanged(a, 0) || exchanged(a, 1)) return true;
     return false;
   }
+
+ protected:
+  Conductivity conductivity_;
 };
 
 /// The single-process halo: boundary conditions on every face, periodic ones by copying.
 class BoundaryHalo final : public Halo {
  public:
   explicit BoundaryHalo(Boundaries bc) : bc_(bc) {}
-  void update(Field& f) override { fill_halo(bc_, f.grid(), f); }
+  void update(Field& f) override { fill_halo(bc_, f.grid(), f, conductivity_); }
   [[nodiscard]] bool exchanged(int axis, int /*side*/) const override { return bc_.periodic(axis); }
   [[nodiscard]] const Boundaries& boundaries() const override { return bc_; }
+  void set_boundaries(const Boundaries& bc) override { bc_ = bc; }
 
  private:
   Boundaries bc_;

@@ -1,12 +1,15 @@
 #pragma once
 /// \file problem.hpp
-/// What to solve: the heat equation du/dt = alpha * laplacian(u) + q on a grid, discretised by
-/// forward-time centred-space (FTCS) with Fourier numbers r_d = alpha dt / h_d^2.
+/// What to solve: the heat equation du/dt = div(alpha grad u) + q on a grid, discretised by
+/// forward-time centred-space (FTCS) with Fourier numbers r_d = alpha dt / h_d^2. A constant
+/// alpha gives alpha * laplacian(u); a field alpha(x) the conservative form, with alpha on each
+/// face between two cells the harmonic (or arithmetic) mean of theirs.
 
 #include <cstdint>
 #include <string>
 
 #include "calor/boundary.hpp"
+#include "calor/cell_values.hpp"
 #include "calor/grid.hpp"
 #include "calor/initial.hpp"
 #include "calor/source.hpp"
@@ -18,8 +21,10 @@ namespace calor {
 struct Problem {
   std::string name = "custom";  ///< preset name or "custom"
   Grid grid;
-  double alpha = 1.0;  ///< diffusivity
-  double dt = 0.0;     ///< time step
+  double alpha = 1.0;                  ///< diffusivity, or the background of a `diffusivity` shape
+  CellValues diffusivity;              ///< alpha per cell, if it varies (empty: `alpha` everywhere)
+  FaceMean mean = FaceMean::harmonic;  ///< how a face's alpha comes from its two cells
+  double dt = 0.0;                     ///< time step
   std::int64_t steps = 0;
   Boundaries boundaries;
   Sources sources;
@@ -27,11 +32,19 @@ struct Problem {
   StencilForm form = StencilForm::expanded;
   bool allow_unstable = false;  ///< run even if r exceeds the FTCS limit of 1/2
 
-  /// Per-axis Fourier numbers alpha dt / h_d^2 (0 on inactive axes).
+  /// The largest diffusivity over the grid: what stability depends on.
+  [[nodiscard]] double max_alpha() const {
+    return diffusivity.empty() ? alpha : diffusivity.max(grid, alpha);
+  }
+  /// True when a boundary value or a source strength follows a time table.
+  [[nodiscard]] bool time_dependent() const {
+    return boundaries.time_dependent() || sources.time_dependent();
+  }
+  /// Per-axis Fourier numbers max_alpha dt / h_d^2 (0 on inactive axes).
   [[nodiscard]] std::array<double, 3> fourier_numbers() const;
-  /// The stability number r = alpha dt sum_d 1/h_d^2; FTCS is stable for r <= 1/2.
+  /// The stability number r = max_alpha dt sum_d 1/h_d^2; FTCS is stable for r <= 1/2.
   [[nodiscard]] double stability_number() const;
-  /// The largest stable dt: 1 / (2 alpha sum_d 1/h_d^2).
+  /// The largest stable dt: 1 / (2 max_alpha sum_d 1/h_d^2).
   [[nodiscard]] double max_stable_dt() const;
   /// The default dt, half the stable limit (r = 1/4; in 2D with equal spacing r_d = 1/8, the
   /// case study's value).
@@ -41,6 +54,8 @@ struct Problem {
 
   /// Throws calor::Error naming the offending setting, value and limit if the problem is invalid.
   void validate() const;
+  /// The part of validate() that checks the diffusivity and source fields.
+  void validate_fields() const;
 };
 
 /// FTCS stability limit on r.

@@ -30,6 +30,7 @@ class Solver {
   /// Steps the backend takes per pass over the fields (Backend::steps_per_pass), the largest
   /// over the ranks (a collective call under MPI).
   [[nodiscard]] std::int64_t steps_per_pass() const {
+    if (problem_.time_dependent()) return 1;  // step() takes one step at a time (time tables)
     return static_cast<std::int64_t>(
         domain_->max_over_ranks(static_cast<double>(backend_->steps_per_pass(cur_, *halo_))));
   }

@@ -27,9 +27,38 @@ enum class StencilForm {
   /// Needs equal Fourier numbers on all axes and c0 != 0. With r = 1/8 in 2D this is the case
   /// study's 0.5 * (u + 0.25 * (...)), summed left to right, exactly.
   factored,
+  /// Variable alpha, conservative: u' = u + sum_d r_d (a_{+d} (u_{+d} - u) - a_{-d} (u - u_{-d})),
+  /// r_d = dt / h_d^2, a_{+-d} the harmonic mean of the two cells' alpha on each face.
+  harmonic,
+  /// As harmonic, with the arithmetic mean on each face.
+  arithmetic,
 };
 
-/// The coefficients of the update, derived from the Fourier numbers r_d = alpha dt / h_d^2.
+/// How the alpha of a face between two cells comes from theirs.
+enum class FaceMean {
+  harmonic,    ///< 2 a b / (a + b): the series conductance, right at a material interface
+  arithmetic,  ///< (a + b) / 2
+};
+
+/// The alpha of the face between cells with a and b. Symmetric bit for bit (f(a, b) == f(b, a)),
+/// so both cells of a face compute the same flux and the sum of all cells is conserved.
+template <StencilForm Form, class T>
+CALOR_HD inline T face_alpha(T a, T b) {
+  if constexpr (Form == StencilForm::harmonic) {
+    const T p = a * b;
+    return (p + p) / (a + b);
+  } else {
+    return (T{} + 0.5) * (a + b);
+  }
+}
+
+/// True for the variable-alpha (conservative) forms.
+CALOR_HD constexpr bool is_conservative(StencilForm f) {
+  return f == StencilForm::harmonic || f == StencilForm::arithmetic;
+}
+
+/// The coefficients of the update, derived from the Fourier numbers r_d = alpha dt / h_d^2 (for
+/// the conservative forms r_d = dt / h_d^2: alpha comes per face).
 struct Coefficients {
   double c0 = 0;                     ///< centre weight (see StencilForm)
   double c1 = 0;                     ///< neighbour-sum weight of the factored form
@@ -64,20 +93,57 @@ CALOR_HD inline T combine(const Weights<T>& w, T u, T xm, T xp, T ym, T yp, T zm
   }
 }
 
+/// The flux difference along one axis, a_p (up - u) - a_m (u - um), from the face alphas.
+template <class T>
+CALOR_HD inline T axis_flux(T u, T um, T up, T am, T ap) {
+  return ap * (up - u) - am * (u - um);
+}
+
+/// The conservative update of one cell (or vector of cells) from its value `u`, its neighbours
+/// and the alphas of its faces (xa = face towards x - 1, xb = towards x + 1, ...), without
+/// sources: u + (r_x flux_x + r_y flux_y + r_z flux_z), summed in that order.
+template <int Dim, class T>
+CALOR_HD inline T combine_conservative(const Weights<T>& w, T u, T xm, T xp, T ym, T yp, T zm, T zp,
+                                       T xa, T xb, T ya, T yb, T za, T zb) {
+  T s = w.rx * axis_flux(u, xm, xp, xa, xb);
+  if constexpr (Dim >= 2) s = s + w.ry * axis_flux(u, ym, yp, ya, yb);
+  if constexpr (Dim >= 3) s = s + w.rz * axis_flux(u, zm, zp, za, zb);
+  return u + s;
+}
+
+/// How a step adds heat sources spread over the cells (point sources are added after it).
+enum class Heating {
+  none,     ///< no volumetric term
+  uniform,  ///< the same dq in every cell
+  field,    ///< dq per cell, from a field laid out as u
+};
+
 /// New value of the cell at `u` (a pointer into a field with strides sy, sz), plus the volumetric
-/// increment `dq` when Volumetric, added last.
-template <int Dim, StencilForm Form, bool Volumetric>
+/// increment (`dq`, or `*q` for a field), added last. The conservative forms read the cell's
+/// alpha at `a` (a field laid out as u).
+template <int Dim, StencilForm Form, Heating Heat>
 CALOR_HD inline double cell_update(const Weights<double>& w, const double* u, index_t sy,
-                                   index_t sz, double dq) {
+                                   index_t sz, double dq, const double* a = nullptr,
+                                   const double* q = nullptr) {
   const double ym = Dim >= 2 ? u[-sy] : 0.0, yp = Dim >= 2 ? u[sy] : 0.0;
   const double zm = Dim >= 3 ? u[-sz] : 0.0, zp = Dim >= 3 ? u[sz] : 0.0;
-  const double v = combine<Dim, Form>(w, u[0], u[-1], u[1], ym, yp, zm, zp);
-  if constexpr (Volumetric) {
-    return v + dq;
+  double v;
+  if constexpr (is_conservative(Form)) {
+    const double c = a[0];
+    const double ya = Dim >= 2 ? face_alpha<Form>(c, a[-sy]) : 0.0;
+    const double yb = Dim >= 2 ? face_alpha<Form>(c, a[sy]) : 0.0;
+    const double za = Dim >= 3 ? face_alpha<Form>(c, a[-sz]) : 0.0;
+    const double zb = Dim >= 3 ? face_alpha<Form>(c, a[sz]) : 0.0;
+    v = combine_conservative<Dim>(w, u[0], u[-1], u[1], ym, yp, zm, zp, face_alpha<Form>(c, a[-1]),
+                                  face_alpha<Form>(c, a[1]), ya, yb, za, zb);
   } else {
-    (void)dq;
-    return v;
+    v = combine<Dim, Form>(w, u[0], u[-1], u[1], ym, yp, zm, zp);
   }
+  if constexpr (Heat == Heating::uniform) return v + dq;
+  if constexpr (Heat == Heating::field) return v + *q;
+  (void)dq;
+  (void)q;
+  return v;
 }
 
 }  // namespace calor

@@ -1,5 +1,5 @@
 #pragma once
-// Turns the runtime shape of a Scheme (dimension, stencil form, volumetric source or not) into
+// Turns the runtime shape of a Scheme (dimension, stencil form, how heat sources are spread) into
 // compile-time parameters, so that inner loops carry no branches. Shared by all CPU backends.
 
 #include <utility>
@@ -8,27 +8,37 @@
 
 namespace calor::detail {
 
-template <int D, StencilForm F, bool V>
+template <int D, StencilForm F, Heating H>
 struct Shape {
   static constexpr int dim = D;
   static constexpr StencilForm form = F;
-  static constexpr bool volumetric = V;
+  static constexpr Heating heat = H;
+  static constexpr bool conservative = is_conservative(F);
 };
 
 template <int D, StencilForm F, class Fn>
-decltype(auto) dispatch_volume(const Scheme& s, Fn&& fn) {
-  if (s.dq != 0.0) return fn(Shape<D, F, true>{});
-  return fn(Shape<D, F, false>{});
+decltype(auto) dispatch_heating(const Scheme& s, Fn&& fn) {
+  if (s.heating == Heating::field) return fn(Shape<D, F, Heating::field>{});
+  if (s.heating == Heating::uniform) return fn(Shape<D, F, Heating::uniform>{});
+  return fn(Shape<D, F, Heating::none>{});
 }
 
 template <int D, class Fn>
 decltype(auto) dispatch_form(const Scheme& s, Fn&& fn) {
-  if (s.form == StencilForm::factored)
-    return dispatch_volume<D, StencilForm::factored>(s, std::forward<Fn>(fn));
-  return dispatch_volume<D, StencilForm::expanded>(s, std::forward<Fn>(fn));
+  switch (s.form) {
+    case StencilForm::factored:
+      return dispatch_heating<D, StencilForm::factored>(s, std::forward<Fn>(fn));
+    case StencilForm::harmonic:
+      return dispatch_heating<D, StencilForm::harmonic>(s, std::forward<Fn>(fn));
+    case StencilForm::arithmetic:
+      return dispatch_heating<D, StencilForm::arithmetic>(s, std::forward<Fn>(fn));
+    case StencilForm::expanded:
+      break;
+  }
+  return dispatch_heating<D, StencilForm::expanded>(s, std::forward<Fn>(fn));
 }
 
-/// Calls fn(Shape<dim, form, volumetric>{}) matching `s`.
+/// Calls fn(Shape<dim, form, heating>{}) matching `s`.
 template <class Fn>
 decltype(auto) dispatch(const Scheme& s, Fn&& fn) {
   if (s.dim == 1) return dispatch_form<1>(s, std::forward<Fn>(fn));

@@ -81,18 +81,58 @@ struct Row {
   const double* __restrict src;  ///< cell (0, j, k) of the input
   double* __restrict dst;        ///< cell (0, j, k) of the output
   index_t sy, sz;
+  const double* a = nullptr;  ///< cell (0, j, k) of the scheme's alpha field, if it has one
+  const double* q = nullptr;  ///< cell (0, j, k) of the scheme's heat field, if it has one
 };
 
-inline Row row(const Field& in, Field& out, index_t j, index_t k) {
-  return Row{in.raw() + in.offset(0, j, k), out.raw() + out.offset(0, j, k), in.stride_y(),
-             in.stride_z()};
+/// Row (j, k) of a step from `in` into `out` with scheme `s` (its fields share their layout).
+inline Row row(const Scheme& s, const Field& in, Field& out, index_t j, index_t k) {
+  const index_t at = in.offset(0, j, k);
+  return Row{in.raw() + at,
+             out.raw() + at,
+             in.stride_y(),
+             in.stride_z(),
+             s.alpha ? s.alpha->raw() + at : nullptr,
+             s.heat ? s.heat->raw() + at : nullptr};
+}
+
+/// The same row one y further on.
+inline Row next_row(const Row& r) {
+  return Row{r.src + r.sy,
+             r.dst + r.sy,
+             r.sy,
+             r.sz,
+             r.a != nullptr ? r.a + r.sy : nullptr,
+             r.q != nullptr ? r.q + r.sy : nullptr};
 }
 
 /// Scalar row: the reference order, one cell at a time.
 template <class S>
 inline void row_scalar(const Weights<double>& w, double dq, const Row& r, index_t i0, index_t i1) {
-  for (index_t i = i0; i < i1; ++i)
-    r.dst[i] = cell_update<S::dim, S::form, S::volumetric>(w, r.src + i, r.sy, r.sz, dq);
+  for (index_t i = i0; i < i1; ++i) {
+    const double* a = nullptr;
+    const double* q = nullptr;
+    if constexpr (S::conservative) a = r.a + i;
+    if constexpr (S::heat == Heating::field) q = r.q + i;
+    r.dst[i] = cell_update<S::dim, S::form, S::heat>(w, r.src + i, r.sy, r.sz, dq, a, q);
+  }
+}
+
+/// Adds the volumetric term to an output vector at cell `at`, as cell_update does.
+template <class S>
+inline vec add_heat(vec v, vec dq, const Row& r, index_t at) {
+  if constexpr (S::heat == Heating::uniform) return v + dq;
+  if constexpr (S::heat == Heating::field) return v + load(r.q + at);
+  return v;
+}
+
+/// Stores an output vector at cell `at` of row r.
+template <bool Stream>
+inline void put(const Row& r, index_t at, vec v) {
+  if constexpr (Stream)
+    stream(r.dst + at, v);
+  else
+    store(r.dst + at, v);
 }
 
 /// One output vector at cells [at, at + kLanes) of row r, from its x- and y-neighbours (the
@@ -102,12 +142,8 @@ inline void put_vec(const Weights<vec>& w, vec dq, const Row& r, index_t at, vec
                     vec ym, vec yp) {
   const double* u = r.src + at;
   const vec zm = S::dim >= 3 ? load(u - r.sz) : vec{}, zp = S::dim >= 3 ? load(u + r.sz) : vec{};
-  vec v = combine<S::dim, S::form>(w, x, xm, xp, ym, yp, zm, zp);
-  if constexpr (S::volumetric) v = v + dq;
-  if constexpr (Stream)
-    stream(r.dst + at, v);
-  else
-    store(r.dst + at, v);
+  put<Stream>(r, at,
+              add_heat<S>(combine<S::dim, S::form>(w, x, xm, xp, ym, yp, zm, zp), dq, r, at));
 }
 
 /// The first index from i0 (at most i1) whose output address is vector-aligned.
@@ -116,6 +152,46 @@ inline index_t aligned_from(const double* dst, index_t i0, index_t i1) {
   const index_t peel =
       misalign ? static_cast<index_t>((sizeof(vec) - misalign) / sizeof(double)) : 0;
   return i0 + peel < i1 ? i0 + peel : i1;
+}
+
+/// The conservative (variable alpha) vector row over [i, i1), i aligned as the caller chose:
+/// cell_update's operations on kLanes cells at a time. Each x face's alpha is computed once: the
+/// face towards x - 1 of a vector is the face towards x + 1 of the one before, shifted a lane
+/// (face_alpha is symmetric, so the value is the same). Returns where the vectors stopped.
+template <class S, bool Stream>
+inline index_t row_vectors_conservative(const Weights<vec>& wv, double dq, const Row& r, index_t i,
+                                        index_t i1) {
+  const vec dqv = vec{} + dq;
+  const Weights<vec> w = wv;  // in registers (see row_simd)
+  const index_t sy = r.sy, sz = r.sz;
+  if (i + kLanes > i1) return i;
+  // Only its last lane is used: the face between cells i - 1 and i.
+  vec xb_prev = vec{} + face_alpha<S::form>(r.a[i - 1], r.a[i]);
+  for (; i + kLanes <= i1; i += kLanes) {
+    const double* u = r.src + i;
+    const double* a = r.a + i;
+    const vec ac = load(a);
+    const vec xb = face_alpha<S::form>(ac, load(a + 1));
+    const vec xa = lanes_from<kLanes - 1>(xb_prev, xb);
+    xb_prev = xb;
+    vec ya{}, yb{}, ym{}, yp{}, za{}, zb{}, zm{}, zp{};
+    if constexpr (S::dim >= 2) {
+      ya = face_alpha<S::form>(ac, load(a - sy));
+      yb = face_alpha<S::form>(ac, load(a + sy));
+      ym = load(u - sy);
+      yp = load(u + sy);
+    }
+    if constexpr (S::dim >= 3) {
+      za = face_alpha<S::form>(ac, load(a - sz));
+      zb = face_alpha<S::form>(ac, load(a + sz));
+      zm = load(u - sz);
+      zp = load(u + sz);
+    }
+    const vec v = combine_conservative<S::dim>(w, load(u), load(u - 1), load(u + 1), ym, yp, zm, zp,
+                                               xa, xb, ya, yb, za, zb);
+    put<Stream>(r, i, add_heat<S>(v, dqv, r, i));
+  }
+  return i;
 }
 
 /// Vector row: kLanes cells at a time with the same operations; cells after the last full vector,
@@ -129,6 +205,10 @@ inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq
   if constexpr (Stream || Align) {
     i = aligned_from(r.dst, i0, i1);
     row_scalar<S>(w, dq, r, i0, i);
+  }
+  if constexpr (S::conservative) {
+    row_scalar<S>(w, dq, r, row_vectors_conservative<S, Stream>(wv, dq, r, i, i1), i1);
+    return;
   }
   const vec dqv = vec{} + dq;
   const index_t sy = r.sy;
@@ -181,7 +261,12 @@ inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double 
                        index_t i0, index_t i1) {
   static_assert(S::dim >= 2, "two rows need a y axis");
   const index_t sy = r.sy;
-  const Row r1{r.src + sy, r.dst + sy, sy, r.sz};
+  const Row r1 = next_row(r);
+  if constexpr (S::conservative) {
+    row_simd<S, Stream, Align>(w, wv, dq, r, i0, i1);
+    row_simd<S, Stream, Align>(w, wv, dq, r1, i0, i1);
+    return;
+  }
   index_t i = i0;
   if constexpr (Stream || Align) {
     i = aligned_from(r.dst, i0, i1);

@@ -105,7 +105,7 @@ void step_cells(const Scheme& scheme, const Weights<double>& w, const Weights<de
                 Field& a, Field& b, int t, bool stream_out, index_t j, index_t k, index_t c0,
                 index_t c1) {
   Field& out = t % 2 == 1 ? b : a;
-  const detail::Row r = detail::row(t % 2 == 1 ? a : b, out, j, k);
+  const detail::Row r = detail::row(scheme, t % 2 == 1 ? a : b, out, j, k);
   if constexpr (Rows == 2) {
     if (stream_out)
       detail::rows2_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
@@ -167,7 +167,7 @@ class TiledBackend final : public Backend {
     // read. The whole halo of `cur` is refreshed at the start of every block.
     for (int a = 0; a < g.dim; ++a)
       for (int s = 0; s < 2; ++s)
-        if (physical[a][s]) fill_halo_face(halo.boundaries(), g, next, a, s);
+        if (physical[a][s]) fill_halo_face(halo.boundaries(), g, next, a, s, halo.conductivity());
     bool refill = false;
     for (int a = 0; a < g.dim; ++a)
       for (int s = 0; s < 2; ++s)
@@ -320,7 +320,8 @@ class TiledBackend final : public Backend {
           for (int t = 1; t <= depth; ++t) {
             const index_t slab = first + wave - 2 * (t - 1);
             if (slab >= region.lo(t, outer) && slab < region.hi(t, outer))
-              fill_physical_slab(halo.boundaries(), g, t % 2 == 1 ? b : a, slab, physical);
+              fill_physical_slab(halo.boundaries(), g, t % 2 == 1 ? b : a, slab, physical,
+                                 halo.conductivity());
           }
         }
       }

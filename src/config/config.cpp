@@ -19,6 +19,8 @@
 
 #include "calor/backend.hpp"
 #include "calor/error.hpp"
+#include "calor/npy.hpp"
+#include "calor/output.hpp"
 
 namespace calor {
 
@@ -375,27 +377,171 @@ class Reader {
   std::set<std::string> used_;
 };
 
+// A number, or a time table [[t0, v0], [t1, v1], ...] (the number is then the value at t0).
+std::pair<double, TimeTable> read_timed(Reader& r, const std::string& path, const toml::node& n) {
+  const auto* arr = n.as_array();
+  if (arr == nullptr) return {r.as_number(path, n), {}};
+  const std::string want = "a number or a time table [[t0, v0], [t1, v1], ...]";
+  TimeTable t;
+  for (const auto& point : *arr) {
+    const auto* pair = point.as_array();
+    if (pair == nullptr || pair->size() != 2) r.wrong(path, n, want);
+    t.points.emplace_back(r.as_number(path, (*pair)[0]), r.as_number(path, (*pair)[1]));
+  }
+  if (t.points.empty()) r.wrong(path, n, want);
+  t.validate("key '" + path + "' (" + r.where(path) + ")");
+  return {t.points.front().second, t};
+}
+
 Boundary read_boundary(Reader& r, const std::string& path, const toml::node& n) {
-  const std::vector<std::string> kinds = {"dirichlet", "neumann", "periodic"};
+  const std::vector<std::string> kinds = {"dirichlet", "neumann", "periodic", "robin"};
   auto kind_of = [&](const std::string& s) {
     if (s == "dirichlet") return BoundaryKind::dirichlet;
     if (s == "neumann") return BoundaryKind::neumann;
     if (s == "periodic") return BoundaryKind::periodic;
+    if (s == "robin")
+      throw Error("key '" + path + "' (" + r.where(path) +
+                  "): a robin face needs its coefficient and ambient temperature: {type = "
+                  "\"robin\", h = 10.0, ambient = 20.0}");
     throw Error("key '" + path + "' (" + r.where(path) + "): unknown boundary \"" + s +
-                "\"; choose dirichlet, neumann or periodic");
+                "\"; choose dirichlet, neumann, periodic or robin");
   };
-  if (auto s = n.as_string()) return Boundary{kind_of(s->get()), 0.0};
+  if (auto s = n.as_string()) return Boundary{kind_of(s->get()), 0.0, 0.0, {}};
   if (n.is_table()) {
     auto type = r.choice(path + ".type", kinds);
     if (!type)
       throw Error("key '" + path + "' (" + r.where(path) +
-                  "): needs type = \"dirichlet\", \"neumann\" or \"periodic\"");
-    Boundary b{kind_of(*type), 0.0};
-    if (b.kind == BoundaryKind::dirichlet) b.value = r.number(path + ".value").value_or(0.0);
-    if (b.kind == BoundaryKind::neumann) b.value = r.number(path + ".gradient").value_or(0.0);
+                  "): needs type = \"dirichlet\", \"neumann\", \"periodic\" or \"robin\"");
+    Boundary b;
+    b.kind = *type == "robin" ? BoundaryKind::robin : kind_of(*type);
+    const char* value_key = b.kind == BoundaryKind::dirichlet ? "value"
+                            : b.kind == BoundaryKind::neumann ? "gradient"
+                                                              : "ambient";
+    if (b.kind != BoundaryKind::periodic) {
+      const std::string vpath = path + "." + value_key;
+      if (const toml::node* v = r.find(vpath))
+        std::tie(b.value, b.table) = read_timed(r, vpath, *v);
+    }
+    if (b.kind == BoundaryKind::robin) {
+      const auto h = r.number(path + ".h");
+      if (!h)
+        throw Error("key '" + path + "' (" + r.where(path) +
+                    "): a robin face needs h, its heat transfer coefficient: {type = \"robin\", "
+                    "h = 10.0, ambient = 20.0}");
+      b.coefficient = *h;
+    }
     return b;
   }
   r.wrong(path, n, "\"dirichlet\", \"neumann\", \"periodic\" or a table {type = ..., value = ...}");
+}
+
+// The coordinates of an array key with one number per axis.
+std::array<double, 3> read_point(Reader& r, const std::string& path, int dim) {
+  std::array<double, 3> p{0, 0, 0};
+  const auto v = r.per_axis<double>(path, dim);
+  if (!v) throw Error("key '" + path + "' is required here (one coordinate per axis)");
+  for (int a = 0; a < dim; ++a)
+    p[a] = (*v)[static_cast<std::size_t>(a)];
+  return p;
+}
+
+std::vector<double> read_numbers(Reader& r, const std::string& path) {
+  const toml::node* n = r.find(path);
+  if (n == nullptr) throw Error("key '" + path + "' is required here (an array of numbers)");
+  const auto* arr = n->as_array();
+  if (arr == nullptr) r.wrong(path, *n, "an array of numbers");
+  std::vector<double> v;
+  for (const auto& x : *arr)
+    v.push_back(r.as_number(path, x));
+  return v;
+}
+
+// The array of a .npy file or an HDF5 dataset, checked against the grid's shape.
+std::shared_ptr<const std::vector<double>> read_cell_array(const std::string& key,
+                                                           const std::string& path,
+                                                           const std::string& dataset,
+                                                           const Grid& g) {
+  std::vector<std::int64_t> shape;
+  auto data = std::make_shared<std::vector<double>>();
+  if (dataset.empty()) {
+    NpyArray a = load_npy(path);
+    shape = a.shape;
+    *data = std::move(a.data);
+  } else {
+    *data = read_dataset(path, dataset, shape);
+  }
+  std::vector<std::int64_t> want;
+  for (int d = g.dim - 1; d >= 0; --d)
+    want.push_back(g.n[d]);
+  if (shape != want) {
+    auto text = [](const std::vector<std::int64_t>& v) {
+      std::string t = "(";
+      for (std::size_t i = 0; i < v.size(); ++i)
+        t += (i ? ", " : "") + std::to_string(v[i]);
+      return t + (v.size() == 1 ? ",)" : ")");
+    };
+    throw Error(key + ": '" + path + "'" + (dataset.empty() ? "" : " dataset '" + dataset + "'") +
+                " has shape " + text(shape) + ", but the grid needs " + text(want) +
+                " (NumPy order: z, y, x)");
+  }
+  return data;
+}
+
+// A cell field under `prefix` (diffusivity or sources.field), if its type is given.
+CellValues read_cell_values(Reader& r, const std::string& prefix, const Grid& g) {
+  CellValues v;
+  const auto type = r.choice(prefix + ".type", {"npy", "hdf5", "layers", "box", "sphere"});
+  const std::vector<std::pair<const char*, std::vector<std::string>>> owners = {
+      {"path", {"npy", "hdf5"}}, {"dataset", {"hdf5"}},
+      {"axis", {"layers"}},      {"bounds", {"layers"}},
+      {"values", {"layers"}},    {"lo", {"box"}},
+      {"hi", {"box"}},           {"centre", {"sphere"}},
+      {"radius", {"sphere"}},    {"inside", {"box", "sphere"}}};
+  for (const auto& [key, types] : owners) {
+    const std::string path = prefix + "." + key;
+    if (r.find(path) == nullptr) continue;
+    if (!type || std::find(types.begin(), types.end(), *type) == types.end())
+      throw Error("key '" + path + "' (" + r.where(path) + ") does not apply to " +
+                  (type ? prefix + ".type = \"" + *type + "\"" : "a missing " + prefix + ".type") +
+                  "; it belongs to type \"" + types.front() + "\"");
+  }
+  if (!type) return v;
+  if (*type == "npy" || *type == "hdf5") {
+    v.kind = CellValuesKind::array;
+    v.source = r.string(prefix + ".path").value_or("");
+    if (v.source.empty())
+      throw Error("key '" + prefix + ".path' is required for " + prefix + ".type = \"" + *type +
+                  "\": the file to read");
+    v.dataset = *type == "hdf5" ? r.string(prefix + ".dataset").value_or("") : "";
+    if (*type == "hdf5" && v.dataset.empty())
+      throw Error("key '" + prefix + ".dataset' is required for " + prefix +
+                  ".type = \"hdf5\": the dataset to read, e.g. \"/alpha\"");
+    v.data = read_cell_array(prefix, v.source, v.dataset, g);
+  } else if (*type == "layers") {
+    v.kind = CellValuesKind::layers;
+    const auto axis = r.choice(prefix + ".axis", {"x", "y", "z"}).value_or("x");
+    v.axis = axis == "x" ? 0 : axis == "y" ? 1 : 2;
+    v.bounds = read_numbers(r, prefix + ".bounds");
+    v.values = read_numbers(r, prefix + ".values");
+  } else {
+    v.kind = *type == "box" ? CellValuesKind::box : CellValuesKind::sphere;
+    if (v.kind == CellValuesKind::box) {
+      v.lo = read_point(r, prefix + ".lo", g.dim);
+      v.hi = read_point(r, prefix + ".hi", g.dim);
+    } else {
+      v.centre = read_point(r, prefix + ".centre", g.dim);
+      const auto radius = r.number(prefix + ".radius");
+      if (!radius) throw Error("key '" + prefix + ".radius' is required for a sphere");
+      v.radius = *radius;
+    }
+    const auto inside = r.number(prefix + ".inside");
+    if (!inside)
+      throw Error("key '" + prefix + ".inside' is required for a " + *type +
+                  ": the value inside it");
+    v.inside = *inside;
+  }
+  v.validate(prefix, g);
+  return v;
 }
 
 Boundaries read_boundaries(Reader& r) {
@@ -427,7 +573,7 @@ std::vector<PointSource> read_points(Reader& r, int dim) {
     PointSource p;
     for (const auto& [k, v] : *t) {
       if (k == "energy") {
-        p.energy = r.as_number(path + ".energy", v);
+        std::tie(p.energy, p.table) = read_timed(r, path + ".energy", v);
       } else if (k == "at") {
         const auto* at = v.as_array();
         if (at == nullptr || static_cast<int>(at->size()) != dim)
@@ -840,6 +986,7 @@ Sources read_sources(Reader& r, const Problem& p, const std::string& preset) {
   Sources s;
   s.volumetric = r.number("sources.volumetric").value_or(0.0);
   s.points = read_points(r, p.grid.dim);
+  s.field = read_cell_values(r, "sources.field", p.grid);
   if (auto e = r.number("energy")) {
     if (preset != "stencil")
       throw Error("key 'energy' (" + r.where("energy") +
@@ -862,6 +1009,10 @@ Problem read_problem(Reader& r, const std::string& preset) {
   Problem p;
   p.name = preset;
   p.grid = read_grid(r);
+  // alpha(x) first: the default dt depends on its largest value.
+  p.diffusivity = read_cell_values(r, "diffusivity", p.grid);
+  if (r.choice("diffusivity.mean", {"harmonic", "arithmetic"}).value_or("harmonic") == "arithmetic")
+    p.mean = FaceMean::arithmetic;
   read_time_stepping(r, p);
   p.boundaries = read_boundaries(r);
   p.sources = read_sources(r, p, preset);
@@ -1004,7 +1155,7 @@ std::vector<PointSource> stencil_sources(index_t nx, index_t ny, double energy) 
   const index_t pos[3][2] = {{nx / 2, ny / 2}, {nx / 3, ny / 3}, {nx * 4 / 5, ny * 8 / 9}};
   std::vector<PointSource> v;
   for (const auto& p : pos)
-    v.push_back(PointSource{{p[0] - 1, p[1] - 1, 0}, energy});
+    v.push_back(PointSource{{p[0] - 1, p[1] - 1, 0}, energy, {}});
   return v;
 }
 

@@ -3,7 +3,9 @@
 // load_config reads must be listed here (the reader checks), and each example must load (the
 // unit tests check, tests/unit/test_config.cpp).
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "calor/config.hpp"
@@ -11,6 +13,57 @@
 namespace calor {
 
 namespace {
+
+// The keys of a cell field under `prefix` (diffusivity, sources.field): `what` it is and the
+// value a shape leaves outside itself.
+std::vector<ConfigKey> cell_field_keys(const std::string& prefix, const std::string& what,
+                                       const std::string& outside, const std::string& example) {
+  return {
+      {prefix + ".type", "string", "none",
+       what + ": npy (path) | hdf5 (path, dataset) | layers (axis, bounds, values) | box (lo, hi, "
+              "inside) | sphere (centre, radius, inside); coordinates as initial.centre, cell i "
+              "at (i + 1)*h",
+       "\"layers\""},
+      {prefix + ".path", "string", "",
+       "npy, hdf5: the file, float64 of shape (nz, ny, nx), the interior", "\"" + example + "\""},
+      {prefix + ".dataset", "string", "", "hdf5: the dataset in the file", "\"/alpha\""},
+      {prefix + ".axis", "string", "x", "layers: the axis they stack along: x | y | z", "\"y\""},
+      {prefix + ".bounds", "array", "",
+       "layers: the increasing coordinates where one layer ends and the next begins",
+       "[10.0, 20.0]"},
+      {prefix + ".values", "array", "", "layers: one value per layer, one more than bounds",
+       "[1.0, 0.05, 1.0]"},
+      {prefix + ".lo", "array", "", "box: its low corner", "[10.0, 10.0]"},
+      {prefix + ".hi", "array", "", "box: its high corner (excluded)", "[20.0, 30.0]"},
+      {prefix + ".centre", "array", "", "sphere: its centre", "[16.0, 16.0]"},
+      {prefix + ".radius", "number", "", "sphere: its radius", "5.0"},
+      {prefix + ".inside", "number", "", "box, sphere: the value inside; outside it is " + outside,
+       "0.01"},
+  };
+}
+
+std::vector<ConfigKey> make_keys();
+
+// The table below, with the cell-field keys in their sections.
+std::vector<ConfigKey> all_keys() {
+  std::vector<ConfigKey> keys = make_keys();
+  auto after = [&](std::string_view name) {
+    return std::find_if(keys.begin(), keys.end(),
+                        [&](const ConfigKey& k) { return k.name == name; }) +
+           1;
+  };
+  auto heat = cell_field_keys("sources.field", "a heat-source rate q(x), added to volumetric", "0",
+                              "heat.npy");
+  keys.insert(after("sources.points"), heat.begin(), heat.end());
+  auto alpha = cell_field_keys("diffusivity", "alpha(x), a diffusivity that varies in space",
+                               "alpha", "alpha.npy");
+  alpha.push_back({"diffusivity.mean", "string", "harmonic",
+                   "the alpha of a face between two cells: harmonic (2ab/(a+b), right at a "
+                   "material interface) | arithmetic ((a+b)/2)",
+                   "\"arithmetic\""});
+  keys.insert(after("boundary.z_high"), alpha.begin(), alpha.end());
+  return keys;
+}
 
 std::vector<ConfigKey> make_keys() {
   std::string preset_names;
@@ -86,7 +139,9 @@ std::vector<ConfigKey> make_keys() {
       // ---- [boundary] --------------------------------------------------------------------------
       {"boundary.all", kBoundary, "dirichlet (value 0)",
        "every face: \"dirichlet\" | \"neumann\" | \"periodic\", or {type = \"dirichlet\", value "
-       "= 1.0} / {type = \"neumann\", gradient = 0.1}",
+       "= 1.0} / {type = \"neumann\", gradient = 0.1} / {type = \"robin\", h = 10.0, ambient = "
+       "20.0} (-alpha du/dn = h (u - ambient)); value, gradient and ambient may be time tables "
+       "[[t0, v0], [t1, v1], ...]",
        "\"periodic\""},
       {"boundary.x", kBoundary, "boundary.all", "both x faces, as boundary.all", "\"neumann\""},
       {"boundary.y", kBoundary, "boundary.all", "both y faces, as boundary.all", "\"periodic\""},
@@ -113,8 +168,9 @@ std::vector<ConfigKey> make_keys() {
        "0.5"},
       {"sources.points", "array of tables", "",
        "point sources, each adding its energy to one cell each step: [{at = [i, j], energy = "
-       "1.0}, ...] with 0-based cell indices",
-       "[{at = [10, 20], energy = 1.0}]"},
+       "1.0}, ...] with 0-based cell indices; energy may be a time table [[t0, e0], [t1, e1], "
+       "...] (piecewise linear, constant outside it)",
+       "[{at = [10, 20], energy = [[0.0, 0.0], [50.0, 2.0]]}]"},
       // ---- [initial] ---------------------------------------------------------------------------
       {"initial.type", "string", "zero",
        "zero | constant (value) | gaussian (centre, width, amplitude) | npy (path)",
@@ -133,7 +189,7 @@ std::vector<ConfigKey> make_keys() {
 }  // namespace
 
 const std::vector<ConfigKey>& config_keys() {
-  static const std::vector<ConfigKey> keys = make_keys();
+  static const std::vector<ConfigKey> keys = all_keys();
   return keys;
 }
 

@@ -11,6 +11,23 @@ Boundaries Boundaries::all(Boundary b) {
   return r;
 }
 
+bool Boundaries::time_dependent() const {
+  for (const auto& axis : face)
+    for (const Boundary& b : axis)
+      if (!b.table.empty()) return true;
+  return false;
+}
+
+Boundaries Boundaries::at(double t) const {
+  Boundaries r = *this;
+  for (auto& axis : r.face)
+    for (Boundary& b : axis) {
+      b.value = b.value_at(t);
+      b.table = {};
+    }
+  return r;
+}
+
 std::string_view to_string(BoundaryKind k) {
   switch (k) {
     case BoundaryKind::dirichlet:
@@ -19,14 +36,21 @@ std::string_view to_string(BoundaryKind k) {
       return "neumann";
     case BoundaryKind::periodic:
       return "periodic";
+    case BoundaryKind::robin:
+      return "robin";
   }
   return "?";
 }
 
 std::string describe(const Boundary& b) {
   if (b.kind == BoundaryKind::periodic) return "periodic";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "(%g)", b.value);
+  char buf[96];
+  if (b.kind == BoundaryKind::robin)
+    std::snprintf(buf, sizeof buf, "(h %g, ambient %g%s)", b.coefficient, b.value,
+                  b.table.empty() ? "" : " at t = 0, from a table");
+  else
+    std::snprintf(buf, sizeof buf, "(%g%s)", b.value,
+                  b.table.empty() ? "" : " at t = 0, from a table");
   return std::string(to_string(b.kind)) + buf;
 }
 
@@ -50,8 +74,8 @@ Ranges full_ranges(const Field& f) {
 // Fills the halo layer of face (axis, side) at the positions of the two other axes given by
 // `range`. Filling over the full extent of the other axes, halo included, makes corners consistent
 // for periodic domains when the axes are filled in order.
-void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f,
-               const Ranges& range) {
+void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f, const Ranges& range,
+               const Conductivity& cond) {
   const index_t n = f.n(axis);
   const index_t halo_layer = side == 0 ? -1 : n;
   const index_t inner = side == 0 ? 0 : n - 1;     // first interior layer at this face
@@ -84,6 +108,14 @@ void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f,
             case BoundaryKind::periodic:
               u[c + to_halo + shift] = u[c + to_opposite + shift];
               break;
+            case BoundaryKind::robin: {
+              // -alpha (u_halo - u_c) / h = H ((u_halo + u_c) / 2 - u_inf), solved for u_halo:
+              // exact for a linear profile, so a 1D steady state is reproduced exactly.
+              const double alpha = cond.field != nullptr ? cond.field->raw()[c] : cond.constant;
+              const double beta = b.coefficient * g.h[axis] / alpha;
+              u[c + to_halo] = ((1.0 - 0.5 * beta) * u[c] + beta * b.value) / (1.0 + 0.5 * beta);
+              break;
+            }
           }
         }
   }
@@ -91,29 +123,30 @@ void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f,
 
 }  // namespace
 
-void fill_halo(const Boundaries& bc, const Grid& grid, Field& f) {
+void fill_halo(const Boundaries& bc, const Grid& grid, Field& f, const Conductivity& k) {
   const Ranges r = full_ranges(f);
   for (int axis = 0; axis < grid.dim; ++axis)
     for (int side = 0; side < 2; ++side)
-      fill_face(bc.face[axis][side], axis, side, grid, f, r);
+      fill_face(bc.face[axis][side], axis, side, grid, f, r, k);
 }
 
 void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab,
-                        const std::array<std::array<bool, 2>, 3>& physical) {
+                        const std::array<std::array<bool, 2>, 3>& physical, const Conductivity& k) {
   const int outer = grid.dim - 1;
   Ranges r = full_ranges(f);
   r[outer] = {slab, slab + 1};
   for (int axis = 0; axis < outer; ++axis)
     for (int side = 0; side < 2; ++side)
-      if (physical[axis][side]) fill_face(bc.face[axis][side], axis, side, grid, f, r);
+      if (physical[axis][side]) fill_face(bc.face[axis][side], axis, side, grid, f, r, k);
   if (slab == 0 && physical[outer][0])
-    fill_face(bc.face[outer][0], outer, 0, grid, f, full_ranges(f));
+    fill_face(bc.face[outer][0], outer, 0, grid, f, full_ranges(f), k);
   if (slab == grid.n[outer] - 1 && physical[outer][1])
-    fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f));
+    fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f), k);
 }
 
-void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side) {
-  fill_face(bc.face[axis][side], axis, side, grid, f, full_ranges(f));
+void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side,
+                    const Conductivity& k) {
+  fill_face(bc.face[axis][side], axis, side, grid, f, full_ranges(f), k);
 }
 
 }  // namespace calor

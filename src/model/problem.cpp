@@ -64,7 +64,7 @@ void require_allocatable(const Grid& g) {
 std::array<double, 3> Problem::fourier_numbers() const {
   std::array<double, 3> r{0, 0, 0};
   for (int a = 0; a < grid.dim; ++a)
-    r[a] = alpha * dt / (grid.h[a] * grid.h[a]);
+    r[a] = max_alpha() * dt / (grid.h[a] * grid.h[a]);
   return r;
 }
 
@@ -77,7 +77,7 @@ double Problem::max_stable_dt() const {
   double s = 0;
   for (int a = 0; a < grid.dim; ++a)
     s += 1.0 / (grid.h[a] * grid.h[a]);
-  return kStabilityLimit / (alpha * s);
+  return kStabilityLimit / (max_alpha() * s);
 }
 
 Coefficients Problem::coefficients() const {
@@ -90,6 +90,13 @@ Coefficients Problem::coefficients() const {
     k.c1 = k.r[0] / k.c0;
   }
   return k;
+}
+
+void Problem::validate_fields() const {
+  diffusivity.validate("diffusivity", grid);
+  diffusivity.require_values("diffusivity", grid, alpha, true);
+  sources.field.validate("sources.field", grid);
+  sources.field.require_values("sources.field", grid, 0.0, false);
 }
 
 void Problem::validate() const {
@@ -108,15 +115,17 @@ void Problem::validate() const {
   }
   require_allocatable(grid);
   require_positive("alpha", alpha);
+  validate_fields();
   require_positive("dt", dt);
   if (steps < 0) throw Error("invalid steps = " + std::to_string(steps) + ": must be 0 or more");
 
   const double r = stability_number();
   if (r > kStabilityLimit && !allow_unstable)
-    throw Error("dt = " + num(dt) + " is unstable: r = alpha*dt*sum(1/h^2) = " + num(r) +
-                " exceeds the FTCS limit " + num(kStabilityLimit) + ". The largest stable dt is " +
-                num(max_stable_dt()) + "; use dt <= " + num(max_stable_dt()) +
-                " (--dt), or --allow-unstable to run anyway");
+    throw Error("dt = " + num(dt) + " is unstable: r = " +
+                (diffusivity.empty() ? "alpha" : "max(alpha) (" + num(max_alpha()) + ")") +
+                "*dt*sum(1/h^2) = " + num(r) + " exceeds the FTCS limit " + num(kStabilityLimit) +
+                ". The largest stable dt is " + num(max_stable_dt()) + "; use dt <= " +
+                num(max_stable_dt()) + " (--dt), or --allow-unstable to run anyway");
 
   for (int a = 0; a < grid.dim; ++a) {
     const bool lo = boundaries.face[a][0].kind == BoundaryKind::periodic;
@@ -126,12 +135,21 @@ void Problem::validate() const {
                   face_name(a, lo ? 1 : 0) +
                   " is not: a periodic axis needs both faces periodic (set boundary." +
                   axis_name(a) + " = \"periodic\")");
-    for (int s = 0; s < 2; ++s)
-      if (!std::isfinite(boundaries.face[a][s].value))
-        throw Error("boundary." + face_name(a, s) + " value = " + num(boundaries.face[a][s].value) +
-                    " is not finite");
+    for (int s = 0; s < 2; ++s) {
+      const Boundary& b = boundaries.face[a][s];
+      const std::string key = "boundary." + face_name(a, s);
+      if (!std::isfinite(b.value)) throw Error(key + " value = " + num(b.value) + " is not finite");
+      b.table.validate(key + ".value");
+      if (b.kind == BoundaryKind::robin && !(b.coefficient >= 0 && std::isfinite(b.coefficient)))
+        throw Error(key + ".h = " + num(b.coefficient) +
+                    ": a Robin face's heat transfer coefficient must be finite and >= 0");
+    }
   }
 
+  if (form == StencilForm::factored && !diffusivity.empty())
+    throw Error(
+        "form = \"factored\" needs one alpha everywhere, but a diffusivity field is given; a "
+        "varying alpha takes the conservative form (leave form out)");
   if (form == StencilForm::factored) {
     const auto rd = fourier_numbers();
     for (int a = 1; a < grid.dim; ++a)
@@ -155,6 +173,7 @@ void Problem::validate() const {
     if (!std::isfinite(p.energy))
       throw Error("sources.points[" + std::to_string(s) + "].energy = " + num(p.energy) +
                   " is not finite");
+    p.table.validate("sources.points[" + std::to_string(s) + "].energy");
   }
   if (!std::isfinite(sources.volumetric))
     throw Error("sources.volumetric = " + num(sources.volumetric) + " is not finite");

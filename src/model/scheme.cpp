@@ -12,11 +12,35 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
   s.form = p.form;
   s.coeffs = p.coefficients();
   s.dq = p.sources.volumetric * p.dt;
+  s.heating = s.dq != 0.0 ? Heating::uniform : Heating::none;
+  const std::array<bool, 3> periodic{p.boundaries.periodic(0), p.boundaries.periodic(1),
+                                     p.boundaries.periodic(2)};
+  if (!p.diffusivity.empty()) {
+    // alpha comes per face: the weights are dt / h^2 (alpha = 1 in the Fourier numbers).
+    s.form = p.mean == FaceMean::harmonic ? StencilForm::harmonic : StencilForm::arithmetic;
+    for (int a = 0; a < 3; ++a)
+      s.coeffs.r[a] = a < p.grid.dim ? p.dt / (p.grid.h[a] * p.grid.h[a]) : 0.0;
+    s.coeffs.c0 = s.coeffs.c1 = 0.0;
+    auto alpha = std::make_shared<Field>(f.grid(), f.halo(), f.space());
+    fill_cell_values(p.diffusivity, p.alpha, *alpha, p.grid, origin, periodic);
+    s.alpha = std::move(alpha);
+  }
+  if (!p.sources.field.empty()) {
+    auto heat = std::make_shared<Field>(f.grid(), f.halo(), f.space());
+    fill_cell_values(p.sources.field, 0.0, *heat, p.grid, origin, periodic);
+    // One increment per cell, (q(x) + volumetric) dt, added as the uniform one is.
+    double* q = heat->raw();
+    for (index_t c = 0; c < heat->size(); ++c)
+      q[c] = (q[c] + p.sources.volumetric) * p.dt;
+    s.heating = Heating::field;
+    s.heat = std::move(heat);
+  }
   // On a periodic axis a source also has images one period away, which a widened halo can hold.
   std::array<int, 3> images{0, 0, 0};
   for (int a = 0; a < p.grid.dim; ++a)
     images[a] = p.boundaries.periodic(a) && reach > 0 ? 1 : 0;
-  for (const PointSource& ps : p.sources.points)
+  for (std::size_t index = 0; index < p.sources.points.size(); ++index) {
+    const PointSource& ps = p.sources.points[index];
     for (int mz = -images[2]; mz <= images[2]; ++mz)
       for (int my = -images[1]; my <= images[1]; ++my)
         for (int mx = -images[0]; mx <= images[0]; ++mx) {
@@ -28,8 +52,10 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
             const index_t r = std::min(reach, f.halo(a));
             inside = inside && c[a] >= -r && c[a] < f.n(a) + r;
           }
-          if (inside) s.sources.push_back({f.offset(c[0], c[1], c[2]), ps.energy});
+          if (inside)
+            s.sources.push_back({f.offset(c[0], c[1], c[2]), ps.energy, static_cast<int>(index)});
         }
+  }
   // Sorted by cell, so that a tile can find its own quickly; stable, so that several sources in
   // one cell are still added in the order given.
   std::stable_sort(s.sources.begin(), s.sources.end(),

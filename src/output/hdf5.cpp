@@ -310,9 +310,16 @@ std::vector<std::pair<std::string, std::string>> fingerprint(const Problem& p) {
     pts += "(";
     for (int a = 0; a < p.grid.dim; ++a)
       pts += (a ? "," : "") + std::to_string(ps.at[a]);
-    pts += ")*" + num(ps.energy) + " ";
+    pts += ")*" + num(ps.energy) + (ps.table.empty() ? " " : "(table) ");
   }
   f.emplace_back("sources.points", pts);
+  // Only what a problem has, so that checkpoints of problems without it still match.
+  if (!p.diffusivity.empty())
+    f.emplace_back("diffusivity",
+                   describe(p.diffusivity, p.alpha) +
+                       (p.mean == FaceMean::harmonic ? ", harmonic means" : ", arithmetic means"));
+  if (!p.sources.field.empty()) f.emplace_back("sources.field", describe(p.sources.field, 0.0));
+  if (p.time_dependent()) f.emplace_back("time tables", problem_toml(p));
   return f;
 }
 

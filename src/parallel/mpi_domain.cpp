@@ -42,6 +42,7 @@ class MpiHalo final : public Halo {
     return d_.neighbour(axis, side) != MPI_PROC_NULL;
   }
   [[nodiscard]] const Boundaries& boundaries() const override { return bc_; }
+  void set_boundaries(const Boundaries& bc) override { bc_ = bc; }
   [[nodiscard]] bool overlaps() const override { return overlap_; }
 
   // Overlapped: the physical faces first (they read only interior cells and write their own
@@ -52,7 +53,8 @@ class MpiHalo final : public Halo {
     const Grid& g = f.grid();
     for (int axis = 0; axis < g.dim; ++axis)
       for (int side = 0; side < 2; ++side)
-        if (d_.neighbour(axis, side) == MPI_PROC_NULL) fill_halo_face(bc_, g, f, axis, side);
+        if (d_.neighbour(axis, side) == MPI_PROC_NULL)
+          fill_halo_face(bc_, g, f, axis, side, conductivity_);
     pending_ = &face_requests_for(f);
     MPI_Startall(static_cast<int>(pending_->size()), pending_->data());
   }
@@ -75,7 +77,8 @@ class MpiHalo final : public Halo {
       MPI_Startall(4, req.data());
       MPI_Waitall(4, req.data(), MPI_STATUSES_IGNORE);
       for (int side = 0; side < 2; ++side)
-        if (d_.neighbour(axis, side) == MPI_PROC_NULL) fill_halo_face(bc_, g, f, axis, side);
+        if (d_.neighbour(axis, side) == MPI_PROC_NULL)
+          fill_halo_face(bc_, g, f, axis, side, conductivity_);
     }
   }
 

@@ -24,6 +24,7 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   next_ = Field(local, width, space);
   apply_initial(problem_.initial, cur_, problem_.grid, box.low);
   scheme_ = Scheme::from(problem_, cur_, box.low, width);
+  halo_->set_conductivity(Conductivity{problem_.alpha, scheme_.alpha.get()});
   // No halo is filled here: every backend updates the halo before a step reads it, and under
   // MPI that update is an exchange, which must not start before every rank has set up (reading
   // the initial field may fail on one rank; the run agrees on that first).
@@ -31,8 +32,19 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
 
 void Solver::step(std::int64_t n) {
   if (n <= 0) return;
-  backend_->advance(scheme_, *halo_, cur_, next_, n);
-  steps_done_ += n;
+  if (!problem_.time_dependent()) {
+    backend_->advance(scheme_, *halo_, cur_, next_, n);
+    steps_done_ += n;
+    return;
+  }
+  // Time tables: each step takes the boundary values and source energies at its start time.
+  for (std::int64_t s = 0; s < n; ++s) {
+    const double t = time();
+    halo_->set_boundaries(problem_.boundaries.at(t));
+    scheme_.set_time(problem_, t);
+    backend_->advance(scheme_, *halo_, cur_, next_, 1);
+    ++steps_done_;
+  }
 }
 
 }  // namespace calor

@@ -47,10 +47,22 @@ std::string spectral_library() {
 void check_spectral(const Problem& p, SpectralMode mode) {
   p.validate();
   const std::string hint = "; use the stencil method instead (method = \"stencil\")";
+  if (!p.diffusivity.empty())
+    throw Error(
+        "the spectral method needs one alpha everywhere, but a diffusivity field is given (its "
+        "Fourier modes would couple)" +
+        hint);
+  if (!p.sources.field.empty())
+    throw Error("the spectral method has no heat-source field (sources.field)" + hint);
+  if (p.time_dependent())
+    throw Error(
+        "the spectral method takes all steps at once and cannot follow a time table (a boundary "
+        "value or source energy that changes)" +
+        hint);
   for (int a = 0; a < p.grid.dim; ++a) {
     for (int side = 0; side < 2; ++side) {
       const Boundary& b = p.boundaries.face[a][side];
-      if (b.kind == BoundaryKind::neumann)
+      if (b.kind == BoundaryKind::neumann || b.kind == BoundaryKind::robin)
         throw Error("the spectral method cannot solve boundary." + face_name(a, side) + " = " +
                     describe(b) + ": it handles periodic and Dirichlet-0 faces only" + hint);
       if (b.kind == BoundaryKind::dirichlet && b.value != 0.0)

@@ -34,6 +34,48 @@ inline const char* kMixes[] = {
     "y = \"periodic\"\nz = \"periodic\"\n",
 };
 
+/// A problem with variable alpha, Robin faces, a source field and time tables, mix `id % 3`.
+inline std::string variable_mix(int dim, int id) {
+  auto point = [dim](double v) {
+    std::string s = "[";
+    for (int a = 0; a < dim; ++a)
+      s += (a ? ", " : "") + std::to_string(v);
+    return s + "]";
+  };
+  const std::string zero = dim == 1 ? "[0]" : dim == 2 ? "[0, 0]" : "[0, 0, 0]";
+  std::string s = "steps = " + std::string(id % 2 ? "9" : "14") + "\n";
+  s += dim == 1 ? "h = 0.9\n" : dim == 2 ? "h = [0.9, 1.1]\n" : "h = [0.9, 1.1, 1.3]\n";
+  switch (id % 3) {
+    case 0:  // Robin everywhere, a conductive sphere, a heated box
+      s += "boundary.all = { type = \"robin\", h = 0.7, ambient = [[0.0, 1.0], [5.0, -2.0]] }\n";
+      s += "diffusivity = { type = \"sphere\", centre = " + point(3.0) +
+           ", radius = 2.5, inside = 4.0 }\n";
+      s += "sources.field = { type = \"box\", lo = " + point(0.5) + ", hi = " + point(4.0) +
+           ", inside = 0.75 }\n";
+      break;
+    case 1:  // periodic x, a ramped Dirichlet face, layers averaged arithmetically
+      s += "[boundary]\nx = \"periodic\"\n";
+      if (dim >= 2)
+        s += "y_low = { type = \"dirichlet\", value = [[0.0, 0.0], [3.0, 2.0], [6.0, 1.0]] }\n"
+             "y_high = { type = \"robin\", h = 2.0, ambient = 0.5 }\n";
+      if (dim >= 3) s += "z = \"neumann\"\n";
+      s += "[diffusivity]\ntype = \"layers\"\naxis = \"" + std::string(dim >= 2 ? "y" : "x") +
+           "\"\nbounds = [2.0, 4.5]\nvalues = [1.0, 0.02, 3.0]\nmean = \"arithmetic\"\n";
+      s += "[sources]\nvolumetric = 0.1\npoints = [{ at = " + zero +
+           ", energy = [[0.0, 0.0], [4.0, 3.0]] }]\n";
+      break;
+    default:  // periodic, a box inclusion, a heated sphere
+      s += "boundary.all = \"periodic\"\n";
+      s += "diffusivity = { type = \"box\", lo = " + point(1.0) + ", hi = " + point(3.0) +
+           ", inside = 0.05 }\n";
+      s += "sources.field = { type = \"sphere\", centre = " + point(2.0) +
+           ", radius = 3.0, inside = -0.5 }\n";
+      s += "sources.points = [{ at = " + zero + ", energy = 2.0 }]\n";
+      break;
+  }
+  return s;
+}
+
 inline std::vector<Case> cases() {
   std::vector<Case> v;
   const std::vector<std::pair<int, std::string>> grids = {
@@ -74,6 +116,11 @@ inline std::vector<Case> cases() {
               "], energy = 1e-17 }]\n";
       v.push_back({"case" + std::to_string(id++), pre + mix + post});
     }
+  // Variable alpha (both face means, every shape), Robin faces, a source field and time tables,
+  // one mix per grid in turn.
+  int vid = 0;
+  for (const auto& [dim, grid] : grids)
+    v.push_back({"variable" + std::to_string(vid), grid + variable_mix(dim, vid++)});
   return v;
 }
 
