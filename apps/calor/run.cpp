@@ -55,7 +55,7 @@ struct Summary {
   std::optional<double> error;
 
   [[nodiscard]] double mlups() const { return report.mlups(p.grid); }
-  [[nodiscard]] double gbs() const { return mlups() * kBytesPerUpdate / 1e3; }
+  [[nodiscard]] double gbs() const { return mlups() * bytes_per_update(p) / 1e3; }
   [[nodiscard]] double seconds() const { return report.seconds; }
 };
 
@@ -100,7 +100,7 @@ void print_results(const Summary& s) {
   else
     std::printf("  time        %.3f s\n", s.seconds());
   std::printf("  throughput  %.1f MLUP/s, %.2f GB/s effective (%d B per cell update)\n", s.mlups(),
-              s.gbs(), kBytesPerUpdate);
+              s.gbs(), bytes_per_update(s.p));
 }
 
 void print_json(const Summary& s) {

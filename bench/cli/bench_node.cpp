@@ -43,8 +43,20 @@ struct Timing {
   [[nodiscard]] double mlups() const {
     return static_cast<double>(cells) * static_cast<double>(steps) / seconds / 1e6;
   }
-  [[nodiscard]] double gbs() const { return mlups() * kBytesPerUpdate / 1e3; }
+  int bytes = kBytesPerUpdate;  // the least a cell update moves: 24 B with an alpha field
+  [[nodiscard]] double gbs() const { return mlups() * bytes / 1e3; }
 };
+
+// The variable-alpha problem of the bench: the case study's grid with a box of half the
+// diffusivity in its middle, in the conservative form (each update reads u, alpha and writes u).
+std::vector<Override> variable_alpha(index_t n) {
+  const std::string lo = std::to_string(n / 4) + ".0", hi = std::to_string(3 * n / 4) + ".0";
+  return {{"form", "\"expanded\"", "bench"},
+          {"diffusivity",
+           "{type = \"box\", lo = [" + lo + ", " + lo + "], hi = [" + hi + ", " + hi +
+               "], inside = 0.5}",
+           "bench"}};
+}
 
 // One solver of the case-study stencil on an n x n grid holding random values (so no
 // data-dependent shortcut can help). One solver serves every repetition, its field refilled each
@@ -52,12 +64,19 @@ struct Timing {
 // they are gigabytes.
 class StencilRun {
  public:
-  StencilRun(const std::string& backend, int threads, index_t n)
-      : config_(load_config("preset = \"stencil\"", "bench",
-                            {{"n", std::to_string(n), "bench"}, {"steps", "1", "bench"}})),
+  StencilRun(const std::string& backend, int threads, index_t n, bool variable = false)
+      : config_(load_config("preset = \"stencil\"", "bench", settings(n, variable))),
         solver_(config_.problem,
                 select_backend(backend, BackendOptions{threads, 0}, config_.problem.grid)),
         cells_(n * n) {}
+
+  static std::vector<Override> settings(index_t n, bool variable) {
+    std::vector<Override> o = {{"n", std::to_string(n), "bench"}, {"steps", "1", "bench"}};
+    if (variable)
+      for (Override& v : variable_alpha(n))
+        o.push_back(v);
+    return o;
+  }
 
   /// Backend that runs ("auto" resolved).
   [[nodiscard]] std::string ran() const { return std::string(solver_.backend().name()); }
@@ -88,6 +107,7 @@ class StencilRun {
     t.backend = ran();
     t.seconds = *std::min_element(samples.begin(), samples.end());
     t.spread = (*std::max_element(samples.begin(), samples.end()) - t.seconds) / t.seconds;
+    t.bytes = bytes_per_update(config_.problem);
     return t;
   }
 
@@ -101,8 +121,8 @@ class StencilRun {
 // bandwidth timed (best of 3) before each repetition, so that the ratio of the two compares
 // runs of the same minutes.
 Timing time_stencil(const std::string& backend, int threads, index_t n, std::int64_t steps,
-                    int reps, CopyKernel& copy, double target = 1.5) {
-  StencilRun run(backend, threads, n);
+                    int reps, CopyKernel& copy, double target = 1.5, bool variable = false) {
+  StencilRun run(backend, threads, n, variable);
   if (steps == 0) steps = run.calibrate(target);
   std::vector<double> samples;
   double copy_gbs = 0;
@@ -238,13 +258,25 @@ std::vector<Row> run_backends(const NodeSetup& s, Roofline& roof) {
       "16 B / copy bandwidth at the same thread count, timed between the repetitions):\n");
   std::printf("  %-22s %-8s %7s %8s %10s %9s %9s %9s %8s\n", "grid", "backend", "threads", "steps",
               "MLUP/s", "GB/s", "copy GB/s", "roofline", "spread");
-  for (const auto& [label, n] : std::vector<std::pair<std::string, index_t>>{
-           {"in cache", s.in_cache}, {out_of_cache_label(s.out_cache, s.cc.llc), s.out_cache}}) {
+  struct Grid2 {
+    std::string label;
+    index_t n;
+    bool variable;
+  };
+  for (const auto& [label, n, variable] :
+       std::vector<Grid2>{{"in cache", s.in_cache, false},
+                          {out_of_cache_label(s.out_cache, s.cc.llc), s.out_cache, false},
+                          {"variable alpha", s.out_cache, true}}) {
+    if (variable)
+      std::printf(
+          "  (variable alpha: a box of half the diffusivity, conservative form, harmonic face "
+          "means; 24 B per update: u and alpha read, u written)\n");
     const double mb = 8.0 * static_cast<double>(n * n) / 1e6;
     for (const std::string b : {"serial", "simd", "threads", "tiled", "auto"})
       for (int th : s.thread_counts) {
         if ((b == "serial" || b == "simd") && th != 1) continue;
-        const Timing t = time_stencil(b, th, n, 0, s.reps, roof.at(th), s.quick ? 0.3 : 1.5);
+        const Timing t =
+            time_stencil(b, th, n, 0, s.reps, roof.at(th), s.quick ? 0.3 : 1.5, variable);
         const double ratio = t.gbs() / t.copy_gbs;
         rows.push_back({label, b, th, n, t, ratio});
         char grid[64];

@@ -5,6 +5,7 @@
 /// from. Nothing is silently ignored.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,10 +65,18 @@ struct Override {
   std::string origin;  ///< where it came from, for messages (e.g. "--n" or "--set")
 };
 
+/// Cell fields given as arrays in memory (Python's NumPy arrays, a C++ caller's vectors): one
+/// value per interior cell, x fastest. Each takes the place of its TOML table, which must then
+/// be absent.
+struct CellArrays {
+  std::shared_ptr<const std::vector<double>> diffusivity;  ///< alpha(x)
+  std::shared_ptr<const std::vector<double>> heating;      ///< q(x), as sources.field
+};
+
 /// Builds a configuration from TOML text (may be empty), named `source` in messages, with
-/// `overrides` applied on top. Throws calor::Error.
+/// `overrides` applied on top, and `arrays` as its cell fields. Throws calor::Error.
 Config load_config(std::string_view toml_text, const std::string& source,
-                   const std::vector<Override>& overrides = {});
+                   const std::vector<Override>& overrides = {}, const CellArrays& arrays = {});
 /// Reads `path` and calls load_config; a missing or unreadable file is an Error naming it.
 Config load_config_file(const std::string& path, const std::vector<Override>& overrides = {});
 

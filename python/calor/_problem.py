@@ -14,7 +14,7 @@ StrPath = Union[str, "os.PathLike[str]"]
 
 
 class Problem(_calor.Problem):
-    """A checked heat-diffusion problem: du/dt = alpha * laplacian(u) + q, explicit FTCS.
+    """A checked heat-diffusion problem: du/dt = div(alpha grad u) + q, explicit FTCS.
 
     Keyword arguments are the keys of a calor TOML file (see `calor run --help` or the
     README's option reference); they are checked by the engine itself, so a mistake raises
@@ -30,6 +30,15 @@ class Problem(_calor.Problem):
                       boundary={"x_low": {"type": "dirichlet", "value": 1.0},
                                 "x_high": {"type": "neumann", "gradient": 0.0}},
                       sources={"points": [{"at": [10, 20], "energy": 1.0}]})
+        calor.Problem(preset="none", dim=2, n=[200, 100],
+                      diffusivity=alpha,                  # a NumPy array, shape (100, 200)
+                      sources={"field": q},               # heat-source rate per cell, too
+                      boundary={"x_low": {"type": "dirichlet", "value": [[0, 0], [50, 1]]},
+                                "x_high": {"type": "robin", "h": 2.0, "ambient": 0.0}})
+
+    A diffusivity or source field may also be a shape ({"type": "box", ...}) or a file, as in
+    TOML. A boundary value, gradient, ambient temperature or point-source energy may be a
+    time table [[t0, v0], [t1, v1], ...]: piecewise linear, read at the start of each step.
 
     The keys are listed under Keys below, generated from the engine's own table
     (calor._calor.config_keys()); the examples are TOML values: in Python write the same
@@ -40,10 +49,11 @@ class Problem(_calor.Problem):
     """
 
     def __init__(self, **settings: Any) -> None:
+        settings, arrays = _cell_arrays(settings)
         ov = overrides(settings, "calor.Problem")
         if "preset" not in settings:  # as `calor run` without a file: the case study
             ov.insert(0, ("preset", '"stencil"', "default"))
-        super().__init__("", "calor.Problem", ov)
+        super().__init__("", "calor.Problem", ov, **arrays)
 
     @classmethod
     def from_toml(cls, path: StrPath, **settings: Any) -> Problem:
@@ -53,13 +63,44 @@ class Problem(_calor.Problem):
         with open(path, encoding="utf-8") as f:
             text = f.read()
         self = cls.__new__(cls)
-        _calor.Problem.__init__(self, text, path, overrides(settings, "Problem.from_toml"))
+        settings, arrays = _cell_arrays(settings)
+        _calor.Problem.__init__(self, text, path, overrides(settings, "Problem.from_toml"),
+                                **arrays)
         return self
 
     def __repr__(self) -> str:
         n = " x ".join(str(v) for v in self.n)
         return (f"calor.Problem(preset={self.preset!r}, dim={self.dim}, n={n}, steps={self.steps}, "
                 f"dt={self.dt:g}, alpha={self.alpha:g}, r={self.r:g}, form={self.form!r})")
+
+
+def _is_array(value: Any) -> bool:
+    return hasattr(value, "__array__") or hasattr(value, "__array_interface__")
+
+
+def _cell_arrays(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Splits the cell fields given as arrays (diffusivity=alpha, sources={"field": q} or
+    **{"sources.field": q}) from the other settings. The engine copies each once into its own
+    layout (with halos); a float64 C-order array is read as it is, anything else is converted
+    first (np.ascontiguousarray)."""
+    import numpy as np
+
+    rest = dict(settings)
+    arrays: dict[str, Any] = {}
+
+    def take(value: Any) -> Any:
+        return np.ascontiguousarray(value, dtype=np.float64)
+
+    if _is_array(rest.get("diffusivity")):
+        arrays["diffusivity"] = take(rest.pop("diffusivity"))
+    if _is_array(rest.get("sources.field")):
+        arrays["heating"] = take(rest.pop("sources.field"))
+    sources = rest.get("sources")
+    if isinstance(sources, dict) and _is_array(sources.get("field")):
+        sources = dict(sources)
+        arrays["heating"] = take(sources.pop("field"))
+        rest["sources"] = sources
+    return rest, arrays
 
 
 def _keys_section(width: int = 92, column: int = 22) -> str:

@@ -58,13 +58,46 @@ struct PyProblem {
   calor::Config config;
 };
 
+std::string shape_string(const std::vector<std::size_t>& s);
+
+/// A float64 C-order array on the CPU (calor.Problem converts what it is given to one).
+using CellArray = nb::ndarray<const double, nb::c_contig, nb::device::cpu>;
+
+/// The values of a cell-field array, copied once (the engine lays them out with halos), and its
+/// shape appended to `shapes` for the check against the grid.
+std::shared_ptr<const std::vector<double>> cell_array(
+    const std::optional<CellArray>& a, const char* key,
+    std::vector<std::pair<std::string, std::vector<std::size_t>>>& shapes) {
+  if (!a) return nullptr;
+  std::vector<std::size_t> shape;
+  for (std::size_t d = 0; d < a->ndim(); ++d)
+    shape.push_back(a->shape(d));
+  shapes.emplace_back(key, shape);
+  return std::make_shared<const std::vector<double>>(a->data(), a->data() + a->size());
+}
+
 PyProblem load_problem(const std::string& toml, const std::string& source,
-                       const std::vector<OverrideTuple>& overrides) {
+                       const std::vector<OverrideTuple>& overrides,
+                       const std::optional<CellArray>& diffusivity = std::nullopt,
+                       const std::optional<CellArray>& heating = std::nullopt) {
   std::vector<calor::Override> ov;
   ov.reserve(overrides.size());
   for (const auto& [key, value, origin] : overrides)
     ov.push_back(calor::Override{key, value, origin});
-  return PyProblem{calor::load_config(toml, source, ov)};
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> shapes;
+  calor::CellArrays arrays;
+  arrays.diffusivity = cell_array(diffusivity, "diffusivity", shapes);
+  arrays.heating = cell_array(heating, "sources.field", shapes);
+  PyProblem p{calor::load_config(toml, source, ov, arrays)};
+  const calor::Grid& g = p.config.problem.grid;
+  std::vector<std::size_t> want;
+  for (int a = g.dim - 1; a >= 0; --a)
+    want.push_back(static_cast<std::size_t>(g.n[a]));
+  for (const auto& [key, shape] : shapes)
+    if (shape != want)
+      throw calor::Error(key + " has shape " + shape_string(shape) + ", but the grid needs " +
+                         shape_string(want) + " (NumPy order: z, y, x)");
+  return p;
 }
 
 nb::tuple per_axis(const calor::Grid& g, auto&& value) {
@@ -540,12 +573,16 @@ void bind_problem(nb::module_& m) {
   cls.def(
          "__init__",
          [](PyProblem* self, const std::string& toml, const std::string& source,
-            const std::vector<OverrideTuple>& overrides) {
-           new (self) PyProblem(load_problem(toml, source, overrides));
+            const std::vector<OverrideTuple>& overrides, std::optional<CellArray> diffusivity,
+            std::optional<CellArray> heating) {
+           new (self) PyProblem(load_problem(toml, source, overrides, diffusivity, heating));
          },
-         "toml"_a, "source"_a, "overrides"_a,
-         "Checks TOML text named `source` with `overrides` applied on top; raises "
-         "calor.Error (a ValueError) naming the key, its value and where it came from.")
+         "toml"_a, "source"_a, "overrides"_a, "diffusivity"_a = nb::none(),
+         "heating"_a = nb::none(),
+         "Checks TOML text named `source` with `overrides` applied on top, and the cell "
+         "fields `diffusivity` (alpha per cell) and `heating` (q per cell) given as float64 "
+         "C-order arrays; raises calor.Error (a ValueError) naming the key, its value and "
+         "where it came from.")
       .def_prop_ro(
           "preset", [](const PyProblem& p) { return p.config.problem.name; },
           "The preset it started from, or \"custom\".")

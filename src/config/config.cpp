@@ -487,9 +487,20 @@ std::shared_ptr<const std::vector<double>> read_cell_array(const std::string& ke
   return data;
 }
 
-// A cell field under `prefix` (diffusivity or sources.field), if its type is given.
-CellValues read_cell_values(Reader& r, const std::string& prefix, const Grid& g) {
+// A cell field under `prefix` (diffusivity or sources.field): `array` if given, else from its
+// table if its type is given.
+CellValues read_cell_values(Reader& r, const std::string& prefix, const Grid& g,
+                            const std::shared_ptr<const std::vector<double>>& array) {
   CellValues v;
+  if (array) {
+    if (r.find(prefix + ".type") != nullptr)
+      throw Error("key '" + prefix + ".type' (" + r.where(prefix + ".type") +
+                  ") and an array for " + prefix + " are both given: give one");
+    v.kind = CellValuesKind::array;
+    v.data = array;
+    v.validate(prefix, g);
+    return v;
+  }
   const auto type = r.choice(prefix + ".type", {"npy", "hdf5", "layers", "box", "sphere"});
   const std::vector<std::pair<const char*, std::vector<std::string>>> owners = {
       {"path", {"npy", "hdf5"}}, {"dataset", {"hdf5"}},
@@ -982,11 +993,12 @@ void read_time_stepping(Reader& r, Problem& p) {
 
 // The volumetric source and the point sources: [[sources.points]], or the case study's three
 // when the stencil preset's `energy` is set.
-Sources read_sources(Reader& r, const Problem& p, const std::string& preset) {
+Sources read_sources(Reader& r, const Problem& p, const std::string& preset,
+                     const CellArrays& arrays) {
   Sources s;
   s.volumetric = r.number("sources.volumetric").value_or(0.0);
   s.points = read_points(r, p.grid.dim);
-  s.field = read_cell_values(r, "sources.field", p.grid);
+  s.field = read_cell_values(r, "sources.field", p.grid, arrays.heating);
   if (auto e = r.number("energy")) {
     if (preset != "stencil")
       throw Error("key 'energy' (" + r.where("energy") +
@@ -1005,17 +1017,17 @@ Sources read_sources(Reader& r, const Problem& p, const std::string& preset) {
 }
 
 // What to compute: the grid, time stepping, boundaries, sources and initial state.
-Problem read_problem(Reader& r, const std::string& preset) {
+Problem read_problem(Reader& r, const std::string& preset, const CellArrays& arrays) {
   Problem p;
   p.name = preset;
   p.grid = read_grid(r);
   // alpha(x) first: the default dt depends on its largest value.
-  p.diffusivity = read_cell_values(r, "diffusivity", p.grid);
+  p.diffusivity = read_cell_values(r, "diffusivity", p.grid, arrays.diffusivity);
   if (r.choice("diffusivity.mean", {"harmonic", "arithmetic"}).value_or("harmonic") == "arithmetic")
     p.mean = FaceMean::arithmetic;
   read_time_stepping(r, p);
   p.boundaries = read_boundaries(r);
-  p.sources = read_sources(r, p, preset);
+  p.sources = read_sources(r, p, preset, arrays);
   p.initial = read_initial(r, p.grid);
   return p;
 }
@@ -1234,7 +1246,7 @@ std::string nearest_name(std::string_view word, const std::vector<std::string>& 
 }
 
 Config load_config(std::string_view toml_text, const std::string& source,
-                   const std::vector<Override>& overrides) {
+                   const std::vector<Override>& overrides, const CellArrays& arrays) {
   std::map<std::string, std::string> origins;
   toml::table t = merged_table(toml_text, source, overrides, origins);
   const std::string preset = apply_preset(t);
@@ -1242,7 +1254,7 @@ Config load_config(std::string_view toml_text, const std::string& source,
   Reader r(t, std::move(origins), source);
   r.find("preset");
   Config c;
-  c.problem = read_problem(r, preset);
+  c.problem = read_problem(r, preset, arrays);
   read_parallelism(r, c.run);
   read_outputs(r, c.run);
   read_method(r, c.run);
