@@ -270,7 +270,7 @@ std::vector<Row> run_backends(const NodeSetup& s, Roofline& roof) {
     if (variable)
       std::printf(
           "  (variable alpha: a box of half the diffusivity, conservative form, harmonic face "
-          "means; 24 B per update: u and alpha read, u written)\n");
+          "means; 32 B per update: u and the two face alphas read, u written)\n");
     const double mb = 8.0 * static_cast<double>(n * n) / 1e6;
     for (const std::string b : {"serial", "simd", "threads", "tiled", "auto"})
       for (int th : s.thread_counts) {

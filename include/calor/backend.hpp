@@ -20,10 +20,13 @@ namespace calor {
 /// "effective GB/s" of every report is MLUP/s times this.
 inline constexpr int kBytesPerUpdate = 16;
 
-/// What a cell update of `p` moves at least: kBytesPerUpdate, plus a read of alpha where it
-/// varies and of q where a source field is given.
+/// What a cell update of `p` moves at least: kBytesPerUpdate, plus a read of each axis's face
+/// alpha where alpha varies (precomputed, so that a step does no division: a trade of 8 B per
+/// axis for the divisions that bounded the kernel, docs/benchmarks.md) and of q where a source
+/// field is given.
 inline int bytes_per_update(const Problem& p) {
-  return kBytesPerUpdate + (p.diffusivity.empty() ? 0 : 8) + (p.sources.field.empty() ? 0 : 8);
+  return kBytesPerUpdate + (p.diffusivity.empty() ? 0 : 8 * p.grid.dim) +
+         (p.sources.field.empty() ? 0 : 8);
 }
 
 /// Computes time steps on a pair of fields.

@@ -116,6 +116,11 @@ class Run {
   /// The spectral method restarts its transforms from it (collective there).
   void set_block(const std::vector<double>& dense);
 
+  /// Changes the boundary values and point-source energies from the next step on (collective:
+  /// every rank gives the same): `set` edits a copy of the problem, whose faces' kinds and
+  /// number of sources must stay. The stencil method only (calor::Error otherwise).
+  void set_values(const std::function<void(Problem&)>& set);
+
   /// "stencil" or "spectral".
   [[nodiscard]] std::string method() const;
   /// The backend ("tiled", ...) or the spectral mode, and why it was chosen.

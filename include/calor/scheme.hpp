@@ -29,8 +29,11 @@ struct Scheme {
   Coefficients coeffs;
   double dq = 0.0;                     ///< volumetric rate * dt (Heating::uniform)
   std::vector<SourceCell> sources;     ///< sorted by offset (stable), for fields like the solver's
-  std::shared_ptr<const Field> alpha;  ///< the conservative forms: alpha per cell
-  std::shared_ptr<const Field> heat;   ///< Heating::field: (q(x) + volumetric) * dt per cell
+  std::shared_ptr<const Field> alpha;  ///< the conservative forms: alpha per cell (Robin faces)
+  /// The conservative forms: face[d] holds, at each cell, the alpha of its face towards +d
+  /// (face_alpha of the two cells), computed once; empty beyond dim.
+  std::array<std::shared_ptr<const Field>, 3> face;
+  std::shared_ptr<const Field> heat;  ///< Heating::field: (q(x) + volumetric) * dt per cell
 
   /// Sets each point source's energy to that of the step starting at time `t` (time tables).
   void set_time(const Problem& p, double t) {

@@ -38,6 +38,10 @@ class Solver {
   /// Mutable state, e.g. to set a custom initial field; the halo is refilled before each step.
   [[nodiscard]] Field& field() { return cur_; }
   [[nodiscard]] std::int64_t step_count() const { return steps_done_; }
+  /// Replaces the boundary values (and time tables) and the point sources' energies (and
+  /// tables) for the coming steps; the kinds of faces, the sources' cells and everything else
+  /// stay (calor::Error if a face's kind or the number of sources differs).
+  void set_values(const Boundaries& bc, const Sources& sources);
   /// Continues from step `step` (after a checkpoint's field was loaded into field()).
   void restart_at(std::int64_t step) { steps_done_ = step; }
   [[nodiscard]] double time() const { return static_cast<double>(steps_done_) * problem_.dt; }

@@ -118,24 +118,28 @@ enum class Heating {
   field,    ///< dq per cell, from a field laid out as u
 };
 
+/// The face alphas of a cell for the conservative forms: k[d] points at the cell in a field
+/// (laid out as u) whose value is face_alpha of the cell and its neighbour at +d. Precomputed
+/// once, so a step does no division; the cell's face towards -d is k[d][-stride_d].
+struct FacePointers {
+  const double* k[3] = {nullptr, nullptr, nullptr};
+};
+
 /// New value of the cell at `u` (a pointer into a field with strides sy, sz), plus the volumetric
 /// increment (`dq`, or `*q` for a field), added last. The conservative forms read the cell's
-/// alpha at `a` (a field laid out as u).
+/// face alphas through `f`.
 template <int Dim, StencilForm Form, Heating Heat>
 CALOR_HD inline double cell_update(const Weights<double>& w, const double* u, index_t sy,
-                                   index_t sz, double dq, const double* a = nullptr,
+                                   index_t sz, double dq, const FacePointers& f = {},
                                    const double* q = nullptr) {
   const double ym = Dim >= 2 ? u[-sy] : 0.0, yp = Dim >= 2 ? u[sy] : 0.0;
   const double zm = Dim >= 3 ? u[-sz] : 0.0, zp = Dim >= 3 ? u[sz] : 0.0;
   double v;
   if constexpr (is_conservative(Form)) {
-    const double c = a[0];
-    const double ya = Dim >= 2 ? face_alpha<Form>(c, a[-sy]) : 0.0;
-    const double yb = Dim >= 2 ? face_alpha<Form>(c, a[sy]) : 0.0;
-    const double za = Dim >= 3 ? face_alpha<Form>(c, a[-sz]) : 0.0;
-    const double zb = Dim >= 3 ? face_alpha<Form>(c, a[sz]) : 0.0;
-    v = combine_conservative<Dim>(w, u[0], u[-1], u[1], ym, yp, zm, zp, face_alpha<Form>(c, a[-1]),
-                                  face_alpha<Form>(c, a[1]), ya, yb, za, zb);
+    const double ya = Dim >= 2 ? f.k[1][-sy] : 0.0, yb = Dim >= 2 ? f.k[1][0] : 0.0;
+    const double za = Dim >= 3 ? f.k[2][-sz] : 0.0, zb = Dim >= 3 ? f.k[2][0] : 0.0;
+    v = combine_conservative<Dim>(w, u[0], u[-1], u[1], ym, yp, zm, zp, f.k[0][-1], f.k[0][0], ya,
+                                  yb, za, zb);
   } else {
     v = combine<Dim, Form>(w, u[0], u[-1], u[1], ym, yp, zm, zp);
   }

@@ -39,6 +39,15 @@ class Problem(_calor.Problem):
     A diffusivity or source field may also be a shape ({"type": "box", ...}) or a file, as in
     TOML. A boundary value, gradient, ambient temperature or point-source energy may be a
     time table [[t0, v0], [t1, v1], ...]: piecewise linear, read at the start of each step.
+    It may also be a Python callable f(t) -> float, evaluated at chunk boundaries: when the
+    Simulation is made (t = 0 there), and then every Simulation.steps_per_pass steps (1 for
+    plain sweeps, the block depth of the tiled backend), the value holding for the chunk that
+    follows. A table is exact per step; a callable is for what no table can say (feedback
+    from the field, a value read from elsewhere)::
+
+        calor.Problem(preset="none", dim=1, n=100,
+                      boundary={"x_low": {"type": "dirichlet",
+                                          "value": lambda t: math.sin(0.01 * t)}})
 
     The keys are listed under Keys below, generated from the engine's own table
     (calor._calor.config_keys()); the examples are TOML values: in Python write the same
@@ -49,11 +58,13 @@ class Problem(_calor.Problem):
     """
 
     def __init__(self, **settings: Any) -> None:
+        settings, hooks = _callables(settings)
         settings, arrays = _cell_arrays(settings)
         ov = overrides(settings, "calor.Problem")
         if "preset" not in settings:  # as `calor run` without a file: the case study
             ov.insert(0, ("preset", '"stencil"', "default"))
         super().__init__("", "calor.Problem", ov, **arrays)
+        self._callables = hooks
 
     @classmethod
     def from_toml(cls, path: StrPath, **settings: Any) -> Problem:
@@ -63,15 +74,61 @@ class Problem(_calor.Problem):
         with open(path, encoding="utf-8") as f:
             text = f.read()
         self = cls.__new__(cls)
+        settings, hooks = _callables(settings)
         settings, arrays = _cell_arrays(settings)
         _calor.Problem.__init__(self, text, path, overrides(settings, "Problem.from_toml"),
                                 **arrays)
+        self._callables = hooks
         return self
 
     def __repr__(self) -> str:
         n = " x ".join(str(v) for v in self.n)
         return (f"calor.Problem(preset={self.preset!r}, dim={self.dim}, n={n}, steps={self.steps}, "
                 f"dt={self.dt:g}, alpha={self.alpha:g}, r={self.r:g}, form={self.form!r})")
+
+
+_FACES = {"x_low": [(0, 0)], "x_high": [(0, 1)], "y_low": [(1, 0)], "y_high": [(1, 1)],
+          "z_low": [(2, 0)], "z_high": [(2, 1)], "x": [(0, 0), (0, 1)], "y": [(1, 0), (1, 1)],
+          "z": [(2, 0), (2, 1)], "all": [(a, s) for a in range(3) for s in range(2)]}
+
+
+def _callables(settings: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[tuple, Any]]]:
+    """Takes the callables out of boundary={face: {"value"/"gradient"/"ambient": fn}} and
+    sources={"points": [{..., "energy": fn}]}: each is set to fn(0.0) here, and a Simulation
+    calls fn(t) again at the start of every chunk of steps (see Simulation)."""
+    rest = dict(settings)
+    hooks: list[tuple[tuple, Any]] = []
+    boundary = rest.get("boundary")
+    if isinstance(boundary, dict):
+        boundary = dict(boundary)
+        for face, spec in boundary.items():
+            if not isinstance(spec, dict):
+                continue
+            for key in ("value", "gradient", "ambient"):
+                if callable(spec.get(key)):
+                    if face not in _FACES:
+                        raise ValueError(f"boundary[{face!r}]: not a face; faces are "
+                                         + ", ".join(_FACES))
+                    fn = spec[key]
+                    spec = {**spec, key: float(fn(0.0))}
+                    # the faces this key sets: not those a more specific key sets instead
+                    faces = [f for f in _FACES[face]
+                             if not any(other != face and f in _FACES[other]
+                                        and len(_FACES[other]) < len(_FACES[face])
+                                        for other in boundary)]
+                    hooks.append((("faces", tuple(faces)), fn))
+            boundary[face] = spec
+        rest["boundary"] = boundary
+    sources = rest.get("sources")
+    if isinstance(sources, dict) and isinstance(sources.get("points"), (list, tuple)):
+        points = []
+        for i, point in enumerate(sources["points"]):
+            if isinstance(point, dict) and callable(point.get("energy")):
+                hooks.append((("source", i), point["energy"]))
+                point = {**point, "energy": float(point["energy"](0.0))}
+            points.append(point)
+        rest["sources"] = {**sources, "points": points}
+    return rest, hooks
 
 
 def _is_array(value: Any) -> bool:

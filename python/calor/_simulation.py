@@ -134,6 +134,28 @@ class Simulation(_calor.Simulation):
                          bool(overwrite))
         self._problem = problem
         self._comm = comm
+        hooks = getattr(problem, "_callables", [])
+        if hooks:
+            self._follow(hooks)
+
+    def _follow(self, hooks: list) -> None:
+        """Evaluates the problem's callables now and at every chunk boundary (a monitor every
+        steps_per_pass steps), setting the values of the chunk that follows."""
+        dim = self._problem.dim
+
+        def update(sim: "Simulation") -> None:
+            t = sim.time
+            for (kind, which), fn in hooks:
+                value = float(fn(t))
+                if kind == "source":
+                    sim._set_source_energy(which, value)
+                    continue
+                for axis, side in which:
+                    if axis < dim:
+                        sim._set_boundary_value(axis, side, value)
+
+        update(self)
+        self._add_monitor(update, max(1, self.steps_per_pass), 0.0)
 
     @property
     def problem(self) -> Problem:

@@ -379,6 +379,7 @@ class PySimulation {
   }
 
   [[nodiscard]] const calor::Run& run() const { return *run_; }
+  [[nodiscard]] calor::Run& run() { return *run_; }
 
  private:
   /// Marks the simulation as stepping (the GIL is then released) so that another thread cannot
@@ -754,6 +755,33 @@ void bind_simulation(nb::module_& m) {
       .def("_add_monitor", &PySimulation::add_monitor, "fn"_a, "steps"_a, "seconds"_a,
            "Calls fn(sim) every `steps` steps and/or `seconds` seconds while stepping; fn "
            "returning False ends the current step() or run() early.")
+      .def(
+          "_set_boundary_value",
+          [](PySimulation& s, int axis, int side, double value) {
+            s.run().set_values([&](calor::Problem& p) {
+              calor::Boundary& b = p.boundaries.face.at(static_cast<std::size_t>(axis))
+                                       .at(static_cast<std::size_t>(side));
+              b.value = value;
+              b.table = {};
+            });
+          },
+          "axis"_a, "side"_a, "value"_a,
+          "Sets the value of face (axis, side) from the next step on (its callable's value).")
+      .def(
+          "_set_source_energy",
+          [](PySimulation& s, std::size_t index, double energy) {
+            s.run().set_values([&](calor::Problem& p) {
+              calor::PointSource& ps = p.sources.points.at(index);
+              ps.energy = energy;
+              ps.table = {};
+            });
+          },
+          "index"_a, "energy"_a,
+          "Sets point source `index`'s energy from the next step on (its callable's value).")
+      .def_prop_ro(
+          "steps_per_pass", [](const PySimulation& s) { return s.run().steps_per_pass(); },
+          "Steps the backend takes per pass over memory (the tiled block depth; 1 for plain "
+          "sweeps): chunks are whole multiples of it. Collective under MPI.")
       .def("save_checkpoint", &PySimulation::save_checkpoint, "path"_a,
            "Writes a checkpoint of the current state to `path` (through path.tmp, keeping the "
            "previous one as path.prev), as `calor run --checkpoint` does. Collective under MPI.");

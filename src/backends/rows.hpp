@@ -81,40 +81,48 @@ struct Row {
   const double* __restrict src;  ///< cell (0, j, k) of the input
   double* __restrict dst;        ///< cell (0, j, k) of the output
   index_t sy, sz;
-  const double* a = nullptr;  ///< cell (0, j, k) of the scheme's alpha field, if it has one
+  FacePointers f;             ///< cell (0, j, k) of the scheme's face-alpha fields, if any
   const double* q = nullptr;  ///< cell (0, j, k) of the scheme's heat field, if it has one
 };
+
+/// `p` moved on by `by` elements, or nullptr if it is null.
+inline const double* moved(const double* p, index_t by) {
+  return p != nullptr ? p + by : nullptr;
+}
+
+/// The face pointers moved on by `by` elements.
+inline FacePointers moved(const FacePointers& f, index_t by) {
+  return FacePointers{{moved(f.k[0], by), moved(f.k[1], by), moved(f.k[2], by)}};
+}
 
 /// Row (j, k) of a step from `in` into `out` with scheme `s` (its fields share their layout).
 inline Row row(const Scheme& s, const Field& in, Field& out, index_t j, index_t k) {
   const index_t at = in.offset(0, j, k);
+  FacePointers f;
+  for (int a = 0; a < 3; ++a)
+    f.k[a] = s.face[a] ? s.face[a]->raw() + at : nullptr;
   return Row{in.raw() + at,
              out.raw() + at,
              in.stride_y(),
              in.stride_z(),
-             s.alpha ? s.alpha->raw() + at : nullptr,
+             f,
              s.heat ? s.heat->raw() + at : nullptr};
 }
 
 /// The same row one y further on.
 inline Row next_row(const Row& r) {
-  return Row{r.src + r.sy,
-             r.dst + r.sy,
-             r.sy,
-             r.sz,
-             r.a != nullptr ? r.a + r.sy : nullptr,
-             r.q != nullptr ? r.q + r.sy : nullptr};
+  return Row{r.src + r.sy, r.dst + r.sy, r.sy, r.sz, moved(r.f, r.sy), moved(r.q, r.sy)};
 }
 
 /// Scalar row: the reference order, one cell at a time.
 template <class S>
 inline void row_scalar(const Weights<double>& w, double dq, const Row& r, index_t i0, index_t i1) {
   for (index_t i = i0; i < i1; ++i) {
-    const double* a = nullptr;
+    FacePointers f;
     const double* q = nullptr;
-    if constexpr (S::conservative) a = r.a + i;
+    if constexpr (S::conservative) f = moved(r.f, i);
     if constexpr (S::heat == Heating::field) q = r.q + i;
-    r.dst[i] = cell_update<S::dim, S::form, S::heat>(w, r.src + i, r.sy, r.sz, dq, a, q);
+    r.dst[i] = cell_update<S::dim, S::form, S::heat>(w, r.src + i, r.sy, r.sz, dq, f, q);
   }
 }
 
@@ -155,9 +163,8 @@ inline index_t aligned_from(const double* dst, index_t i0, index_t i1) {
 }
 
 /// The conservative (variable alpha) vector row over [i, i1), i aligned as the caller chose:
-/// cell_update's operations on kLanes cells at a time. Each x face's alpha is computed once: the
-/// face towards x - 1 of a vector is the face towards x + 1 of the one before, shifted a lane
-/// (face_alpha is symmetric, so the value is the same). Returns where the vectors stopped.
+/// cell_update's operations on kLanes cells at a time, the face alphas loaded from their
+/// fields. Returns where the vectors stopped.
 template <class S, bool Stream>
 inline index_t row_vectors_conservative(const Weights<vec>& wv, double dq, const Row& r, index_t i,
                                         index_t i1) {
@@ -165,31 +172,32 @@ inline index_t row_vectors_conservative(const Weights<vec>& wv, double dq, const
   const Weights<vec> w = wv;  // in registers (see row_simd)
   const index_t sy = r.sy, sz = r.sz;
   if (i + kLanes > i1) return i;
-  // Only its last lane is used: the face between cells i - 1 and i.
-  vec xb_prev = vec{} + face_alpha<S::form>(r.a[i - 1], r.a[i]);
+  // The x-neighbours come by lane shifts from the vectors before and after, as in row_simd:
+  // the same values, fewer loads.
+  vec xm = load(r.src + i - 1), x = load(r.src + i);
   for (; i + kLanes <= i1; i += kLanes) {
     const double* u = r.src + i;
-    const double* a = r.a + i;
-    const vec ac = load(a);
-    const vec xb = face_alpha<S::form>(ac, load(a + 1));
-    const vec xa = lanes_from<kLanes - 1>(xb_prev, xb);
-    xb_prev = xb;
+    const vec next = i + 2 * kLanes <= i1 ? load(u + kLanes) : vec{};
+    const vec xp = i + 2 * kLanes <= i1 ? lanes_from<1>(x, next) : load(u + 1);
+    const vec xa = load(r.f.k[0] + i - 1), xb = load(r.f.k[0] + i);
     vec ya{}, yb{}, ym{}, yp{}, za{}, zb{}, zm{}, zp{};
     if constexpr (S::dim >= 2) {
-      ya = face_alpha<S::form>(ac, load(a - sy));
-      yb = face_alpha<S::form>(ac, load(a + sy));
+      ya = load(r.f.k[1] + i - sy);
+      yb = load(r.f.k[1] + i);
       ym = load(u - sy);
       yp = load(u + sy);
     }
     if constexpr (S::dim >= 3) {
-      za = face_alpha<S::form>(ac, load(a - sz));
-      zb = face_alpha<S::form>(ac, load(a + sz));
+      za = load(r.f.k[2] + i - sz);
+      zb = load(r.f.k[2] + i);
       zm = load(u - sz);
       zp = load(u + sz);
     }
-    const vec v = combine_conservative<S::dim>(w, load(u), load(u - 1), load(u + 1), ym, yp, zm, zp,
-                                               xa, xb, ya, yb, za, zb);
+    const vec v =
+        combine_conservative<S::dim>(w, x, xm, xp, ym, yp, zm, zp, xa, xb, ya, yb, za, zb);
     put<Stream>(r, i, add_heat<S>(v, dqv, r, i));
+    xm = lanes_from<kLanes - 1>(x, next);
+    x = next;
   }
   return i;
 }

@@ -5,6 +5,33 @@
 
 namespace calor {
 
+namespace {
+
+// The alpha of every cell's face towards +axis, over the whole field but its last layer along
+// axis (which has no neighbour there): what the conservative forms read instead of dividing.
+std::shared_ptr<const Field> face_alphas(const Field& alpha, int axis, StencilForm form) {
+  auto f = std::make_shared<Field>(alpha.grid(), alpha.halo(), alpha.space());
+  const index_t step = axis == 0 ? 1 : axis == 1 ? alpha.stride_y() : alpha.stride_z();
+  std::array<index_t, 3> lo{}, hi{};
+  for (int a = 0; a < 3; ++a) {
+    lo[a] = -alpha.halo(a);
+    hi[a] = alpha.n(a) + alpha.halo(a) - (a == axis ? 1 : 0);
+  }
+  const double* in = alpha.raw();
+  double* out = f->raw();
+  const bool harmonic = form == StencilForm::harmonic;
+  for (index_t k = lo[2]; k < hi[2]; ++k)
+    for (index_t j = lo[1]; j < hi[1]; ++j)
+      for (index_t i = lo[0]; i < hi[0]; ++i) {
+        const index_t c = alpha.offset(i, j, k);
+        out[c] = harmonic ? face_alpha<StencilForm::harmonic>(in[c], in[c + step])
+                          : face_alpha<StencilForm::arithmetic>(in[c], in[c + step]);
+      }
+  return f;
+}
+
+}  // namespace
+
 Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 3>& origin,
                     index_t reach) {
   Scheme s;
@@ -23,6 +50,8 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
     s.coeffs.c0 = s.coeffs.c1 = 0.0;
     auto alpha = std::make_shared<Field>(f.grid(), f.halo(), f.space());
     fill_cell_values(p.diffusivity, p.alpha, *alpha, p.grid, origin, periodic);
+    for (int a = 0; a < p.grid.dim; ++a)
+      s.face[a] = face_alphas(*alpha, a, s.form);
     s.alpha = std::move(alpha);
   }
   if (!p.sources.field.empty()) {

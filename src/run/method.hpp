@@ -35,6 +35,10 @@ class Method {
   [[nodiscard]] virtual std::string reason() const = 0;
   [[nodiscard]] virtual std::string plan() const { return {}; }
   [[nodiscard]] virtual std::string processes() const = 0;
+  /// Sets the boundary values and point-source energies of the coming steps from `p` (the same
+  /// problem with other values): what a Python callable or a C++ caller changes between chunks.
+  /// Methods that take all steps at once refuse (calor::Error).
+  virtual void set_values(const Problem& p) = 0;
   /// The stencil's current field; nullptr for methods without one.
   [[nodiscard]] virtual Field* field() { return nullptr; }
 };

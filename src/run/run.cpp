@@ -222,6 +222,14 @@ std::optional<double> Run::analytic_error() const {
   return calor::analytic_error(problem(), global, time());
 }
 
+void Run::set_values(const std::function<void(Problem&)>& set) {
+  Problem p = config_.problem;
+  set(p);
+  method_->set_values(p);
+  config_.problem.boundaries = p.boundaries;
+  config_.problem.sources.points = p.sources.points;
+}
+
 void Run::set_block(const std::vector<double>& dense) {
   method_->load(dense, step());
 }

@@ -1,6 +1,9 @@
 #include "calor/solver.hpp"
 
 #include <algorithm>
+#include <string>
+
+#include "calor/error.hpp"
 
 namespace calor {
 
@@ -28,6 +31,30 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   // No halo is filled here: every backend updates the halo before a step reads it, and under
   // MPI that update is an exchange, which must not start before every rank has set up (reading
   // the initial field may fail on one rank; the run agrees on that first).
+}
+
+void Solver::set_values(const Boundaries& bc, const Sources& sources) {
+  for (int a = 0; a < 3; ++a)
+    for (int s = 0; s < 2; ++s)
+      if (bc.face[a][s].kind != problem_.boundaries.face[a][s].kind)
+        throw Error("boundary." + face_name(a, s) + " is " +
+                    std::string(to_string(problem_.boundaries.face[a][s].kind)) +
+                    "; a running simulation can change its values, not its kind (" +
+                    std::string(to_string(bc.face[a][s].kind)) + ")");
+  if (sources.points.size() != problem_.sources.points.size())
+    throw Error("a running simulation has " + std::to_string(problem_.sources.points.size()) +
+                " point sources; their energies can change, not their number (" +
+                std::to_string(sources.points.size()) + " given)");
+  Problem changed = problem_;
+  changed.boundaries = bc;
+  for (std::size_t i = 0; i < sources.points.size(); ++i) {
+    changed.sources.points[i].energy = sources.points[i].energy;
+    changed.sources.points[i].table = sources.points[i].table;
+  }
+  changed.validate();
+  problem_ = std::move(changed);
+  halo_->set_boundaries(problem_.boundaries.at(time()));
+  scheme_.set_time(problem_, time());
 }
 
 void Solver::step(std::int64_t n) {

@@ -37,6 +37,11 @@ class SpectralMethod final : public Method {
     return State::dense(solver_->problem(), step(), solver_->local_box(), solver_->field().data(),
                         comm_);
   }
+  void set_values(const Problem&) override {
+    throw Error(
+        "the spectral method takes all steps at once: it cannot change a boundary value or a "
+        "source energy while it runs; use the stencil method (method = \"stencil\")");
+  }
   void load(const std::vector<double>& block, std::int64_t step) override {
     // The solver takes the whole field on every rank.
     const Problem& p = solver_->problem();

@@ -63,6 +63,7 @@ class StencilMethod final : public Method {
   [[nodiscard]] std::string plan() const override { return solver_->backend().plan(); }
   [[nodiscard]] std::string processes() const override { return solver_->domain().describe(); }
   [[nodiscard]] Field* field() override { return &solver_->field(); }
+  void set_values(const Problem& p) override { solver_->set_values(p.boundaries, p.sources); }
 
  private:
   const Comm& comm_;

@@ -1,4 +1,4 @@
-"""examples/quickstart.ipynb runs headless from top to bottom without an error."""
+"""The example notebooks run headless from top to bottom without an error."""
 
 from __future__ import annotations
 
@@ -42,3 +42,16 @@ def test_nbconvert_executes_the_notebook(tmp_path):
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+
+
+def test_variable_alpha_notebook_runs_headless():
+    path = NOTEBOOK.parent / "variable_alpha.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "refused: diffusivity is 0 at cell (20, 10)" in text
+    assert len([o for o in outputs if "image/png" in o.get("data", {})]) == 1
