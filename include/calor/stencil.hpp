@@ -28,10 +28,9 @@ enum class StencilForm {
   /// study's 0.5 * (u + 0.25 * (...)), summed left to right, exactly.
   factored,
   /// Variable alpha, conservative: u' = u + sum_d r_d (a_{+d} (u_{+d} - u) - a_{-d} (u - u_{-d})),
-  /// r_d = dt / h_d^2, a_{+-d} the harmonic mean of the two cells' alpha on each face.
-  harmonic,
-  /// As harmonic, with the arithmetic mean on each face.
-  arithmetic,
+  /// r_d = dt / h_d^2, a_{+-d} the alpha of each face (a FaceMean of the two cells', computed
+  /// once, before the steps).
+  conservative,
 };
 
 /// How the alpha of a face between two cells comes from theirs.
@@ -42,19 +41,17 @@ enum class FaceMean {
 
 /// The alpha of the face between cells with a and b. Symmetric bit for bit (f(a, b) == f(b, a)),
 /// so both cells of a face compute the same flux and the sum of all cells is conserved.
-template <StencilForm Form, class T>
-CALOR_HD inline T face_alpha(T a, T b) {
-  if constexpr (Form == StencilForm::harmonic) {
-    const T p = a * b;
+CALOR_HD inline double face_alpha(FaceMean mean, double a, double b) {
+  if (mean == FaceMean::harmonic) {
+    const double p = a * b;
     return (p + p) / (a + b);
-  } else {
-    return (T{} + 0.5) * (a + b);
   }
+  return 0.5 * (a + b);
 }
 
-/// True for the variable-alpha (conservative) forms.
+/// True for the variable-alpha form.
 CALOR_HD constexpr bool is_conservative(StencilForm f) {
-  return f == StencilForm::harmonic || f == StencilForm::arithmetic;
+  return f == StencilForm::conservative;
 }
 
 /// The coefficients of the update, derived from the Fourier numbers r_d = alpha dt / h_d^2 (for

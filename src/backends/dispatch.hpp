@@ -16,10 +16,15 @@ struct Shape {
   static constexpr bool conservative = is_conservative(F);
 };
 
+// The heatings each form is compiled for (each combination is a set of kernels to compile):
+// the factored form has no source field (Problem::validate refuses it), the conservative one
+// takes a uniform rate as a field (Scheme::from).
 template <int D, StencilForm F, class Fn>
 decltype(auto) dispatch_heating(const Scheme& s, Fn&& fn) {
-  if (s.heating == Heating::field) return fn(Shape<D, F, Heating::field>{});
-  if (s.heating == Heating::uniform) return fn(Shape<D, F, Heating::uniform>{});
+  if constexpr (F != StencilForm::factored)
+    if (s.heating == Heating::field) return fn(Shape<D, F, Heating::field>{});
+  if constexpr (F != StencilForm::conservative)
+    if (s.heating == Heating::uniform) return fn(Shape<D, F, Heating::uniform>{});
   return fn(Shape<D, F, Heating::none>{});
 }
 
@@ -28,10 +33,8 @@ decltype(auto) dispatch_form(const Scheme& s, Fn&& fn) {
   switch (s.form) {
     case StencilForm::factored:
       return dispatch_heating<D, StencilForm::factored>(s, std::forward<Fn>(fn));
-    case StencilForm::harmonic:
-      return dispatch_heating<D, StencilForm::harmonic>(s, std::forward<Fn>(fn));
-    case StencilForm::arithmetic:
-      return dispatch_heating<D, StencilForm::arithmetic>(s, std::forward<Fn>(fn));
+    case StencilForm::conservative:
+      return dispatch_heating<D, StencilForm::conservative>(s, std::forward<Fn>(fn));
     case StencilForm::expanded:
       break;
   }

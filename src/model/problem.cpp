@@ -150,6 +150,9 @@ void Problem::validate() const {
     throw Error(
         "form = \"factored\" needs one alpha everywhere, but a diffusivity field is given; a "
         "varying alpha takes the conservative form (leave form out)");
+  if (form == StencilForm::factored && !sources.field.empty())
+    throw Error(
+        "form = \"factored\" has no heat-source field (sources.field); use form = \"expanded\"");
   if (form == StencilForm::factored) {
     const auto rd = fourier_numbers();
     for (int a = 1; a < grid.dim; ++a)

@@ -9,7 +9,7 @@ namespace {
 
 // The alpha of every cell's face towards +axis, over the whole field but its last layer along
 // axis (which has no neighbour there): what the conservative forms read instead of dividing.
-std::shared_ptr<const Field> face_alphas(const Field& alpha, int axis, StencilForm form) {
+std::shared_ptr<const Field> face_alphas(const Field& alpha, int axis, FaceMean mean) {
   auto f = std::make_shared<Field>(alpha.grid(), alpha.halo(), alpha.space());
   const index_t step = axis == 0 ? 1 : axis == 1 ? alpha.stride_y() : alpha.stride_z();
   std::array<index_t, 3> lo{}, hi{};
@@ -19,13 +19,11 @@ std::shared_ptr<const Field> face_alphas(const Field& alpha, int axis, StencilFo
   }
   const double* in = alpha.raw();
   double* out = f->raw();
-  const bool harmonic = form == StencilForm::harmonic;
   for (index_t k = lo[2]; k < hi[2]; ++k)
     for (index_t j = lo[1]; j < hi[1]; ++j)
       for (index_t i = lo[0]; i < hi[0]; ++i) {
         const index_t c = alpha.offset(i, j, k);
-        out[c] = harmonic ? face_alpha<StencilForm::harmonic>(in[c], in[c + step])
-                          : face_alpha<StencilForm::arithmetic>(in[c], in[c + step]);
+        out[c] = face_alpha(mean, in[c], in[c + step]);
       }
   return f;
 }
@@ -44,17 +42,19 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
                                      p.boundaries.periodic(2)};
   if (!p.diffusivity.empty()) {
     // alpha comes per face: the weights are dt / h^2 (alpha = 1 in the Fourier numbers).
-    s.form = p.mean == FaceMean::harmonic ? StencilForm::harmonic : StencilForm::arithmetic;
+    s.form = StencilForm::conservative;
     for (int a = 0; a < 3; ++a)
       s.coeffs.r[a] = a < p.grid.dim ? p.dt / (p.grid.h[a] * p.grid.h[a]) : 0.0;
     s.coeffs.c0 = s.coeffs.c1 = 0.0;
     auto alpha = std::make_shared<Field>(f.grid(), f.halo(), f.space());
     fill_cell_values(p.diffusivity, p.alpha, *alpha, p.grid, origin, periodic);
     for (int a = 0; a < p.grid.dim; ++a)
-      s.face[a] = face_alphas(*alpha, a, s.form);
+      s.face[a] = face_alphas(*alpha, a, p.mean);
     s.alpha = std::move(alpha);
   }
-  if (!p.sources.field.empty()) {
+  // The conservative kernel adds heat only from a field (fewer kernels to compile): a uniform
+  // rate becomes a field of it, the same increment in every cell, so the same bits.
+  if (!p.sources.field.empty() || (s.form == StencilForm::conservative && s.dq != 0.0)) {
     auto heat = std::make_shared<Field>(f.grid(), f.halo(), f.space());
     fill_cell_values(p.sources.field, 0.0, *heat, p.grid, origin, periodic);
     // One increment per cell, (q(x) + volumetric) dt, added as the uniform one is.

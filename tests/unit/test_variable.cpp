@@ -6,10 +6,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <numbers>
 #include <random>
 
 #include "calor/error.hpp"
+#include "calor/npy.hpp"
 #include "calor/spectral.hpp"
 #include "cases.hpp"
 #include "helpers.hpp"
@@ -275,6 +277,53 @@ TEST(Variable, BadFieldsAndTablesAreRefusedByName) {
     }
     EXPECT_NE(got.find(message), std::string::npos) << got;
   }
+}
+
+// alpha from a .npy file and from an HDF5 dataset (a checkpoint's /field) is the array itself:
+// the same bits as the array given in memory.
+TEST(Variable, FilesGiveTheSameAlphaAsTheArray) {
+  const auto dir = std::filesystem::temp_directory_path() / "calor_variable_files";
+  std::filesystem::create_directories(dir);
+  const std::string npy = (dir / "alpha.npy").string(), h5 = (dir / "alpha.h5").string();
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0.05, 2.0);
+  auto alpha = std::make_shared<std::vector<double>>(20 * 13);
+  for (double& v : *alpha)
+    v = u(rng);
+  save_npy(npy, {13, 20}, alpha->data());
+  {  // a checkpoint whose field is alpha
+    Problem holder = test::problem("dim = 2\nn = [20, 13]\nsteps = 0\n");
+    Solver s(holder, make_backend("serial"));
+    s.field().copy_interior_from(alpha->data());
+    test::write_checkpoint(s, h5);
+  }
+  const std::string base =
+      "dim = 2\nn = [20, 13]\nsteps = 30\nboundary.all = \"neumann\"\n"
+      "initial = { type = \"gaussian\", width = 3.0 }\n";
+  Problem in_memory = test::problem(base);
+  in_memory.diffusivity.kind = CellValuesKind::array;
+  in_memory.diffusivity.data = alpha;
+  in_memory.dt = in_memory.default_dt();
+  const auto want = test::interior(test::solve(in_memory, "simd").field());
+  for (const std::string& spec :
+       {"diffusivity = { type = \"npy\", path = \"" + npy + "\" }\n",
+        "diffusivity = { type = \"hdf5\", path = \"" + h5 + "\", dataset = \"/field\" }\n"}) {
+    SCOPED_TRACE(spec);
+    const Problem p = test::problem(base + spec);
+    EXPECT_EQ(p.dt, in_memory.dt);
+    EXPECT_TRUE(test::same_bits(test::interior(test::solve(p, "simd").field()), want));
+  }
+  // A file of another shape is refused with both shapes.
+  save_npy(npy, {20, 13}, alpha->data());
+  try {
+    test::problem(base + "diffusivity = { type = \"npy\", path = \"" + npy + "\" }\n");
+    ADD_FAILURE() << "accepted a transposed alpha";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has shape (20, 13), but the grid needs (13, 20)"),
+              std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // A restart needs the problem from the checkpoint alone: the TOML written back reads as the same
