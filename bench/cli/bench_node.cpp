@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "backends/rows.hpp"
 #include "bandwidth.hpp"
 #include "bench.hpp"
 #include "calor/backend.hpp"
@@ -65,10 +66,13 @@ std::vector<Override> variable_alpha(index_t n) {
 class StencilRun {
  public:
   StencilRun(const std::string& backend, int threads, index_t n, bool variable = false)
-      : config_(load_config("preset = \"stencil\"", "bench", settings(n, variable))),
+      : StencilRun(backend, threads, settings(n, variable)) {}
+  /// The stencil preset with `overrides` on top (another grid, dimension or kernel).
+  StencilRun(const std::string& backend, int threads, const std::vector<Override>& overrides)
+      : config_(load_config("preset = \"stencil\"", "bench", overrides)),
         solver_(config_.problem,
                 select_backend(backend, BackendOptions{threads, 0}, config_.problem.grid)),
-        cells_(n * n) {}
+        cells_(config_.problem.grid.cells()) {}
 
   static std::vector<Override> settings(index_t n, bool variable) {
     std::vector<Override> o = {{"n", std::to_string(n), "bench"}, {"steps", "1", "bench"}};
@@ -154,7 +158,21 @@ struct Row {
   int threads;
   index_t n;
   Timing t;
-  double roofline;  // (MLUP/s x 16 B) / copy bandwidth at the same thread count
+  double roofline;    // (MLUP/s x 16 B) / copy bandwidth at the same thread count
+  double incore = 0;  // MLUP/s / (the kernel's in-core ceiling per core x threads)
+};
+
+// A kernel's in-core ceiling: the simd backend on one core, on a grid whose fields fit in half
+// the L2 cache, with enough steps to be steady; and what one update does, counted from the
+// vector kernels' code in src/backends/rows.hpp (per vector of cells: loads and stores; per
+// cell: flops), as there are no hardware counters on these VMs.
+struct Kernel {
+  std::string name;
+  std::vector<Override> settings;  // on top of the stencil preset; "n" is set per machine
+  int dim = 2;
+  int fields = 2;  // arrays a step reads or writes (u, next, and face alphas)
+  double loads = 0, stores = 1, flops = 0;
+  double mlups = 0;  // measured ceiling, one core
 };
 
 // One size of the auto-against-threads sweep.
@@ -249,15 +267,71 @@ Roofline measure_roofline(const NodeSetup& s) {
   return roof;
 }
 
+// The kernels whose in-core ceilings are measured: the case study's, the expanded form, the
+// variable-alpha one (2D) and the 7-point one (3D).
+std::vector<Kernel> kernels() {
+  return {
+      {"2D 5-point, factored (case study)", {}, 2, 2, 2, 1, 6},
+      {"2D 5-point, expanded", {{"form", "\"expanded\"", "bench"}}, 2, 2, 2, 1, 7},
+      {"2D variable alpha", {{"form", "\"expanded\"", "bench"}}, 2, 4, 7, 1, 14},
+      {"3D 7-point, factored",
+       {{"preset", "\"none\"", "bench"}, {"dim", "3", "bench"}, {"form", "\"factored\"", "bench"}},
+       3,
+       2,
+       4,
+       1,
+       8},
+  };
+}
+
+// Measures each kernel's in-core ceiling (Kernel). The grid's fields take half the L2 cache.
+std::vector<Kernel> measure_in_core(const NodeSetup& s) {
+  std::vector<Kernel> ks = kernels();
+  const double budget = 0.5 * static_cast<double>(s.cc.l2);
+  std::printf(
+      "\nIn-core ceilings (simd, 1 thread, fields in half the L2 cache, best of %d; loads and "
+      "stores per vector of %d cells and flops per cell counted from the code):\n",
+      s.reps + 1, detail::kLanes);
+  std::printf("  %-36s %10s %6s %6s %6s %10s %9s\n", "kernel", "grid", "loads", "stores", "flops",
+              "MLUP/s", "GFLOP/s");
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    Kernel& k = ks[i];
+    const double per_field = budget / (8.0 * k.fields);
+    index_t n = k.dim == 2 ? static_cast<index_t>(std::sqrt(per_field))
+                           : static_cast<index_t>(std::cbrt(per_field));
+    n = std::max<index_t>(8, n / 8 * 8);
+    std::vector<Override> o = k.settings;
+    o.push_back({"n", std::to_string(n), "bench"});
+    o.push_back({"steps", "1", "bench"});
+    if (i == 2)
+      for (const Override& v : variable_alpha(n))
+        o.push_back(v);
+    StencilRun run("simd", 1, o);
+    const std::int64_t steps = run.calibrate(s.quick ? 0.2 : 0.6);
+    std::vector<double> samples;
+    for (int r = 0; r <= s.reps; ++r)
+      samples.push_back(run.seconds(steps));
+    k.mlups = run.timing(steps, samples).mlups();
+    char grid[32];
+    std::snprintf(grid, sizeof grid, k.dim == 2 ? "%lld^2" : "%lld^3", static_cast<long long>(n));
+    std::printf("  %-36s %10s %6.0f %6.0f %6.0f %10.1f %9.2f\n", k.name.c_str(), grid, k.loads,
+                k.stores, k.flops, k.mlups, k.mlups * k.flops / 1e3);
+    std::fflush(stdout);
+  }
+  std::printf(
+      "  (a row's \"in-core\" below is its MLUP/s over its kernel's ceiling times its threads)\n");
+  return ks;
+}
+
 // Every backend in cache and far out of it, at 1 and all threads (serial and simd at 1 only),
 // each set against the copy timed between its own repetitions.
-std::vector<Row> run_backends(const NodeSetup& s, Roofline& roof) {
+std::vector<Row> run_backends(const NodeSetup& s, Roofline& roof, const std::vector<Kernel>& ks) {
   std::vector<Row> rows;
   std::printf(
       "\nBackends on the case-study stencil, random initial field (roofline = MLUP/s x "
       "16 B / copy bandwidth at the same thread count, timed between the repetitions):\n");
-  std::printf("  %-22s %-8s %7s %8s %10s %9s %9s %9s %8s\n", "grid", "backend", "threads", "steps",
-              "MLUP/s", "GB/s", "copy GB/s", "roofline", "spread");
+  std::printf("  %-22s %-8s %7s %8s %10s %9s %9s %9s %8s %8s\n", "grid", "backend", "threads",
+              "steps", "MLUP/s", "GB/s", "copy GB/s", "roofline", "in-core", "spread");
   struct Grid2 {
     std::string label;
     index_t n;
@@ -278,13 +352,14 @@ std::vector<Row> run_backends(const NodeSetup& s, Roofline& roof) {
         const Timing t =
             time_stencil(b, th, n, 0, s.reps, roof.at(th), s.quick ? 0.3 : 1.5, variable);
         const double ratio = t.gbs() / t.copy_gbs;
-        rows.push_back({label, b, th, n, t, ratio});
+        const double incore = t.mlups() / (ks[variable ? 2 : 0].mlups * th);
+        rows.push_back({label, b, th, n, t, ratio, incore});
         char grid[64];
         std::snprintf(grid, sizeof grid, "%s %lld^2 (%.0f MB)", label.c_str(),
                       static_cast<long long>(n), mb);
-        std::printf("  %-22s %-8s %7d %8lld %10.1f %9.2f %9.2f %9.2f %7.0f%%\n", grid,
+        std::printf("  %-22s %-8s %7d %8lld %10.1f %9.2f %9.2f %9.2f %8.2f %7.0f%%\n", grid,
                     (b == "auto" ? "auto:" + t.backend : b).c_str(), th,
-                    static_cast<long long>(t.steps), t.mlups(), t.gbs(), t.copy_gbs, ratio,
+                    static_cast<long long>(t.steps), t.mlups(), t.gbs(), t.copy_gbs, ratio, incore,
                     100 * t.spread);
         std::fflush(stdout);
       }
@@ -333,7 +408,7 @@ struct CaseStudy {
 };
 
 // Runs the case study with each backend, the parallel ones at all threads.
-CaseStudy run_case_study(const NodeSetup& s, Roofline& roof) {
+CaseStudy run_case_study(const NodeSetup& s, Roofline& roof, const Kernel& kernel) {
   CaseStudy cs;
   cs.n = s.quick ? 1200 : 4800;
   cs.steps = s.quick ? 100 : 500;
@@ -348,6 +423,13 @@ CaseStudy run_case_study(const NodeSetup& s, Roofline& roof) {
       "  roofline bound at %d threads: %.3f s at the copy bandwidth above; each row is set against "
       "its own, from the copy at %d threads timed between its repetitions\n",
       s.all, cs.bound, s.all);
+  std::printf(
+      "  in-core bound at %d threads: %.3f s (the case-study kernel's ceiling, %.1f MLUP/s per "
+      "core, times %d)\n",
+      s.all,
+      static_cast<double>(cs.n * cs.n) * static_cast<double>(cs.steps) /
+          (kernel.mlups * 1e6 * s.all),
+      kernel.mlups, s.all);
   for (const std::string b : {"serial", "simd", "threads", "tiled", "auto"}) {
     const int th = (b == "serial" || b == "simd") ? 1 : s.all;
     // The parallel backends best of 3: one run of a second or two is at the machine's mercy.
@@ -355,12 +437,13 @@ CaseStudy run_case_study(const NodeSetup& s, Roofline& roof) {
         time_stencil(b, th, cs.n, cs.steps, th > 1 && !s.quick ? 3 : 1, roof.at(s.all));
     if (b == "serial") cs.reference = t.seconds;
     const double its_bound = work / (t.copy_gbs * 1e9);
-    cs.rows.push_back({"case study", b, th, cs.n, t, its_bound / t.seconds});
+    const double incore = t.mlups() / (kernel.mlups * th);
+    cs.rows.push_back({"case study", b, th, cs.n, t, its_bound / t.seconds, incore});
     std::printf(
         "  %-14s %2d threads  %8.3f s  %8.1f MLUP/s  %5.2fx the reference  %5.2fx the "
-        "roofline bound (%.3f s at %.1f GB/s)\n",
+        "roofline bound (%.3f s at %.1f GB/s)  %.2f of the in-core ceiling\n",
         (b == "auto" ? "auto:" + t.backend : b).c_str(), th, t.seconds, t.mlups(),
-        cs.reference / t.seconds, its_bound / t.seconds, its_bound, t.copy_gbs);
+        cs.reference / t.seconds, its_bound / t.seconds, its_bound, t.copy_gbs, incore);
     std::fflush(stdout);
   }
   return cs;
@@ -369,6 +452,7 @@ CaseStudy run_case_study(const NodeSetup& s, Roofline& roof) {
 // Everything `calor bench node` measured, for the files it writes.
 struct NodeResults {
   Roofline roof;
+  std::vector<Kernel> kernels;  // their in-core ceilings
   std::vector<Row> rows;        // the backends in and out of cache
   std::vector<SweepRow> sweep;  // auto against threads
   CaseStudy study;
@@ -383,7 +467,7 @@ void write_json_runs(std::ostream& js, const std::vector<Row>& v, bool last_list
        << ", \"threads\": " << r.threads << ", \"steps\": " << r.t.steps
        << ", \"seconds\": " << r.t.seconds << ", \"mlups\": " << r.t.mlups()
        << ", \"gbs\": " << r.t.gbs() << ", \"copy_gbs\": " << r.t.copy_gbs
-       << ", \"roofline\": " << r.roofline << "}"
+       << ", \"roofline\": " << r.roofline << ", \"in_core\": " << r.incore << "}"
        << (last_list && i + 1 == v.size() ? "\n" : ",\n");
   }
 }
@@ -396,6 +480,13 @@ void write_json(std::ostream& js, const NodeSetup& s, const NodeResults& res) {
   for (std::size_t i = 0; i < bw.size(); ++i)
     js << (i ? ", " : "") << "{\"threads\": " << bw[i].threads << ", \"gbs\": " << bw[i].gbs
        << ", \"bytes\": " << bw[i].bytes << "}";
+  js << "],\n  \"in_core\": [";
+  for (std::size_t i = 0; i < res.kernels.size(); ++i) {
+    const Kernel& k = res.kernels[i];
+    js << (i ? ", " : "") << "{\"kernel\": " << json_str(k.name) << ", \"mlups\": " << k.mlups
+       << ", \"loads\": " << k.loads << ", \"stores\": " << k.stores << ", \"flops\": " << k.flops
+       << "}";
+  }
   js << "],\n  \"runs\": [\n";
   write_json_runs(js, res.rows, false);
   write_json_runs(js, res.study.rows, true);
@@ -415,14 +506,22 @@ void write_json(std::ostream& js, const NodeSetup& s, const NodeResults& res) {
 
 // The Markdown tables of the backends and of auto against threads.
 void write_markdown_tables(std::ostream& md, const NodeResults& res) {
-  md << "\n\n| grid | backend | threads | MLUP/s | GB/s | copy GB/s beside it | fraction of "
-        "roofline |\n|---|---|---|---|---|---|---|\n";
   char buf[512];
+  md << "\n\nIn-core ceilings (simd, 1 thread, fields in half the L2 cache):\n\n| kernel | "
+        "loads/vector | stores/vector | flops/cell | MLUP/s | GFLOP/s "
+        "|\n|---|---|---|---|---|---|\n";
+  for (const Kernel& k : res.kernels) {
+    std::snprintf(buf, sizeof buf, "| %s | %.0f | %.0f | %.0f | %.1f | %.2f |\n", k.name.c_str(),
+                  k.loads, k.stores, k.flops, k.mlups, k.mlups * k.flops / 1e3);
+    md << buf;
+  }
+  md << "\n| grid | backend | threads | MLUP/s | GB/s | copy GB/s beside it | fraction of "
+        "roofline | fraction of in-core ceiling |\n|---|---|---|---|---|---|---|---|\n";
   for (const Row& r : res.rows) {
-    std::snprintf(buf, sizeof buf, "| %s %lld² | %s | %d | %.1f | %.2f | %.2f | %.2f |\n",
+    std::snprintf(buf, sizeof buf, "| %s %lld² | %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
                   r.label.c_str(), static_cast<long long>(r.n),
                   (r.backend == "auto" ? "auto→" + r.t.backend : r.backend).c_str(), r.threads,
-                  r.t.mlups(), r.t.gbs(), r.t.copy_gbs, r.roofline);
+                  r.t.mlups(), r.t.gbs(), r.t.copy_gbs, r.roofline, r.incore);
     md << buf;
   }
   md << "\nauto against threads (speed of auto over threads; at least 0.95 wanted):\n\n"
@@ -459,13 +558,14 @@ void write_markdown(std::ostream& md, const NodeSetup& s, const NodeResults& res
       "\nCase study %lld², %lld steps; roofline bound %.3f s at %d threads at the first copy "
       "bandwidth; each row against the copy timed beside it.\n\n"
       "| backend | threads | seconds | MLUP/s | speedup vs reference | copy GB/s beside it | "
-      "× roofline bound |\n|---|---|---|---|---|---|---|\n",
+      "× roofline bound | fraction of in-core ceiling |\n|---|---|---|---|---|---|---|---|\n",
       static_cast<long long>(cs.n), static_cast<long long>(cs.steps), cs.bound, s.all);
   md << buf;
   for (const Row& r : cs.rows) {
-    std::snprintf(buf, sizeof buf, "| %s | %d | %.3f | %.1f | %.2f | %.2f | %.2f |\n",
+    std::snprintf(buf, sizeof buf, "| %s | %d | %.3f | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
                   (r.backend == "auto" ? "auto→" + r.t.backend : r.backend).c_str(), r.threads,
-                  r.t.seconds, r.t.mlups(), cs.reference / r.t.seconds, r.t.copy_gbs, r.roofline);
+                  r.t.seconds, r.t.mlups(), cs.reference / r.t.seconds, r.t.copy_gbs, r.roofline,
+                  r.incore);
     md << buf;
   }
 }
@@ -478,9 +578,10 @@ int bench_node_command(const BenchOptions& o) {
               cpu_model().c_str(), s.all, s.cc.l2 >> 10, s.cc.llc >> 20);
   NodeResults res;
   res.roof = measure_roofline(s);
-  res.rows = run_backends(s, res.roof);
+  res.kernels = measure_in_core(s);
+  res.rows = run_backends(s, res.roof, res.kernels);
   res.sweep = run_auto_sweep(s);
-  res.study = run_case_study(s, res.roof);
+  res.study = run_case_study(s, res.roof, res.kernels.front());
 
   if (!o.out.empty())
     write_results(

@@ -651,6 +651,7 @@ void write_checkpoint(const State& s, const std::string& path) {
 void verify_checkpoint(const std::string& path) {
   if (::access(path.c_str(), R_OK) != 0)
     throw Error("cannot read checkpoint '" + path + "': " + std::strerror(errno));
+  require_regular_file(path, "checkpoint");
   check_seal(path);
 }
 
@@ -919,6 +920,7 @@ void take(const std::vector<char>& in, std::size_t& at, T* v, std::size_t n) {
 // travels back as the shape's rank, the shape, the name's length, the name and the values.
 std::vector<double> read_dataset(const std::string& path, const std::string& dataset,
                                  std::vector<std::int64_t>& shape, std::string* name) {
+  require_regular_file(path, "HDF5 file");
   const std::vector<char> bytes = run_isolated(
       [&] {
         std::vector<std::int64_t> sh;

@@ -1,5 +1,7 @@
 #include "output/isolated.hpp"
 
+#include <sys/stat.h>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,6 +89,17 @@ std::vector<char> run_isolated(const std::function<std::vector<char>()>& work,
   if (in[0] != '0') throw Error(std::string(in.begin() + 1, in.end()));
   in.erase(in.begin());
   return in;
+}
+
+void require_regular_file(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error("cannot read " + what + " '" + path + "': " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    throw Error("cannot read " + what + " '" + path + "': " +
+                (S_ISDIR(st.st_mode) ? "it is a directory"
+                                     : "it is not a regular file (a FIFO, a socket or a device)") +
+                "; give the path of a file");
 }
 
 }  // namespace calor

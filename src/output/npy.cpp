@@ -9,6 +9,7 @@
 
 #include "calor/error.hpp"
 #include "output/atomic.hpp"
+#include "output/isolated.hpp"
 
 namespace calor {
 
@@ -76,8 +77,9 @@ std::vector<std::int64_t> parse_shape(const std::string& shape, const std::strin
 }  // namespace
 
 NpyArray load_npy(const std::string& path) {
+  require_regular_file(path, ".npy file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string(std::strerror(errno)) + " (check the path in initial.path)");
+  if (!in) fail(path, std::string(std::strerror(errno)) + " (check the path)");
   // The file's real size: the header is checked against it before anything is allocated.
   in.seekg(0, std::ios::end);
   const std::streamoff file_size = in.tellg();

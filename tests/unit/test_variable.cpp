@@ -3,6 +3,7 @@
 // series, a convective face, and a ramped face against an independent loop.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstdio>
@@ -322,6 +323,22 @@ TEST(Variable, FilesGiveTheSameAlphaAsTheArray) {
     EXPECT_NE(std::string(e.what()).find("has shape (20, 13), but the grid needs (13, 20)"),
               std::string::npos)
         << e.what();
+  }
+  // A FIFO (or a device) named as the file would block the reader forever: refused at once.
+  const std::string fifo = (dir / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& spec :
+       {"diffusivity = { type = \"npy\", path = \"" + fifo + "\" }\n",
+        "diffusivity = { type = \"hdf5\", path = \"" + fifo + "\", dataset = \"/a\" }\n",
+        "initial = { type = \"npy\", path = \"" + fifo + "\" }\n"}) {
+    SCOPED_TRACE(spec);
+    try {
+      test::solve(test::problem("dim = 2\nn = [20, 13]\nsteps = 1\n" + spec));
+      ADD_FAILURE() << "read a FIFO";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("it is not a regular file"), std::string::npos)
+          << e.what();
+    }
   }
   std::filesystem::remove_all(dir);
 }
