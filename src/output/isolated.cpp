@@ -93,8 +93,7 @@ std::vector<char> run_isolated(const std::function<std::vector<char>()>& work,
 
 void require_regular_file(const std::string& path, const std::string& what) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    throw Error("cannot read " + what + " '" + path + "': " + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0) return;  // missing: the reader's own message says so
   if (!S_ISREG(st.st_mode))
     throw Error("cannot read " + what + " '" + path + "': " +
                 (S_ISDIR(st.st_mode) ? "it is a directory"

@@ -17,8 +17,9 @@ namespace calor {
 std::vector<char> run_isolated(const std::function<std::vector<char>()>& work,
                                const std::string& what, const std::string& hint);
 
-/// Throws calor::Error unless `path` names a regular file (following links): a FIFO or a device
-/// would block a reader forever, or feed it without end. `what` names the file in the message
+/// Throws calor::Error if `path` names something other than a regular file (following links): a
+/// FIFO or a device would block a reader forever, or feed it without end. A missing path passes
+/// (the reader that follows names it in its own words). `what` names the file in the message
 /// ("checkpoint", ".npy file").
 void require_regular_file(const std::string& path, const std::string& what);
 
