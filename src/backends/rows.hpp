@@ -96,22 +96,26 @@ inline FacePointers moved(const FacePointers& f, index_t by) {
 }
 
 /// Row (j, k) of a step from `in` into `out` with scheme `s` (its fields share their layout).
+template <class S>
 inline Row row(const Scheme& s, const Field& in, Field& out, index_t j, index_t k) {
   const index_t at = in.offset(0, j, k);
-  FacePointers f;
-  for (int a = 0; a < 3; ++a)
-    f.k[a] = s.face[a] ? s.face[a]->raw() + at : nullptr;
-  return Row{in.raw() + at,
-             out.raw() + at,
-             in.stride_y(),
-             in.stride_z(),
-             f,
-             s.heat ? s.heat->raw() + at : nullptr};
+  Row r{in.raw() + at, out.raw() + at, in.stride_y(), in.stride_z(), {}, nullptr};
+  // Only the shapes that read them look at the cell fields: this runs once per row, and a row
+  // in cache is short enough for its setup to show (docs/benchmarks.md, "In-core ceilings").
+  if constexpr (S::conservative)
+    for (int a = 0; a < S::dim; ++a)
+      r.f.k[a] = s.face[a]->raw() + at;
+  if constexpr (S::heat == Heating::field) r.q = s.heat->raw() + at;
+  return r;
 }
 
 /// The same row one y further on.
+template <class S>
 inline Row next_row(const Row& r) {
-  return Row{r.src + r.sy, r.dst + r.sy, r.sy, r.sz, moved(r.f, r.sy), moved(r.q, r.sy)};
+  Row n{r.src + r.sy, r.dst + r.sy, r.sy, r.sz, {}, nullptr};
+  if constexpr (S::conservative) n.f = moved(r.f, r.sy);
+  if constexpr (S::heat == Heating::field) n.q = r.q + r.sy;
+  return n;
 }
 
 /// Scalar row: the reference order, one cell at a time.
@@ -269,7 +273,7 @@ inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double 
                        index_t i0, index_t i1) {
   static_assert(S::dim >= 2, "two rows need a y axis");
   const index_t sy = r.sy;
-  const Row r1 = next_row(r);
+  const Row r1 = next_row<S>(r);
   if constexpr (S::conservative) {
     row_simd<S, Stream, Align>(w, wv, dq, r, i0, i1);
     row_simd<S, Stream, Align>(w, wv, dq, r1, i0, i1);

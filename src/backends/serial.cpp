@@ -17,7 +17,7 @@ void reference_sweep(const Scheme& scheme, const Field& in, Field& out) {
     const Grid& g = in.grid();
     for (index_t k = 0; k < g.n[2]; ++k)
       for (index_t j = 0; j < g.n[1]; ++j)
-        detail::row_scalar<S>(w, scheme.dq, detail::row(scheme, in, out, j, k), 0, g.n[0]);
+        detail::row_scalar<S>(w, scheme.dq, detail::row<S>(scheme, in, out, j, k), 0, g.n[0]);
   });
   add_sources(scheme, out);
 }

@@ -46,12 +46,12 @@ inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0,
     if constexpr (S::dim >= 2) {
       if (r + 1 < r1 && j + 1 < g.n[1]) {  // two rows of the same plane at once
         // A streaming sweep reads from memory: prefetch (see kPrefetchAhead).
-        rows2_simd<S, Stream, Stream, Stream>(w, wv, s.dq, row(s, in, out, j, k), 0, g.n[0]);
+        rows2_simd<S, Stream, Stream, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
         r += 2;
         continue;
       }
     }
-    row_simd<S, Stream>(w, wv, s.dq, row(s, in, out, j, k), 0, g.n[0]);
+    row_simd<S, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
     ++r;
   }
 }
@@ -99,7 +99,7 @@ inline void sweep_rows_part(const Scheme& s, const Field& in, Field& out, index_
   const index_t nx = g.n[0];
   for (index_t r = r0; r < r1; ++r) {
     const index_t j = r % g.n[1], k = r / g.n[1];
-    const Row rw = row(s, in, out, j, k);
+    const Row rw = row<S>(s, in, out, j, k);
     const bool inside = inner.holds_row(j, k);
     if (inner_part) {
       if (inside) row_simd<S, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);

@@ -105,7 +105,7 @@ void step_cells(const Scheme& scheme, const Weights<double>& w, const Weights<de
                 Field& a, Field& b, int t, bool stream_out, index_t j, index_t k, index_t c0,
                 index_t c1) {
   Field& out = t % 2 == 1 ? b : a;
-  const detail::Row r = detail::row(scheme, t % 2 == 1 ? a : b, out, j, k);
+  const detail::Row r = detail::row<S>(scheme, t % 2 == 1 ? a : b, out, j, k);
   if constexpr (Rows == 2) {
     if (stream_out)
       detail::rows2_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
