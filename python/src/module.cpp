@@ -264,13 +264,27 @@ class PySimulation {
       throw nb::value_error(("add_monitor needs every > 0 steps or seconds > 0, got every=" +
                              std::to_string(steps) + ", seconds=" + std::to_string(seconds))
                                 .c_str());
-    auto call = [this, fn](const calor::State&) {
+    // The function is held here, where the garbage collector sees it (simulation_traverse):
+    // a monitor usually refers to its Simulation (a closure, or its module's globals), and a
+    // reference hidden inside the Run would make that cycle immortal.
+    const std::size_t slot = monitors_.size();
+    monitors_.push_back(std::move(fn));
+    auto call = [this, slot](const calor::State&) {
       nb::gil_scoped_acquire gil;
+      if (!monitors_[slot].is_valid()) return true;  // cleared by the garbage collector
       Reentry reentry(busy_);
-      nb::object r = fn(self_);
+      nb::object r = monitors_[slot](self_);
       return r.is_none() || nb::cast<bool>(r);
     };
     run_->add_monitor(calor::Monitor{calor::Every{steps, seconds}, call});
+  }
+
+  /// The Python monitors, for the garbage collector.
+  [[nodiscard]] const std::vector<nb::object>& monitors() const { return monitors_; }
+  /// Drops them (the collector's tp_clear, to break a cycle through them).
+  void clear_monitors() {
+    for (nb::object& m : monitors_)
+      m.reset();
   }
 
   [[nodiscard]] nb::object field() {
@@ -418,8 +432,27 @@ class PySimulation {
   calor::Config config_;
   std::shared_ptr<calor::Run> run_;  ///< shared with the views of its field
   nb::handle self_;                  ///< the Python object, while advance() runs (for the monitors)
+  std::vector<nb::object> monitors_;  ///< the Python monitors' functions (see add_monitor)
   std::atomic<bool> busy_{false};
 };
+
+// Simulation's garbage-collector slots: its monitors are the Python objects it owns.
+int simulation_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));
+  if (!nb::inst_ready(self)) return 0;
+  for (const nb::object& m : nb::inst_ptr<PySimulation>(self)->monitors())
+    Py_VISIT(m.ptr());
+  return 0;
+}
+
+int simulation_clear(PyObject* self) {
+  if (nb::inst_ready(self)) nb::inst_ptr<PySimulation>(self)->clear_monitors();
+  return 0;
+}
+
+PyType_Slot simulation_slots[] = {{Py_tp_traverse, reinterpret_cast<void*>(simulation_traverse)},
+                                  {Py_tp_clear, reinterpret_cast<void*>(simulation_clear)},
+                                  {0, nullptr}};
 
 const char* kProblemDoc =
     R"(A checked heat-diffusion problem: grid, diffusivity, time step, boundaries,
@@ -723,7 +756,8 @@ void bind_simulation_properties(nb::class_<PySimulation>& cls) {
 /// calor.Simulation: construction and stepping here; field access and properties in the two
 /// functions above, called in this order so that the stub lists members as before.
 void bind_simulation(nb::module_& m) {
-  nb::class_<PySimulation> cls(m, "Simulation", kSimulationDoc, nb::is_weak_referenceable());
+  nb::class_<PySimulation> cls(m, "Simulation", kSimulationDoc, nb::is_weak_referenceable(),
+                               nb::type_slots(simulation_slots));
   cls.def(nb::init<const PyProblem&, const std::string&, int, std::optional<std::int64_t>,
                    const std::string&, bool, bool>(),
           "problem"_a, "backend"_a, "threads"_a, "comm"_a.none(), "restart"_a = "",

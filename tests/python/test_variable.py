@@ -120,3 +120,23 @@ def test_the_spectral_method_cannot_follow_a_callable():
                       boundary={"all": {"type": "dirichlet", "value": lambda t: 0.0}})
     with pytest.raises(calor.Error, match="spectral method takes all steps at once"):
         calor.Simulation(p)
+
+
+def test_a_simulation_with_monitors_is_garbage_collected():
+    """A monitor that refers to its Simulation (here through a closure; a lambda at module level
+    does through the module's globals) makes a cycle through the engine: the collector must see
+    it, or the Simulation and its fields live until the interpreter exits."""
+    import gc
+    import weakref
+
+    p = calor.Problem(preset="none", dim=2, n=[16, 8], steps=20,
+                      boundary={"all": {"type": "dirichlet", "value": lambda t: 0.5 * t}})
+    sim = calor.Simulation(p)
+    seen = []
+    sim.add_monitor(lambda s: seen.append(sim.step_count), every=5)
+    sim.run(progress=False)
+    assert seen == [5, 10, 15, 20]
+    gone = weakref.ref(sim)
+    del sim
+    gc.collect()
+    assert gone() is None
