@@ -319,7 +319,22 @@ std::vector<std::pair<std::string, std::string>> fingerprint(const Problem& p) {
                    describe(p.diffusivity, p.alpha) +
                        (p.mean == FaceMean::harmonic ? ", harmonic means" : ", arithmetic means"));
   if (!p.sources.field.empty()) f.emplace_back("sources.field", describe(p.sources.field, 0.0));
-  if (p.time_dependent()) f.emplace_back("time tables", problem_toml(p));
+  // Time tables, each where it applies (not the whole problem: steps may change on a restart).
+  auto table = [](const TimeTable& t) {
+    std::string s;
+    for (const auto& [time, value] : t.points)
+      s += "(" + num(time) + ", " + num(value) + ")";
+    return s;
+  };
+  for (int a = 0; a < p.grid.dim; ++a)
+    for (int s = 0; s < 2; ++s)
+      if (!p.boundaries.face[a][s].table.empty())
+        f.emplace_back("boundary." + face_name(a, s) + " table",
+                       table(p.boundaries.face[a][s].table));
+  for (std::size_t i = 0; i < p.sources.points.size(); ++i)
+    if (!p.sources.points[i].table.empty())
+      f.emplace_back("sources.points[" + std::to_string(i) + "] table",
+                     table(p.sources.points[i].table));
   return f;
 }
 

@@ -343,6 +343,23 @@ TEST(Variable, FilesGiveTheSameAlphaAsTheArray) {
   std::filesystem::remove_all(dir);
 }
 
+// A checkpoint's fingerprint names each time table, not the whole problem: a restart may run
+// more steps (it was refused, since the fingerprint held the problem's TOML with its steps),
+// but not another table.
+TEST(Variable, ARestartMayChangeStepsButNotATable) {
+  const std::string toml =
+      "dim = 1\nn = 10\nboundary.x_low = { type = \"dirichlet\", value = [[0.0, 1.0], [5.0, "
+      "2.0]] }\nsources.points = [{ at = [3], energy = [[0.0, 0.5], [1.0, 0.0]] }]\n";
+  const auto base = fingerprint(test::problem(toml + "steps = 10\n"));
+  EXPECT_EQ(fingerprint(test::problem(toml + "steps = 99\n")), base);
+  std::string other = toml;
+  other.replace(other.find("[5.0, 2.0]"), 10, "[5.0, 3.0]");
+  EXPECT_NE(fingerprint(test::problem(other + "steps = 10\n")), base);
+  other = toml;
+  other.replace(other.find("[1.0, 0.0]"), 10, "[2.0, 0.0]");
+  EXPECT_NE(fingerprint(test::problem(other + "steps = 10\n")), base);
+}
+
 // A restart needs the problem from the checkpoint alone: the TOML written back reads as the same
 // problem, fields, tables and Robin faces included.
 TEST(Variable, ProblemTomlRoundTrips) {
