@@ -54,8 +54,11 @@ struct Problem {
 
   /// Throws calor::Error naming the offending setting, value and limit if the problem is invalid.
   void validate() const;
-  /// The part of validate() that checks the diffusivity and source fields.
+  /// The part of validate() that checks the diffusivity and source fields (a pass over the grid).
   void validate_fields() const;
+  /// The part of validate() that checks boundary values, Robin coefficients, source energies
+  /// and their time tables: all that a running simulation may change (Solver::set_values).
+  void validate_values() const;
 };
 
 /// FTCS stability limit on r.

@@ -99,6 +99,26 @@ void Problem::validate_fields() const {
   sources.field.require_values("sources.field", grid, 0.0, false);
 }
 
+void Problem::validate_values() const {
+  for (int a = 0; a < grid.dim; ++a)
+    for (int s = 0; s < 2; ++s) {
+      const Boundary& b = boundaries.face[a][s];
+      const std::string key = "boundary." + face_name(a, s);
+      if (!std::isfinite(b.value)) throw Error(key + " value = " + num(b.value) + " is not finite");
+      b.table.validate(key + ".value");
+      if (b.kind == BoundaryKind::robin && !(b.coefficient >= 0 && std::isfinite(b.coefficient)))
+        throw Error(key + ".h = " + num(b.coefficient) +
+                    ": a Robin face's heat transfer coefficient must be finite and >= 0");
+    }
+  for (std::size_t s = 0; s < sources.points.size(); ++s) {
+    const PointSource& p = sources.points[s];
+    if (!std::isfinite(p.energy))
+      throw Error("sources.points[" + std::to_string(s) + "].energy = " + num(p.energy) +
+                  " is not finite");
+    p.table.validate("sources.points[" + std::to_string(s) + "].energy");
+  }
+}
+
 void Problem::validate() const {
   if (grid.dim < 1 || grid.dim > 3)
     throw Error("invalid dim = " + std::to_string(grid.dim) + ": must be 1, 2 or 3");
@@ -135,16 +155,8 @@ void Problem::validate() const {
                   face_name(a, lo ? 1 : 0) +
                   " is not: a periodic axis needs both faces periodic (set boundary." +
                   axis_name(a) + " = \"periodic\")");
-    for (int s = 0; s < 2; ++s) {
-      const Boundary& b = boundaries.face[a][s];
-      const std::string key = "boundary." + face_name(a, s);
-      if (!std::isfinite(b.value)) throw Error(key + " value = " + num(b.value) + " is not finite");
-      b.table.validate(key + ".value");
-      if (b.kind == BoundaryKind::robin && !(b.coefficient >= 0 && std::isfinite(b.coefficient)))
-        throw Error(key + ".h = " + num(b.coefficient) +
-                    ": a Robin face's heat transfer coefficient must be finite and >= 0");
-    }
   }
+  validate_values();
 
   if (form == StencilForm::factored && !diffusivity.empty())
     throw Error(
@@ -173,10 +185,6 @@ void Problem::validate() const {
         throw Error("sources.points[" + std::to_string(s) + "].at[" + std::to_string(a) +
                     "] = " + std::to_string(p.at[a]) + " is outside the grid: must be in [0, " +
                     std::to_string(grid.n[a] - 1) + "] (0-based interior index)");
-    if (!std::isfinite(p.energy))
-      throw Error("sources.points[" + std::to_string(s) + "].energy = " + num(p.energy) +
-                  " is not finite");
-    p.table.validate("sources.points[" + std::to_string(s) + "].energy");
   }
   if (!std::isfinite(sources.volumetric))
     throw Error("sources.volumetric = " + num(sources.volumetric) + " is not finite");

@@ -35,7 +35,6 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
   Scheme s;
   s.dim = p.grid.dim;
   s.form = p.form;
-  s.coeffs = p.coefficients();
   s.dq = p.sources.volumetric * p.dt;
   s.heating = s.dq != 0.0 ? Heating::uniform : Heating::none;
   const std::array<bool, 3> periodic{p.boundaries.periodic(0), p.boundaries.periodic(1),
@@ -45,12 +44,13 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
     s.form = StencilForm::conservative;
     for (int a = 0; a < 3; ++a)
       s.coeffs.r[a] = a < p.grid.dim ? p.dt / (p.grid.h[a] * p.grid.h[a]) : 0.0;
-    s.coeffs.c0 = s.coeffs.c1 = 0.0;
     auto alpha = std::make_shared<Field>(f.grid(), f.halo(), f.space());
     fill_cell_values(p.diffusivity, p.alpha, *alpha, p.grid, origin, periodic);
     for (int a = 0; a < p.grid.dim; ++a)
       s.face[a] = face_alphas(*alpha, a, p.mean);
     s.alpha = std::move(alpha);
+  } else {
+    s.coeffs = p.coefficients();
   }
   // The conservative kernel adds heat only from a field (fewer kernels to compile): a uniform
   // rate becomes a field of it, the same increment in every cell, so the same bits.

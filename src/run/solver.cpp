@@ -51,7 +51,9 @@ void Solver::set_values(const Boundaries& bc, const Sources& sources) {
     changed.sources.points[i].energy = sources.points[i].energy;
     changed.sources.points[i].table = sources.points[i].table;
   }
-  changed.validate();
+  // Only what may change: a full validate() passes over the alpha and q fields, and this runs
+  // between chunks (a Python callable calls it every few steps).
+  changed.validate_values();
   problem_ = std::move(changed);
   halo_->set_boundaries(problem_.boundaries.at(time()));
   scheme_.set_time(problem_, time());
