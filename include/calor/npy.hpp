@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "calor/grid.hpp"
+
 namespace calor {
 
 /// A dense float64 array as stored in a .npy file.
@@ -13,6 +15,11 @@ struct NpyArray {
   std::vector<std::int64_t> shape;
   std::vector<double> data;
 };
+
+/// The NumPy shape of a grid's interior: the slowest axis first, (ny, nx) for a 2D grid.
+std::vector<std::int64_t> numpy_shape(const Grid& g);
+/// A shape as NumPy prints it: "(3, 4)", "(5,)".
+std::string shape_text(const std::vector<std::int64_t>& shape);
 
 /// Loads `path`; throws calor::Error naming the file and what is wrong (missing, not .npy, dtype
 /// other than float64, Fortran order).

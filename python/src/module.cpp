@@ -29,6 +29,7 @@
 #include "calor/error.hpp"
 #include "calor/health.hpp"
 #include "calor/machine.hpp"
+#include "calor/npy.hpp"
 #include "calor/output.hpp"
 #include "calor/run.hpp"
 #include "calor/version.hpp"
@@ -59,6 +60,7 @@ struct PyProblem {
 };
 
 std::string shape_string(const std::vector<std::size_t>& s);
+std::vector<std::size_t> nb_shape(const calor::Grid& g);
 
 /// A float64 C-order array on the CPU (calor.Problem converts what it is given to one).
 using CellArray = nb::ndarray<const double, nb::c_contig, nb::device::cpu>;
@@ -90,9 +92,7 @@ PyProblem load_problem(const std::string& toml, const std::string& source,
   arrays.heating = cell_array(heating, "sources.field", shapes);
   PyProblem p{calor::load_config(toml, source, ov, arrays)};
   const calor::Grid& g = p.config.problem.grid;
-  std::vector<std::size_t> want;
-  for (int a = g.dim - 1; a >= 0; --a)
-    want.push_back(static_cast<std::size_t>(g.n[a]));
+  const std::vector<std::size_t> want = nb_shape(g);
   for (const auto& [key, shape] : shapes)
     if (shape != want)
       throw calor::Error(key + " has shape " + shape_string(shape) + ", but the grid needs " +
@@ -107,19 +107,15 @@ nb::tuple per_axis(const calor::Grid& g, auto&& value) {
   return nb::tuple(l);
 }
 
-/// Interior cells per axis in NumPy order, slowest first: (nz, ny, nx) trimmed to dim.
-std::vector<std::size_t> numpy_shape(const calor::Grid& g) {
-  std::vector<std::size_t> s;
-  for (int a = g.dim - 1; a >= 0; --a)
-    s.push_back(static_cast<std::size_t>(g.n[a]));
-  return s;
+/// Interior cells per axis in NumPy order, slowest first (calor::numpy_shape), typed as
+/// nanobind's shapes are.
+std::vector<std::size_t> nb_shape(const calor::Grid& g) {
+  const std::vector<std::int64_t> s = calor::numpy_shape(g);
+  return {s.begin(), s.end()};
 }
 
 std::string shape_string(const std::vector<std::size_t>& s) {
-  std::string r = "(";
-  for (std::size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + (s.size() == 1 ? ",)" : ")");
+  return calor::shape_text({s.begin(), s.end()});
 }
 
 /// NumPy's name for a DLPack dtype, for messages.
@@ -350,7 +346,7 @@ class PySimulation {
     nb::capsule owner(global,
                       [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
     if (run_->comm().rank() != 0) return nb::none();
-    const std::vector<std::size_t> shape = numpy_shape(run_->problem().grid);
+    const std::vector<std::size_t> shape = nb_shape(run_->problem().grid);
     return nb::cast(
         nb::ndarray<nb::numpy, double>(global->data(), shape.size(), shape.data(), owner));
   }
@@ -637,7 +633,7 @@ void bind_problem(nb::module_& m) {
           [](const PyProblem& p) {
             const calor::Grid& g = p.config.problem.grid;
             nb::list l;
-            for (const std::size_t s : numpy_shape(g))
+            for (const std::size_t s : nb_shape(g))
               l.append(s);
             return nb::tuple(l);
           },

@@ -470,20 +470,10 @@ std::shared_ptr<const std::vector<double>> read_cell_array(const std::string& ke
   } else {
     *data = read_dataset(path, dataset, shape);
   }
-  std::vector<std::int64_t> want;
-  for (int d = g.dim - 1; d >= 0; --d)
-    want.push_back(g.n[d]);
-  if (shape != want) {
-    auto text = [](const std::vector<std::int64_t>& v) {
-      std::string t = "(";
-      for (std::size_t i = 0; i < v.size(); ++i)
-        t += (i ? ", " : "") + std::to_string(v[i]);
-      return t + (v.size() == 1 ? ",)" : ")");
-    };
+  if (shape != numpy_shape(g))
     throw Error(key + ": '" + path + "'" + (dataset.empty() ? "" : " dataset '" + dataset + "'") +
-                " has shape " + text(shape) + ", but the grid needs " + text(want) +
-                " (NumPy order: z, y, x)");
-  }
+                " has shape " + shape_text(shape) + ", but the grid needs " +
+                shape_text(numpy_shape(g)) + " (NumPy order: z, y, x)");
   return data;
 }
 

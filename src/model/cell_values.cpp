@@ -8,6 +8,7 @@
 
 #include "calor/error.hpp"
 #include "calor/initial.hpp"
+#include "calor/npy.hpp"
 
 namespace calor {
 
@@ -70,15 +71,11 @@ void CellValues::validate(const std::string& key, const Grid& g) const {
       return;
     case CellValuesKind::array: {
       const auto want = static_cast<std::size_t>(g.cells());
-      if (!data || data->size() != want) {
-        std::string shape = "(";
-        for (int a = g.dim - 1; a >= 0; --a)
-          shape += std::to_string(g.n[a]) + (a > 0 ? ", " : g.dim == 1 ? ",)" : ")");
+      if (!data || data->size() != want)
         throw Error(key + (source.empty() ? "" : " ('" + source + "')") + " has " +
                     std::to_string(data ? data->size() : 0) + " values; the grid has " +
-                    std::to_string(want) + " cells: give an array of shape " + shape +
-                    " (NumPy order: z, y, x)");
-      }
+                    std::to_string(want) + " cells: give an array of shape " +
+                    shape_text(numpy_shape(g)) + " (NumPy order: z, y, x)");
       return;
     }
     case CellValuesKind::layers:

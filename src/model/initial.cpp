@@ -8,17 +8,6 @@
 
 namespace calor {
 
-namespace {
-
-std::string shape_string(const std::vector<std::int64_t>& s) {
-  std::string r = "(";
-  for (std::size_t i = 0; i < s.size(); ++i)
-    r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + (s.size() == 1 ? ",)" : ")");
-}
-
-}  // namespace
-
 void apply_initial(const Initial& init, Field& f, const Grid& global,
                    const std::array<index_t, 3>& origin) {
   const Grid& g = f.grid();
@@ -45,12 +34,10 @@ void apply_initial(const Initial& init, Field& f, const Grid& global,
     case InitialKind::npy: {
       const NpyArray a = load_npy(init.path);
       // NumPy order: the slowest axis first, so a 2D grid of nx by ny is shape (ny, nx).
-      std::vector<std::int64_t> want;
-      for (int d = g.dim - 1; d >= 0; --d)
-        want.push_back(global.n[d]);
+      const std::vector<std::int64_t> want = numpy_shape(global);
       if (a.shape != want)
-        throw Error("initial.path '" + init.path + "' has shape " + shape_string(a.shape) +
-                    ", expected " + shape_string(want) +
+        throw Error("initial.path '" + init.path + "' has shape " + shape_text(a.shape) +
+                    ", expected " + shape_text(want) +
                     " (NumPy order: z, y, x; x = the first grid size)");
       for_each_cell(g, [&](index_t i, index_t j, index_t k) {
         const index_t gi = i + origin[0], gj = j + origin[1], gk = k + origin[2];

@@ -663,17 +663,26 @@ void write_checkpoint(const State& s, const std::string& path) {
   }
 }
 
-void verify_checkpoint(const std::string& path) {
+namespace {
+
+// A checkpoint path every reader checks first: readable, and a regular file (a FIFO would block
+// the seal's read forever, on whichever rank reads it).
+void require_readable_checkpoint(const std::string& path) {
   if (::access(path.c_str(), R_OK) != 0)
     throw Error("cannot read checkpoint '" + path + "': " + std::strerror(errno));
   require_regular_file(path, "checkpoint");
+}
+
+}  // namespace
+
+void verify_checkpoint(const std::string& path) {
+  require_readable_checkpoint(path);
   check_seal(path);
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path, bool verify_seal) {
   quiet_hdf5();
-  if (::access(path.c_str(), R_OK) != 0)
-    throw Error("cannot read checkpoint '" + path + "': " + std::strerror(errno));
+  require_readable_checkpoint(path);
   // Before HDF5 parses a byte of it: the whole seal, or (when one rank checked the contents
   // for all) the header and the length, which every rank's own copy must match.
   check_seal(path, verify_seal);

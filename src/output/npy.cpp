@@ -76,6 +76,20 @@ std::vector<std::int64_t> parse_shape(const std::string& shape, const std::strin
 
 }  // namespace
 
+std::vector<std::int64_t> numpy_shape(const Grid& g) {
+  std::vector<std::int64_t> s;
+  for (int d = g.dim - 1; d >= 0; --d)
+    s.push_back(g.n[d]);
+  return s;
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string r = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    r += (i ? ", " : "") + std::to_string(shape[i]);
+  return r + (shape.size() == 1 ? ",)" : ")");
+}
+
 NpyArray load_npy(const std::string& path) {
   require_regular_file(path, ".npy file");
   std::ifstream in(path, std::ios::binary);
