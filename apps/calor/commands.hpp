@@ -47,10 +47,14 @@ struct SweepOptions {
   int threads = 0;         ///< threads per member (0: the default)
   std::string output_dir;  ///< each member's final field to DIR/member_NNNNN.h5
   std::string csv;         ///< the table as CSV too
-  bool progress = true;
+  int jobs = 1;            ///< members at once, each in a process of its own when > 1
+  long long member = -1;   ///< internal: run only this member and print its row (a job's child)
+  bool no_progress = false;
 };
-/// `calor sweep FILE`: every member in turn, then a table of their results. 0 if all ran,
-/// kExitFailed if any member failed (its row says why).
+/// Adds `calor sweep` and its options to `app`, filling `o`.
+CLI::App* add_sweep_command(CLI::App& app, SweepOptions& o);
+/// `calor sweep FILE`: every member, `jobs` at a time, then a table of their results. 0 if all
+/// ran, kExitFailed if any member failed (its row says why).
 int sweep_command(const SweepOptions& o);
 /// `calor completion bash|zsh`: a completion script for the shell, from `app`'s options and the
 /// key table.

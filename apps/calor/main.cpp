@@ -307,24 +307,7 @@ int main(int argc, char** argv) {
   completion->add_option("shell", shell, "bash or zsh")->required();
   CLI::App* man = app.add_subcommand("man", "Print the manual page (roff): calor man | man -l -");
   calor::app::SweepOptions sweep;
-  CLI::App* sweep_cmd = app.add_subcommand(
-      "sweep", "Run every member of a parameter sweep (a TOML file) and print their table");
-  sweep_cmd
-      ->add_option("file", sweep.file,
-                   "TOML: settings shared by every member, and a [sweep] table of lists whose "
-                   "product makes the members")
-      ->required()
-      ->check(CLI::ExistingFile);
-  sweep_cmd->add_option("--threads", sweep.threads, "Threads per member (default: all cores)");
-  sweep_cmd->add_option("--output-dir", sweep.output_dir,
-                        "Write each member's final field to DIR/member_NNNNN.h5");
-  sweep_cmd->add_option("--csv", sweep.csv, "Also write the table as CSV to this file");
-  bool sweep_quiet = false;
-  sweep_cmd->add_flag("--no-progress", sweep_quiet, "No line per member on stderr");
-  sweep_cmd->footer(
-      "\nExample sweep.toml:\n  preset = \"stencil\"\n  steps = 200\n  [sweep]\n  n = [240, 480]\n"
-      "  energy = [1.0, 2.0]          # 4 members: n x energy, the last key fastest\n"
-      "Python's calor.ensemble runs the same members in parallel, on dask or any executor.");
+  CLI::App* sweep_cmd = calor::app::add_sweep_command(app, sweep);
   RenderFlags render;
   add_render(app, render);
   calor::bench::BenchCommands bench(app);
@@ -351,10 +334,7 @@ int main(int argc, char** argv) {
     if (render.render->parsed()) return calor::app::render_command(render.render_opt);
     if (completion->parsed()) return calor::app::completion_command(app, shell);
     if (man->parsed()) return calor::app::man_command(app);
-    if (sweep_cmd->parsed()) {
-      sweep.progress = !sweep_quiet;
-      return calor::app::sweep_command(sweep);
-    }
+    if (sweep_cmd->parsed()) return calor::app::sweep_command(sweep);
     if (bench.parsed()) return bench.run(procs);
     return calor::app::info_command();
   } catch (const calor::Error& e) {

@@ -89,7 +89,7 @@ def run(members: Sequence[Mapping[str, Any]], *, scheduler: Union[None, str, Any
     concurrent.futures.Executor runs the members on it. threads: engine threads per member.
     output_dir: write each member's final field to output_dir/member_NNNNN.h5. retries: how
     often dask resubmits a member whose worker died (a member's own error is not retried).
-    progress: a line on stderr as members finish.
+    progress: a bar across members (tqdm's when it is installed, else a line on stderr).
     """
     import pandas as pd
 
@@ -107,9 +107,9 @@ def run(members: Sequence[Mapping[str, Any]], *, scheduler: Union[None, str, Any
 def _collect(futures: list, members: list, progress: bool, as_completed) -> list:
     """The rows as members finish; a member whose worker died past its retries (a crash in
     native code, the kernel's OOM killer) gets a failed row, so the others are kept."""
-    start = time.perf_counter()
     index = {id(f): i for i, f in enumerate(futures)}
     rows = []
+    bar = _Progress(len(futures)) if progress else None
     for f in as_completed(futures):
         try:
             rows.append(f.result())
@@ -119,8 +119,60 @@ def _collect(futures: list, members: list, progress: bool, as_completed) -> list
                          "heat": float("nan"), "min": float("nan"), "max": float("nan"),
                          "l2": float("nan"), "reached": 0, "status": "failed",
                          "error": f"its worker died: {type(e).__name__}: {e}", "seconds": 0.0})
-        _report(len(rows), len(futures), start, progress)
+        if bar is not None:
+            bar.update(rows[-1]["status"] != "ok")
+    if bar is not None:
+        bar.close()
     return rows
+
+
+class _Progress:
+    """A progress bar across members: tqdm's (which also draws in notebooks) when tqdm is
+    installed, else one line on stderr redrawn in place, with the failures and an estimate of
+    the time left."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.failed = total, 0, 0
+        self.start = time.perf_counter()
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self.tqdm = None
+        else:
+            self.tqdm = tqdm(total=total, desc="calor.ensemble", unit="member")
+        self._draw()
+
+    def update(self, failed: bool) -> None:
+        self.done += 1
+        self.failed += int(failed)
+        if self.tqdm is not None:
+            self.tqdm.update(1)
+            self.tqdm.set_postfix(failed=self.failed, refresh=False)
+        self._draw()
+
+    def close(self) -> None:
+        if self.tqdm is not None:
+            self.tqdm.close()
+        elif self.total:
+            print(file=sys.stderr, flush=True)
+
+    def line(self) -> str:
+        """The text bar: [#####.....] 5/10 members, 1 failed, 3.2 s, about 3 s left."""
+        width = 20
+        filled = width * self.done // self.total if self.total else width
+        elapsed = time.perf_counter() - self.start
+        text = (f"calor.ensemble [{'#' * filled}{'.' * (width - filled)}] "
+                f"{self.done}/{self.total} members")
+        if self.failed:
+            text += f", {self.failed} failed"
+        text += f", {elapsed:.1f} s"
+        if 0 < self.done < self.total:
+            text += f", about {elapsed / self.done * (self.total - self.done):.0f} s left"
+        return text
+
+    def _draw(self) -> None:
+        if self.tqdm is None and self.total:
+            print("\r" + self.line(), end="", file=sys.stderr, flush=True)
 
 
 def _cores() -> int:
@@ -129,12 +181,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def _report(done: int, total: int, start: float, progress: bool) -> None:
-    if progress:
-        print(f"\rcalor.ensemble: {done}/{total} members done, {time.perf_counter() - start:.1f} s",
-              end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
 def _on_executor(executor: Executor, members: list, threads: int, output_dir: Optional[str],

@@ -93,3 +93,27 @@ def test_executor_variants_agree(client):
     with ProcessPoolExecutor(max_workers=2) as pool:
         on_pool = ens.run(members, scheduler=pool, progress=False)
     assert on_dask[STATS + ["status"]].equals(on_pool[STATS + ["status"]])
+
+
+def test_the_progress_bar_counts_members_and_failures(capsys):
+    # The plain bar (without tqdm): the members done, the failures, and the time left.
+    bar = ens._Progress(4)
+    bar.tqdm = None
+    bar.update(False)
+    bar.update(True)
+    text = bar.line()
+    assert text.startswith("calor.ensemble [##########..........] 2/4 members, 1 failed")
+    assert "s left" in text
+    bar.update(False)
+    bar.update(False)
+    assert "4/4 members, 1 failed" in bar.line() and "left" not in bar.line()
+
+
+def test_a_run_draws_its_bar_on_stderr(capsys):
+    from concurrent.futures import ThreadPoolExecutor
+
+    members = ens.sweep({"preset": "gaussian2d", "steps": 2}, n=[8, 9])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        table = ens.run(members, scheduler=pool)
+    assert list(table["status"]) == ["ok", "ok"]
+    assert "2/2" in capsys.readouterr().err
