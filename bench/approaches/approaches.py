@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -27,6 +29,12 @@ class Approach:
     #: The module's step preparer on NumPy arrays (what MPI needs); None if it has none.
     prepare_function: str | None = "prepare"
     threaded: bool = False
+    #: A threaded row that still gets MPI columns (one thread per rank) from its module's
+    #: run_mpi: calor-python, which takes an mpi4py communicator.
+    mpi_columns: bool = False
+    #: Not the reference's bits: Devito and pystencils reorder the neighbour sum (SymPy's
+    #: canonical order) and compile with -ffast-math, so their last bits differ (not their heat).
+    reorders: bool = False
 
     def run(self, n: int, steps: int, energy: float, threads: int = 1) -> dict:
         """Runs the case: dict(field, seconds, compile_seconds)."""
@@ -61,16 +69,19 @@ APPROACHES = {approach.name: approach for approach in [
     Approach("dask-distributed", "dask_array", "Dask Array: the same on a distributed "
              "LocalCluster", run_function="run_distributed", prepare_function=None,
              threaded=True),
+    Approach("ipyparallel", "ipyparallel_mpi", "ipyparallel: engines started under mpiexec, "
+             "each running the mpi4py block version with the NumPy step (start-up reported "
+             "as setup)", prepare_function=None, threaded=True),
     # Modern peers (bench/compare runs them beside the above). Devito decomposes the grid
     # itself under MPI (devito_dsl.run_mpi, DEVITO_MPI=1), so it has no mpi_driver step.
     Approach("devito", "devito_dsl", "Devito: Eq on a TimeFunction, SparseTimeFunction sources, "
-             "C Operator", prepare_function=None),
+             "C Operator", prepare_function=None, reorders=True),
     Approach("devito-openmp", "devito_dsl", "Devito: the same Operator generated with OpenMP",
-             run_function="run_openmp", prepare_function=None, threaded=True),
+             run_function="run_openmp", prepare_function=None, threaded=True, reorders=True),
     Approach("pystencils", "pystencils_kernel", "pystencils: Assignment on Fields, "
-             "create_kernel, vectorised C"),
+             "create_kernel, vectorised C", reorders=True),
     Approach("pystencils-openmp", "pystencils_kernel", "pystencils: the same kernel with OpenMP",
-             run_function="run_openmp", prepare_function="prepare_openmp", threaded=True),
+             run_function="run_openmp", prepare_function="prepare_openmp", threaded=True, reorders=True),
 ]}
 
 #: Registry hooks that are not registered here, and why (bench/compare shows them as skipped).
@@ -85,12 +96,82 @@ def _hook_calor_python() -> None:
     if ok:
         APPROACHES["calor-python"] = Approach(
             "calor-python", "calor_python", "calor's Python module: calor.Simulation, backend "
-            "auto", prepare_function=None, threaded=True)
+            "auto", prepare_function=None, threaded=True, mpi_columns=True)
     else:
         UNAVAILABLE["calor-python"] = why
 
 
 _hook_calor_python()
+
+#: The study's GPU approaches (issue 22), one thread on the host each. _hook_gpu registers them
+#: only where they can run; elsewhere they are in UNAVAILABLE, "not run: ..." with the reason, so
+#: that bench/compare lists them and the CPU tests never try them (tests/test_approaches_gpu.py
+#: tests them without a device: Numba's CUDA simulator, NumPy arrays, nvcc and NVRTC).
+GPU = {approach.name: approach for approach in [
+    Approach("numba-cuda", "numba_cuda_kernel", "Numba-CUDA: @cuda.jit kernel, one thread per "
+             "cell, sources fused, every operation explicitly rounded (no FMA); the fields stay "
+             "on the device", prepare_function=None),
+    Approach("numba-cuda-hostloop", "numba_cuda_kernel", "Numba-CUDA as the published study ran "
+             "it: each step the kernel, then the field copied to the host, the energy added there "
+             "by a Python loop, and copied back (those copies dominated the study's GPU time)",
+             run_function="run_hostloop", prepare_function=None),
+    Approach("cupy", "cupy_array", "CuPy: NumPy's slicing expression on device arrays, written "
+             "array-module-agnostic (cupy.get_array_module)", prepare_function=None),
+    Approach("cupy-rawkernel", "cupy_rawkernel", "CuPy RawKernel: stencil_kernel.cu compiled by "
+             "NVRTC --fmad=false, sources fused", prepare_function=None),
+    Approach("pycuda", "pycuda_kernel", "PyCUDA SourceModule: stencil_kernel.cu compiled by nvcc "
+             "--fmad=false, sources fused", prepare_function=None),
+]}
+#: The package each GPU approach imports, and how to install it.
+GPU_PACKAGES = {
+    "numba-cuda": ("numba_cuda", "pip install -r requirements.txt"),
+    "numba-cuda-hostloop": ("numba_cuda", "pip install -r requirements.txt"),
+    "cupy": ("cupy", "pip install -r requirements.txt"),
+    "cupy-rawkernel": ("cupy", "pip install -r requirements.txt"),
+    "pycuda": ("pycuda", "pip install pycuda on a machine with CUDA and a GPU"),
+}
+#: What runs under Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1), and what its rows say.
+SIMULATED = {"numba-cuda", "numba-cuda-hostloop"}
+SIMULATED_ABOUT = ("; here under Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1): Python threads, "
+                   "not a GPU, so its times mean nothing")
+
+
+def gpu_rows(device: tuple[bool, str], simulated: bool,
+             installed: Callable[[str], bool]) -> tuple[dict[str, Approach], dict[str, str]]:
+    """The GPU approaches that can run, and why each other cannot ("not run: ..."), given the
+    device check's answer, whether the CUDA simulator is on, and which packages are installed.
+    Without a device every row says "not run: no GPU" first: that is what stops all of them."""
+    runnable, not_run = {}, {}
+    has_device, why = device
+    for name, approach in GPU.items():
+        package, how = GPU_PACKAGES[name]
+        if simulated and name in SIMULATED and installed(package):
+            runnable[name] = replace(approach, about=approach.about + SIMULATED_ABOUT)
+        elif not has_device:
+            not_run[name] = f"not run: no GPU ({why})"
+        elif not installed(package):
+            not_run[name] = f"not run: {package} is not installed ({how})"
+        else:
+            runnable[name] = approach
+    return runnable, not_run
+
+
+def is_simulated(name: str) -> bool:
+    """Whether the registered row `name` runs under Numba's CUDA simulator, not on a GPU."""
+    return name in APPROACHES and APPROACHES[name].about.endswith(SIMULATED_ABOUT)
+
+
+def _hook_gpu() -> None:
+    """Registers the GPU approaches that can run here; the others go to UNAVAILABLE."""
+    import gpu
+
+    runnable, not_run = gpu_rows(gpu.device_status(), gpu.simulated(),
+                                 lambda package: importlib.util.find_spec(package) is not None)
+    APPROACHES.update(runnable)
+    UNAVAILABLE.update(not_run)
+
+
+_hook_gpu()
 
 
 def get(name: str) -> Approach:

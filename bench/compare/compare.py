@@ -50,6 +50,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(APPROACHES_DIR))
 
 import approaches  # noqa: E402
+import gpu  # noqa: E402
 import machine  # noqa: E402
 import report  # noqa: E402
 from case import summary  # noqa: E402
@@ -63,8 +64,10 @@ CALOR_THREADED = {"threads", "tiled", "auto"}
 #: The default rows, in table order ("fortran" and "calor" are not registry approaches).
 DEFAULT_ORDER = ["fortran", "python", "numpy", "numba", "numba-parallel", "cython", "f2py",
                  "ctypes", "futures", "multiprocessing", "dask-array", "dask-distributed",
-                 "devito", "devito-openmp", "pystencils", "pystencils-openmp", "calor-python",
-                 "calor"]
+                 "devito", "devito-openmp", "pystencils", "pystencils-openmp", *approaches.GPU,
+                 "calor-python", "calor"]
+#: The GPU rows (numba-cuda, its host-loop variant, cupy, cupy-rawkernel, pycuda): --gpu-only.
+GPU_ROWS = list(approaches.GPU)
 #: What the Fortran row runs: sequentially, and in its MPI columns (where mpif90 is found).
 FORTRAN_ABOUT = "bench/approaches/fortran/stencil.f90, sequential, -O3 -ffp-contract=off"
 FORTRAN_MPI_ABOUT = ("; MPI: bench/approaches/fortran/stencil_mpi.f90 (mpif90, the same "
@@ -109,6 +112,10 @@ class Cell:
     #: while the cell ran: /proc/stat busy time minus our own, over the wall time.
     foreign_cores: float | None = None
     wall_seconds: float | None = None  # the whole process, start-up included
+    #: GPU rows, per repetition: the kernels alone, and the whole run with the copies to the
+    #: device and back (times holds the time loop, as for every row).
+    kernel_times: list[float] = field(default_factory=list)
+    end_to_end_times: list[float] = field(default_factory=list)
 
     # Derived in finish_cells():
     best: float | None = None
@@ -120,13 +127,16 @@ class Cell:
     speedup: float | None = None
     efficiency: float | None = None
     oversubscribed: bool = False
+    kernel_best: float | None = None  # GPU rows: the best kernel time and end-to-end time,
+    end_to_end_best: float | None = None  # and the kernels' roofline fraction
+    kernel_roofline: float | None = None
 
 
 @dataclass
 class Row:
     key: str
     label: str
-    kind: str  # "fortran", "registry", "calor"
+    kind: str  # "fortran", "registry", "gpu" (a registry GPU approach), "calor"
     approach: str  # registry name, "fortran", or the calor backend
     threads: int
     about: str
@@ -209,7 +219,9 @@ class Runner:
                 extra["DEVITO_MPI"] = "1"
         record = last_json(execute(command, thread_env(threads, extra), self.args.timeout))
         return {"times": record["seconds"], "compile_seconds": record["compile_seconds"],
-                "dims": record.get("dims"), "command": " ".join(command)}, out
+                "dims": record.get("dims"), "command": " ".join(command),
+                "kernel_times": record.get("kernel_seconds", []),
+                "end_to_end_times": record.get("end_to_end_seconds", [])}, out
 
     # The Fortran programs, once per repetition: stencil.f90 alone (it times its own loop with
     # system_clock), or stencil_mpi.f90 under mpiexec (MPI_Wtime, the slowest rank's loop).
@@ -317,6 +329,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--approaches", help="comma-separated rows to run, from: "
                    + ", ".join(DEFAULT_ORDER) + " (calor = its CLI backends and MPI runs); "
                    "default all")
+    p.add_argument("--gpu-only", action="store_true", help="only the GPU rows ("
+                   + ", ".join(GPU_ROWS) + "), without MPI columns, and the device's copy "
+                   "bandwidth; rows that cannot run here say why")
     p.add_argument("--ranks", help="MPI rank counts, comma-separated (default 1,2,4); "
                    "'none' for no MPI columns")
     p.add_argument("--threads", type=int, default=machine.cores(),
@@ -396,6 +411,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.repeat = args.repeat or (1 if args.quick else 3)
     args.timeout = args.timeout or (300.0 if args.quick else 3600.0)
     args.out = args.out or ROOT / "out" / ("compare-quick" if args.quick else "compare")
+    if args.gpu_only:
+        if args.approaches or args.update:
+            p.error("--gpu-only chooses the rows itself: not with --approaches or --update")
+        args.approaches = ",".join(GPU_ROWS)
+        args.ranks = args.ranks or "none"
     if args.ranks is None:
         args.ranks = "1,2" if args.quick else "1,2,4"
     args.rank_counts = [] if args.ranks.strip().lower() in ("", "none", "0") else sorted(
@@ -462,8 +482,12 @@ def fortran_mpi_binary(args: argparse.Namespace) -> tuple[Path | None, str]:
 
 #: The files beside an approach's module that hold its kernel (bench/approaches/).
 KERNEL_FILES = {"cython": ["cython_kernel.pyx"], "f2py": ["f2py_kernel.f90"],
-                "ctypes": ["ctypes_kernel.c"]}
-COMMENT = {".py": "#", ".pyx": "#", ".f90": "!", ".c": "/*"}
+                "ctypes": ["ctypes_kernel.c"],
+                # Its engines run the block version: the NumPy step and the MPI driver.
+                "ipyparallel": ["numpy_slicing.py", "mpi_driver.py", "decomposition.py"],
+                # The CUDA C step both rows compile (the RawKernel with NVRTC, PyCUDA with nvcc).
+                "cupy-rawkernel": ["stencil_kernel.cu"], "pycuda": ["stencil_kernel.cu"]}
+COMMENT = {".py": "#", ".pyx": "#", ".f90": "!", ".c": "/*", ".cu": "//"}
 
 
 def count_lines(path: Path) -> int:
@@ -481,10 +505,11 @@ def lines_of_code(kind: str, approach: str, mpi: bool, threads: int) -> str:
     if kind == "fortran":
         files = [APPROACHES_DIR / "fortran" / "stencil.f90"]
         mpi_files = [APPROACHES_DIR / "fortran" / "stencil_mpi.f90"]
-    elif approach not in approaches.APPROACHES:
+    elif approach not in approaches.APPROACHES and approach not in approaches.GPU:
         return ""  # an unavailable hook: nothing to count
     else:
-        module = approaches.get(approach).module
+        # A GPU row is counted where it cannot run too: its code is there all the same.
+        module = (approaches.APPROACHES.get(approach) or approaches.GPU[approach]).module
         files = [APPROACHES_DIR / f"{module}.py"] + [
             APPROACHES_DIR / f for f in KERNEL_FILES.get(approach, [])]
         mpi_files = [APPROACHES_DIR / "mpi_driver.py", APPROACHES_DIR / "decomposition.py"]
@@ -493,6 +518,12 @@ def lines_of_code(kind: str, approach: str, mpi: bool, threads: int) -> str:
     if mpi:
         text += f" + {sum(count_lines(f) for f in mpi_files if f.exists())} MPI"
     return text
+
+
+def row_kind(name: str) -> str:
+    """A registry row's kind: "gpu" for the GPU approaches (their roofline is the device's copy
+    bandwidth), else "registry"."""
+    return "gpu" if name in approaches.GPU else "registry"
 
 
 def plan(args: argparse.Namespace) -> list[Row]:
@@ -532,10 +563,16 @@ def plan(args: argparse.Namespace) -> list[Row]:
             counts = [1] + ([all_threads] if approach.threaded and all_threads > 1 else [])
             for t in counts:
                 key = f"{name}@{t}"
-                mpi = (t == 1 and not approach.threaded and mpi_ok and runs_under_mpi(approach))
-                add(Row(key, name, "registry", name, t, approach.about, f"{name}@1"), mpi=mpi)
+                mpi = (t == 1 and (not approach.threaded or approach.mpi_columns) and mpi_ok
+                       and runs_under_mpi(approach))
+                label = name + (" (CUDA simulator: not a GPU)"
+                                if approaches.is_simulated(name) else "")
+                add(Row(key, label, row_kind(name), name, t, approach.about, f"{name}@1"),
+                    mpi=mpi)
         elif name in getattr(approaches, "UNAVAILABLE", {}):
-            row = Row(f"{name}@1", name, "registry", name, 1, "registry hook", f"{name}@1",
+            gpu_row = approaches.GPU.get(name)
+            row = Row(f"{name}@1", name, row_kind(name), name, 1,
+                      gpu_row.about if gpu_row else "registry hook", f"{name}@1",
                       note=approaches.UNAVAILABLE[name])
             add(row, mpi=False)
             row.cells["seq"].status, row.cells["seq"].note = "skipped", row.note
@@ -597,6 +634,8 @@ def measure(runner: Runner, row: Row, cell: Cell, reference: Reference,
                      "(ratio of cell updates)")
         cell.times = [t * scale for t in cell.times]
     cell.compile_seconds = result["compile_seconds"]
+    cell.kernel_times = [float(t) for t in result.get("kernel_times", [])]
+    cell.end_to_end_times = [float(t) for t in result.get("end_to_end_times", [])]
     cell.dims = result.get("dims")
     cell.command = result["command"]
     verify(cell, path, check_against)
@@ -605,8 +644,10 @@ def measure(runner: Runner, row: Row, cell: Cell, reference: Reference,
     path.unlink(missing_ok=True)
 
 
-def finish_cells(rows: list[Row], bandwidth: dict, cores: int) -> None:
-    """Best, median, spread, MLUP/s, roofline, speed-up and efficiency of every cell."""
+def finish_cells(rows: list[Row], bandwidth: dict, cores: int,
+                 gpu_bandwidth: dict | None = None) -> None:
+    """Best, median, spread, MLUP/s, roofline, speed-up and efficiency of every cell. A GPU
+    row's roofline is the device's copy bandwidth (gpu_bandwidth, if it was measured)."""
     by_key = {row.key: row for row in rows}
     fortran = by_key.get("fortran")
     fortran_seq = (fortran.cells["seq"] if fortran else None)
@@ -623,18 +664,51 @@ def finish_cells(rows: list[Row], bandwidth: dict, cores: int) -> None:
             cell.spread = (cell.worst - cell.best) / cell.best if cell.best > 0 else None
             if cell.best > 0:
                 cell.mlups = cell.n * cell.n * cell.steps / cell.best / 1e6
+                if f_best:
+                    cell.speedup = f_best / cell.best
+            if row.kind == "gpu":
+                finish_gpu_cell(cell, gpu_bandwidth)
+            elif cell.best > 0:
                 concurrency = min(cell.threads * max(cell.ranks, 1), cores)
                 gbs = (bw.get("1") if concurrency == 1 else bw.get(str(max(map(int, bw)))))
                 if gbs:
                     cell.roofline = cell.mlups * 1e6 * 16 / (gbs["gbs"] * 1e9)
-                if f_best:
-                    cell.speedup = f_best / cell.best
     for row in rows:
         base_row = by_key.get(row.base)
         base = base_row.cells.get("seq") if base_row else None
         for cell in row.cells.values():
             if cell.best and base and base.best and base.status == "ok":
                 cell.efficiency = base.best / (cell.threads * max(cell.ranks, 1) * cell.best)
+
+
+def gpu_bandwidth(rows: list[Row], timeout: float) -> dict:
+    """The GPU rows' roofline: the device's copy bandwidth (gpu.py bandwidth), measured in a
+    process of its own when a GPU row is to run on a real device; else why it was not."""
+    ok, why = gpu.device_status()
+    if not ok:
+        return {"measured": False, "why": f"no GPU ({why})"}
+    if not any(r.kind == "gpu" and c.status == "pending" for r in rows for c in r.cells.values()):
+        return {"measured": False, "why": "no GPU row was run"}
+    env = thread_env(1)
+    env.pop("NUMBA_ENABLE_CUDASIM", None)  # the device itself, even when rows are simulated
+    try:
+        return last_json(execute([sys.executable, str(APPROACHES_DIR / "gpu.py"), "bandwidth"],
+                                 env, timeout))
+    except JobError as error:
+        return {"measured": False, "why": f"the measurement failed: {error}"}
+
+
+def finish_gpu_cell(cell: Cell, gpu_bandwidth: dict | None) -> None:
+    """A GPU cell's MLUP/s, its kernel and end-to-end bests, and its rooflines: the time loop's
+    and the kernels' MLUP/s x 16 B against the device copy bandwidth, where it was measured."""
+    updates = cell.n * cell.n * cell.steps
+    cell.kernel_best = min(cell.kernel_times) if cell.kernel_times else None
+    cell.end_to_end_best = min(cell.end_to_end_times) if cell.end_to_end_times else None
+    gbs = (gpu_bandwidth or {}).get("gbs")
+    if gbs and cell.best > 0:
+        cell.roofline = updates * 16 / cell.best / (gbs * 1e9)
+    if gbs and cell.kernel_best:
+        cell.kernel_roofline = updates * 16 / cell.kernel_best / (gbs * 1e9)
 
 
 def reload_rows(previous: dict, keys: list[str] | dict[str, set[str] | None],
@@ -735,6 +809,12 @@ def main(argv: list[str] | None = None) -> int:
                                       args.calor if have_calor else None)
     log("copy bandwidth: " + ", ".join(f"{t} thread(s) {v['gbs']:.2f} GB/s"
                                        for t, v in bandwidth["by_threads"].items()))
+    device_bandwidth = gpu_bandwidth(rows, args.timeout)
+    if args.previous is not None and not device_bandwidth["measured"]:
+        device_bandwidth = args.previous.get("gpu_bandwidth", device_bandwidth)
+    log("GPU copy bandwidth: " + (f"{device_bandwidth['gbs']:.1f} GB/s ({device_bandwidth['how']})"
+                                  if device_bandwidth["measured"]
+                                  else f"not measured: {device_bandwidth['why']}"))
 
     with tempfile.TemporaryDirectory(prefix="calor-compare-") as scratch_dir:
         # Run copies of the binaries: others may rebuild build/ while this runs.
@@ -789,7 +869,7 @@ def main(argv: list[str] | None = None) -> int:
             best = f"{min(cell.times):.4g} s" if cell.times else "-"
             log(f"        {cell.status}: {best}" + (f"  ({cell.note})" if cell.note else ""))
 
-    finish_cells(rows, bandwidth, cores)
+    finish_cells(rows, bandwidth, cores, device_bandwidth)
     info["load_average_at_end"] = machine.load_average()
     loads = [c.load1 for r in rows for c in r.cells.values() if c.load1 is not None]
     info["load_average_during"] = [min(loads), max(loads)] if loads else None
@@ -808,6 +888,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.fortran_mpi_binary is not None:
             results["fortran_mpi"] = args.fortran_mpi_how
         results["machine"] = info
+        results["gpu_bandwidth"] = device_bandwidth
         results["rows"] = [{**{k: v for k, v in asdict(row).items() if k != "cells"},
                             "cells": {c: asdict(cell) for c, cell in row.cells.items()}}
                            for row in rows]
@@ -823,6 +904,7 @@ def main(argv: list[str] | None = None) -> int:
         "tolerance": TOLERANCE,
         "machine": info,
         "bandwidth": bandwidth,
+        "gpu_bandwidth": device_bandwidth,
         "reference": {"source": reference.source, **reference.summary},
         "fortran": fortran_how,
         "fortran_mpi": args.fortran_mpi_how,
@@ -854,7 +936,7 @@ CSV_FIELDS = ["row", "label", "approach", "column", "threads", "ranks", "oversub
               "compile_s", "mlups", "roofline_fraction", "speedup_vs_fortran_seq",
               "parallel_efficiency", "heat", "l2", "max", "rel_heat", "rel_l2", "rel_max",
               "bits_identical", "extrapolated", "measured_n", "measured_steps", "load1",
-              "foreign_cores",
+              "foreign_cores", "kernel_best_s", "end_to_end_best_s", "kernel_roofline_fraction",
               "dims", "command", "note"]
 
 
@@ -867,6 +949,10 @@ def write_csv(path: Path, rows: list[Row], results: dict) -> None:
                 + ", ".join(f"{t} thread(s) {v['gbs']:.2f} GB/s"
                             for t, v in bw["by_threads"].items())
                 + f" ({bw['how']})\n")
+        device = results.get("gpu_bandwidth") or {"measured": False, "why": "no GPU row"}
+        f.write("# GPU copy bandwidth (the GPU rows' roofline): "
+                + (f"{device['gbs']:.1f} GB/s ({device['how']}, {device['device']})\n"
+                   if device["measured"] else f"not measured: {device['why']}\n"))
         f.write("# versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + "\n")
         f.write(f"# reference: {results['reference']['source']}; tolerance "
                 f"{results['tolerance']:g} relative on heat, l2, max\n")
@@ -890,6 +976,8 @@ def write_csv(path: Path, rows: list[Row], results: dict) -> None:
                     "bits_identical": cell.bits_identical, "extrapolated": cell.extrapolated,
                     "measured_n": cell.measured_n, "measured_steps": cell.measured_steps,
                     "load1": cell.load1, "foreign_cores": cell.foreign_cores,
+                    "kernel_best_s": cell.kernel_best, "end_to_end_best_s": cell.end_to_end_best,
+                    "kernel_roofline_fraction": cell.kernel_roofline,
                     "dims": cell.dims, "command": cell.command,
                     "note": cell.note})
 

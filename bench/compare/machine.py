@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 #: Python packages whose versions are recorded (distribution names).
-PACKAGES = ["numpy", "numba", "cython", "devito", "pystencils", "mpi4py", "sympy", "matplotlib"]
+PACKAGES = ["numpy", "numba", "cython", "devito", "pystencils", "mpi4py", "sympy", "matplotlib",
+            "numba-cuda", "cupy-cuda13x", "pycuda"]
 
 
 def cores() -> int:

@@ -55,7 +55,9 @@ def status_text(cell: dict | None) -> str | None:
     if cell["status"] in ("failed", "timeout"):
         return cell["status"]
     if cell["status"] == "skipped":
-        return "skipped"
+        # A GPU row that could not run says why in short ("not run: no GPU"); Notes say more.
+        note = cell.get("note") or ""
+        return note.split(" (")[0] if note.startswith("not run") else "skipped"
     if cell["best"] is None:
         return "–"
     return None
@@ -218,8 +220,10 @@ def markdown(results: dict, plots: list[str]) -> str:
         "",
         "best MLUP/s: N²·steps / time of the row's fastest verified cell; roofline: that "
         "MLUP/s × 16 B per update / the copy bandwidth at the same number of cores (above 100% "
-        "means the backend reuses cells in cache across steps: temporal blocking).",
+        "means the backend reuses cells in cache across steps: temporal blocking). A GPU row's "
+        "roofline is the device's own copy bandwidth instead (see GPU rows).",
         "",
+        *gpu_section(results),
         "## 2. Speed-up over the sequential Fortran program",
         "",
         "| approach | threads | " + " | ".join(header(x, cores) for x in cols) + " |",
@@ -256,6 +260,41 @@ def markdown(results: dict, plots: list[str]) -> str:
             out.append(f"- {row_label(row)} @{row['threads']} thread(s), "
                        f"{header(col, cores)}: {cell['status']}: {cell['note']}")
     return "\n".join(out) + "\n"
+
+
+def gpu_section(results: dict) -> list[str]:
+    """The GPU rows beside the device's copy bandwidth: kernel, time loop and end-to-end
+    times, or why a row did not run; [] when no GPU row was planned."""
+    rows = [r for r in results["rows"] if r["kind"] == "gpu"]
+    if not rows:
+        return []
+    device = results.get("gpu_bandwidth") or {"measured": False, "why": "not recorded"}
+    out = ["## GPU rows", "",
+           "GPU copy bandwidth (the GPU rows' roofline): "
+           + (f"{device['gbs']:.1f} GB/s on {device['device']} — {device['how']}."
+              if device["measured"] else f"not measured: {device['why']}."), "",
+           "Seconds, best of the repetitions. kernel: the kernels alone; loop: the time loop "
+           "(table 1's time); end to end: the loop plus copying the fields to the device and "
+           "back. roofline: the kernels' MLUP/s × 16 B per update / the device copy bandwidth. "
+           "numba-cuda-hostloop is the published study's GPU version: each step it copies the "
+           "field to the host, adds the energy there in a Python loop and copies it back, and "
+           "those copies, not the kernel, made up most of the study's GPU time.", "",
+           "| approach | kernel | loop | end to end | kernel MLUP/s | roofline | how |",
+           "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        cell = row["cells"]["seq"]
+        shown = status_text(cell)
+        if shown:
+            out.append(f"| {row_label(row)} | {shown} | – | – | – | – | {row['about']} |")
+            continue
+        kernel, whole = cell.get("kernel_best"), cell.get("end_to_end_best")
+        roof = cell.get("kernel_roofline")
+        mlups = cell["n"] * cell["n"] * cell["steps"] / kernel / 1e6 if kernel else None
+        out.append(f"| {row_label(row)} | {fmt_seconds(kernel) if kernel else '–'} | "
+                   f"{time_text(cell)} | {fmt_seconds(whole) if whole else '–'} | "
+                   f"{f'{mlups:.0f}' if mlups else '–'} | "
+                   f"{f'{100 * roof:.0f}%' if roof else '–'} | {row['about']} |")
+    return out + [""]
 
 
 def _pick(rows: list[dict], predicate, column: str) -> dict | None:
@@ -408,7 +447,7 @@ def _series(results: dict) -> list[dict]:
 
 def family_color(kind: str) -> str:
     """Bar colour of a row in the sequential chart."""
-    return {"fortran": "0.25", "calor": "C1"}.get(kind, "C0")
+    return {"fortran": "0.25", "calor": "C1", "gpu": "C2"}.get(kind, "C0")
 
 
 def plot(out: Path, results: dict) -> list[str]:
@@ -526,6 +565,7 @@ def plot(out: Path, results: dict) -> list[str]:
         legend = [Patch(color=family_color("fortran"), label="Fortran (the reference program)"),
                   Patch(color=family_color("calor"), label="calor"),
                   Patch(color=family_color("registry"), label="Python approaches and peers"),
+                  Patch(color=family_color("gpu"), label="GPU approaches (one GPU)"),
                   Patch(facecolor="0.7", hatch="//", label="extrapolated from fewer steps"),
                   Patch(color="red", label="WRONG: differs from the reference")]
         ax.legend(handles=legend, fontsize=7, loc="lower right")

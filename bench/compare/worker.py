@@ -110,6 +110,10 @@ def finish(args: argparse.Namespace, results: list[dict], ranks: int) -> int:
               "seconds": [float(r["seconds"]) for r in results],
               "compile_seconds": float(results[0]["compile_seconds"]),
               "field": str(args.save_npy) if args.save_npy else None}
+    # The GPU rows time their kernels and their whole run (with the copies) apart too.
+    for key in ("kernel_seconds", "end_to_end_seconds"):
+        if all(key in r for r in results):
+            record[key] = [float(r[key]) for r in results]
     print(json.dumps(record), flush=True)
     return 0
 

@@ -268,3 +268,111 @@ def test_quick_run(tmp_path):
     assert len(csv_lines) == sum(1 for _ in cells(results))
     assert results["machine"]["cpu_model"] and results["bandwidth"]["by_threads"]["1"]["gbs"] > 0
     assert results["machine"]["versions"]["numpy"]
+
+
+# ----------------------------------------------------------------------------- GPU rows (issue 22)
+
+
+def test_gpu_only_plans_the_gpu_rows():
+    args = compare.parse_args(["--gpu-only", "--size", "8", "--steps", "2"])
+    assert args.names == compare.GPU_ROWS == list(approaches.GPU) and args.rank_counts == []
+    rows = {r.key: r for r in compare.plan(args)}
+    assert list(rows) == [f"{name}@1" for name in compare.GPU_ROWS]
+    for row in rows.values():
+        assert row.kind == "gpu" and list(row.cells) == ["seq"] and row.about
+        cell = row.cells["seq"]
+        if row.approach in approaches.UNAVAILABLE:  # never dropped: listed, with the reason
+            assert cell.status == "skipped" and cell.note.startswith("not run: "), cell.note
+        else:
+            assert cell.status == "pending"
+    # Lines of code are counted where a row cannot run too, the CUDA C file with its rows.
+    module = compare.count_lines(compare.APPROACHES_DIR / "cupy_rawkernel.py")
+    kernel = compare.count_lines(compare.APPROACHES_DIR / "stencil_kernel.cu")
+    assert 10 < kernel < 30 and rows["cupy-rawkernel@1"].lines == str(module + kernel)
+    with pytest.raises(SystemExit):
+        compare.parse_args(["--gpu-only", "--approaches", "numpy"])
+
+
+def gpu_row(times: list[float], kernel: list[float], whole: list[float]) -> compare.Row:
+    """A measured numba-cuda row: N=100, 10 steps (1e5 cell updates)."""
+    row = compare.Row("numba-cuda@1", "numba-cuda", "gpu", "numba-cuda", 1, "a kernel",
+                      "numba-cuda@1")
+    row.cells["seq"] = compare.Cell(row.key, "seq", 1, 0, 100, 10, status="ok", times=times,
+                                    kernel_times=kernel, end_to_end_times=whole)
+    return row
+
+
+def test_gpu_rows_are_set_against_the_device_copy_bandwidth():
+    cpu = {"by_threads": {"1": {"gbs": 10.0}, "2": {"gbs": 12.0}}}
+    device = {"measured": True, "gbs": 1.0, "device": "a GPU", "how": "a copy"}
+    row = gpu_row([0.025, 0.02], [0.01, 0.011], [0.06, 0.05])
+    compare.finish_cells([row], cpu, 2, device)
+    cell = row.cells["seq"]
+    assert (cell.best, cell.kernel_best, cell.end_to_end_best) == (0.02, 0.01, 0.05)
+    assert cell.mlups == pytest.approx(5.0)
+    # 1e5 updates x 16 B in 0.02 s against the device's 1 GB/s, not the CPU's 10 GB/s.
+    assert cell.roofline == pytest.approx(0.08)
+    assert cell.kernel_roofline == pytest.approx(0.16)
+    results = {"rows": [{**compare.asdict(row), "cells": {"seq": compare.asdict(cell)}}],
+               "gpu_bandwidth": device}
+    text = "\n".join(report.gpu_section(results))
+    assert "GPU copy bandwidth (the GPU rows' roofline): 1.0 GB/s on a GPU" in text
+    assert "| numba-cuda | 0.01 | 0.02 ±25% | 0.05 | 10 | 16% | a kernel |" in text
+
+    unmeasured = gpu_row([0.02], [0.01], [0.05])
+    compare.finish_cells([unmeasured], cpu, 2, {"measured": False, "why": "no GPU (none)"})
+    assert unmeasured.cells["seq"].roofline is None
+    assert unmeasured.cells["seq"].kernel_roofline is None
+
+
+def test_a_gpu_row_that_did_not_run_says_why_in_the_tables():
+    cell = compare.Cell("cupy@1", "seq", 1, 0, 8, 2, status="skipped",
+                        note="not run: no GPU (no driver here)")
+    row = compare.Row("cupy@1", "cupy", "gpu", "cupy", 1, "CuPy", "cupy@1", note=cell.note)
+    results = {"rows": [{**compare.asdict(row), "cells": {"seq": compare.asdict(cell)}}],
+               "gpu_bandwidth": {"measured": False, "why": "no GPU (no driver here)"}}
+    assert report.status_text(compare.asdict(cell)) == "not run: no GPU"
+    text = "\n".join(report.gpu_section(results))
+    assert "| cupy | not run: no GPU | – |" in text
+    assert "GPU copy bandwidth (the GPU rows' roofline): not measured: no GPU (no driver here)." \
+        in text
+    other = compare.asdict(compare.Cell("x", "seq", 1, 0, 8, 2, status="skipped", note="later"))
+    assert report.status_text(other) == "skipped"
+
+
+@needs_reference
+def test_gpu_only_run(tmp_path, monkeypatch):
+    """compare.py --gpu-only end to end, with Numba's CUDA simulator standing in for a GPU: the
+    numba-cuda rows run, verified and timed (kernel, loop, end to end); the others either run on
+    a device or are listed as not run, with the reason; the device bandwidth is measured only on
+    a device."""
+    pytest.importorskip("numba_cuda", reason="numba-cuda is not installed")
+    import gpu
+
+    monkeypatch.setenv("NUMBA_ENABLE_CUDASIM", "1")
+    status, results, stderr = run_compare(tmp_path, "--gpu-only", "--size", "16", "--steps", "3",
+                                          "--repeat", "2", "--no-plots", timeout=300)
+    assert status == 0, stderr[-3000:]
+    has_device, why = gpu.device_status()
+    by_row = {row["key"]: row for row in results["rows"]}
+    assert list(by_row) == [f"{name}@1" for name in compare.GPU_ROWS]
+    for name in ("numba-cuda", "numba-cuda-hostloop"):
+        row = by_row[f"{name}@1"]
+        cell = row["cells"]["seq"]
+        assert cell["status"] == "ok" and cell["bits_identical"], cell["note"]
+        assert "CUDA simulator" in row["label"]
+        assert len(cell["kernel_times"]) == len(cell["end_to_end_times"]) == 2
+        assert cell["kernel_best"] <= cell["best"] <= cell["end_to_end_best"]
+    text = (tmp_path / "out" / "report.md").read_text()
+    for name in ("cupy", "cupy-rawkernel", "pycuda"):
+        cell = by_row[f"{name}@1"]["cells"]["seq"]
+        if has_device:
+            assert cell["status"] == "ok" or cell["note"].startswith("not run: "), cell["note"]
+        else:
+            assert cell["status"] == "skipped" and cell["note"] == f"not run: no GPU ({why})"
+            assert f"| {name} | 1 | not run: no GPU |" in text
+    assert results["gpu_bandwidth"]["measured"] is has_device
+    if not has_device:
+        assert "GPU copy bandwidth (the GPU rows' roofline): not measured: no GPU" in text
+    assert "## GPU rows" in text
+    assert "# GPU copy bandwidth" in (tmp_path / "out" / "results.csv").read_text()
