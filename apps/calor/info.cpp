@@ -2,12 +2,14 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <toml++/toml.h>
 #include <CLI/Version.hpp>
 
 #include "calor/backend.hpp"
 #include "calor/comm.hpp"
+#include "calor/device.hpp"
 #include "calor/image.hpp"
 #include "calor/machine.hpp"
 #include "calor/output.hpp"
@@ -16,6 +18,24 @@
 #include "commands.hpp"
 
 namespace calor::app {
+
+namespace {
+
+// The CUDA devices, or why the cuda backend cannot run here.
+void print_gpus() {
+  std::string why;
+  const std::vector<DeviceInfo> devices = cuda_devices(&why);
+  if (devices.empty()) {
+    std::printf("  GPU           %s\n", why.c_str());
+    return;
+  }
+  for (const DeviceInfo& d : devices)
+    std::printf("  GPU %-9d %s, %s, compute capability %d.%d, %d multiprocessors\n", d.index,
+                d.name.c_str(), memory_size(static_cast<double>(d.memory)).c_str(), d.major,
+                d.minor, d.multiprocessors);
+}
+
+}  // namespace
 
 int info_command() {
   std::printf("calor %s\n", kVersion);
@@ -35,6 +55,7 @@ int info_command() {
   const char* omp = std::getenv("OMP_NUM_THREADS");
   std::printf("  threads       %d by default (%u hardware threads; OMP_NUM_THREADS=%s)\n",
               default_threads(), std::thread::hardware_concurrency(), omp ? omp : "(unset)");
+  print_gpus();
   std::printf("  MPI           %s\n", Comm::library().c_str());
   std::printf("  output        %s, %s\n", io_library().c_str(), image_library().c_str());
   std::printf("  spectral      %s\n", spectral_library().c_str());

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "calor/field.hpp"
+#include "calor/hd.hpp"
 #include "calor/table.hpp"
 
 namespace calor {
@@ -63,6 +64,18 @@ std::string_view to_string(BoundaryKind k);
 std::string describe(const Boundary& b);
 /// "x_low", "y_high", ... the config key of a face.
 std::string face_name(int axis, int side);
+
+/// The halo value of a Neumann face from the cell next to it, `gh` = gradient * h.
+CALOR_HD inline double neumann_halo(double cell, double gh) {
+  return cell + gh;
+}
+
+/// The halo value of a Robin face, -alpha (u_halo - u_c) / h = H ((u_halo + u_c) / 2 - u_inf)
+/// solved for u_halo, with beta = H h / alpha: exact for a linear profile, so a 1D steady
+/// state is reproduced exactly.
+CALOR_HD inline double robin_halo(double cell, double beta, double ambient) {
+  return ((1.0 - 0.5 * beta) * cell + beta * ambient) / (1.0 + 0.5 * beta);
+}
 
 /// Fills the halo of `f` from its interior according to `bc`: the first layer of Dirichlet and
 /// Neumann faces, every layer of periodic ones. Axes are filled in order x, y, z over the full

@@ -37,9 +37,10 @@ class Field {
  public:
   Field() = default;
   /// Allocates a zeroed field in `space`; inactive axes (>= grid.dim) get no halo. Throws
-  /// calor::Error for a memory space this build cannot allocate, and, before allocating, for a
-  /// size that overflows index_t or exceeds this machine's physical memory (naming both); an
-  /// allocation that fails is an Error naming the size too.
+  /// calor::Error for device memory where there is no CUDA device (or build), and, before
+  /// allocating, for a size that overflows index_t or exceeds this machine's physical (or the
+  /// device's) memory, naming both; an allocation that fails is an Error naming the size too.
+  /// A device field's raw() is a device pointer: only device code and copy_field read it.
   explicit Field(const Grid& grid, int halo = 1, MemorySpace space = MemorySpace::host);
 
   [[nodiscard]] MemorySpace space() const { return space_; }
@@ -82,6 +83,11 @@ class Field {
 
  private:
   struct Free {
+    // (Constructors, not default member initialisers: those are not seen until Field is
+    // complete, and unique_ptr's default constructor needs Free's before.)
+    Free() : space(MemorySpace::host) {}
+    explicit Free(MemorySpace s) : space(s) {}
+    MemorySpace space;
     void operator()(double* p) const;
   };
   Grid grid_{};

@@ -34,9 +34,17 @@ class Solver {
     return static_cast<std::int64_t>(
         domain_->max_over_ranks(static_cast<double>(backend_->steps_per_pass(cur_, *halo_))));
   }
+  /// The current field, in the backend's memory space (a device backend's: device memory).
   [[nodiscard]] const Field& field() const { return cur_; }
   /// Mutable state, e.g. to set a custom initial field; the halo is refilled before each step.
+  /// In the backend's memory space: load_interior() sets it from host memory in any space.
   [[nodiscard]] Field& field() { return cur_; }
+  /// The current field in host memory: field() itself for a CPU backend, else a mirror copied
+  /// from the device when the step count has moved since the last copy. The one way a device
+  /// field reaches outputs, statistics and checks.
+  [[nodiscard]] const Field& host_field() const;
+  /// Sets the interior from a dense host array (x fastest), in any memory space.
+  void load_interior(const double* dense);
   [[nodiscard]] std::int64_t step_count() const { return steps_done_; }
   /// Replaces the boundary values (and time tables) and the point sources' energies (and
   /// tables) for the coming steps; the kinds of faces, the sources' cells and everything else
@@ -46,9 +54,9 @@ class Solver {
   void restart_at(std::int64_t step) { steps_done_ = step; }
   [[nodiscard]] double time() const { return static_cast<double>(steps_done_) * problem_.dt; }
   /// Heat, min, max and L2 of the whole global interior (a collective call under MPI).
-  [[nodiscard]] Stats stats() const { return domain_->reduce(accumulate(cur_)).finish(); }
+  [[nodiscard]] Stats stats() const { return domain_->reduce(accumulate(host_field())).finish(); }
   /// The global interior, dense and x fastest, on process 0; empty elsewhere (collective).
-  [[nodiscard]] std::vector<double> gather() const { return domain_->gather(cur_); }
+  [[nodiscard]] std::vector<double> gather() const { return domain_->gather(host_field()); }
   [[nodiscard]] const Domain& domain() const { return *domain_; }
 
  private:
@@ -56,6 +64,8 @@ class Solver {
   std::unique_ptr<Backend> backend_;
   std::shared_ptr<const Domain> domain_;
   Field cur_, next_;
+  mutable Field host_;                   ///< a device backend's host mirror (host_field)
+  mutable std::int64_t host_step_ = -1;  ///< the step host_ holds; -1: none
   Scheme scheme_;
   std::unique_ptr<Halo> halo_;
   std::int64_t steps_done_ = 0;

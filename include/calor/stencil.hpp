@@ -8,12 +8,7 @@
 #include <cstddef>
 
 #include "calor/grid.hpp"
-
-#if defined(__CUDACC__)
-#define CALOR_HD __host__ __device__
-#else
-#define CALOR_HD
-#endif
+#include "calor/hd.hpp"
 
 namespace calor {
 
@@ -66,7 +61,7 @@ struct Coefficients {
 template <class T>
 struct Weights {
   T c0, c1, rx, ry, rz;
-  CALOR_HD static Weights from(const Coefficients& k) {
+  static Weights from(const Coefficients& k) {  // on the host; kernels get the result
     return Weights{T{} + k.c0, T{} + k.c1, T{} + k.r[0], T{} + k.r[1], T{} + k.r[2]};
   }
 };

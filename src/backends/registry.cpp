@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "calor/device.hpp"
 #include "calor/error.hpp"
 #include "calor/machine.hpp"
 
@@ -22,13 +23,13 @@ const BackendEntry* find(std::string_view name) {
 
 }  // namespace
 
-BackendChoice auto_backend_choice(const Grid& grid, int threads) {
+BackendChoice auto_backend_choice(const Grid& grid, int threads, bool host_only) {
   if (threads <= 0) threads = default_threads();
   const BackendEntry* best = nullptr;
   AutoBid winner;
   std::string declined;
   for (const BackendEntry* e : kEntries) {
-    if (e->bid == nullptr) continue;
+    if (e->bid == nullptr || (host_only && e->space != MemorySpace::host)) continue;
     AutoBid b = e->bid(grid, threads);
     if (b.score == 0) {
       if (!b.reason.empty()) declined += (declined.empty() ? "" : "; ") + b.reason;
@@ -54,6 +55,11 @@ std::unique_ptr<Backend> select_backend(std::string_view name, const BackendOpti
 
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& opt) {
   if (const BackendEntry* e = find(name)) return e->make(opt);
+  if (name == "cuda" && !cuda_compiled()) {
+    std::string why;
+    (void)cuda_devices(&why);
+    throw Error("backend 'cuda' is not in this calor: " + why);
+  }
   std::string list;
   for (const auto& n : backend_names())
     list += (list.empty() ? "" : ", ") + n;

@@ -39,7 +39,11 @@ inline bool fields_fit_in_cache(const Grid& block) {
 }  // namespace calor
 
 // The backends compiled in, in the order `calor info` lists them.
+#if defined(CALOR_HAVE_CUDA)
+#define CALOR_BACKENDS(X) X(serial) X(simd) X(threads) X(tiled) X(cuda)
+#else
 #define CALOR_BACKENDS(X) X(serial) X(simd) X(threads) X(tiled)
+#endif
 
 #define CALOR_BACKEND_ENTRY(id) extern const calor::BackendEntry id##_backend;
 namespace calor::registry {

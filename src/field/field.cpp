@@ -10,13 +10,17 @@
 #include <optional>
 #include <string>
 
+#include "calor/device.hpp"
 #include "calor/error.hpp"
 #include "calor/machine.hpp"
 
 namespace calor {
 
 void Field::Free::operator()(double* p) const {
-  std::free(p);
+  if (space == MemorySpace::device)
+    detail::device_free(p);
+  else
+    std::free(p);
 }
 
 const char* to_string(MemorySpace s) {
@@ -58,9 +62,6 @@ std::optional<index_t> round_up(std::optional<index_t> v, index_t m) {
 
 Field::Field(const Grid& grid, int halo, MemorySpace space)
     : grid_(grid), halo_(halo), space_(space) {
-  if (space != MemorySpace::host)
-    throw Error(std::string("this calor cannot allocate ") + to_string(space) +
-                " memory: it was built without a GPU backend");
   if (halo < 0) throw Error("invalid halo width " + std::to_string(halo) + ": must be 0 or more");
   // Every size below is overflow-checked: a grid too large to index, or larger than this
   // machine's memory, is refused with its size before anything is allocated.
@@ -106,7 +107,13 @@ Field::Field(const Grid& grid, int halo, MemorySpace space)
                  ") needs " + memory_size(b) + "; this machine has " + machine_memory() +
                  ": use a smaller grid or more MPI ranks");
   };
-  if (!fits || (memory > 0 && bytes > memory)) throw refuse("");
+  if (!fits) throw refuse("");
+  if (space == MemorySpace::device) {  // zeroed there; its own size check names the device
+    data_ = std::unique_ptr<double[], Free>(static_cast<double*>(detail::device_allocate(bytes)),
+                                            Free{space});
+    return;
+  }
+  if (memory > 0 && bytes > memory) throw refuse("");
   void* p = std::aligned_alloc(align, bytes);
   if (p == nullptr) throw refuse("out of memory: ");
 #if defined(MADV_HUGEPAGE)
@@ -116,7 +123,18 @@ Field::Field(const Grid& grid, int halo, MemorySpace space)
   data_.reset(static_cast<double*>(p));
 }
 
+namespace {
+
+void require_host(const Field& f, const char* what) {
+  if (f.space() != MemorySpace::host)
+    throw Error(std::string(what) + " reads and writes host memory; this field is in " +
+                to_string(f.space()) + " memory (copy it with copy_field first)");
+}
+
+}  // namespace
+
 void Field::copy_interior_to(double* dense) const {
+  require_host(*this, "Field::copy_interior_to");
   const index_t nx = grid_.n[0];
   for (index_t k = 0; k < grid_.n[2]; ++k)
     for (index_t j = 0; j < grid_.n[1]; ++j) {
@@ -126,6 +144,7 @@ void Field::copy_interior_to(double* dense) const {
 }
 
 void Field::copy_interior_from(const double* dense) {
+  require_host(*this, "Field::copy_interior_from");
   const index_t nx = grid_.n[0];
   for (index_t k = 0; k < grid_.n[2]; ++k)
     for (index_t j = 0; j < grid_.n[1]; ++j) {

@@ -108,7 +108,7 @@ void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f, c
       each(0, [&](index_t c, index_t) { u[c + to_halo] = b.value; });
       return;
     case BoundaryKind::neumann:
-      each(0, [&](index_t c, index_t) { u[c + to_halo] = u[c] + gh; });
+      each(0, [&](index_t c, index_t) { u[c + to_halo] = neumann_halo(u[c], gh); });
       return;
     case BoundaryKind::periodic:
       for (index_t m = 0; m < layers; ++m)
@@ -117,12 +117,9 @@ void fill_face(const Boundary& b, int axis, int side, const Grid& g, Field& f, c
         });
       return;
     case BoundaryKind::robin:
-      // -alpha (u_halo - u_c) / h = H ((u_halo + u_c) / 2 - u_inf), solved for u_halo: exact
-      // for a linear profile, so a 1D steady state is reproduced exactly.
       each(0, [&](index_t c, index_t) {
         const double alpha = cond.field != nullptr ? cond.field->raw()[c] : cond.constant;
-        const double beta = b.coefficient * g.h[axis] / alpha;
-        u[c + to_halo] = ((1.0 - 0.5 * beta) * u[c] + beta * b.value) / (1.0 + 0.5 * beta);
+        u[c + to_halo] = robin_halo(u[c], b.coefficient * g.h[axis] / alpha, b.value);
       });
       return;
   }

@@ -44,7 +44,8 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
     s.form = StencilForm::conservative;
     for (int a = 0; a < 3; ++a)
       s.coeffs.r[a] = a < p.grid.dim ? p.dt / (p.grid.h[a] * p.grid.h[a]) : 0.0;
-    auto alpha = std::make_shared<Field>(f.grid(), f.halo(), f.space());
+    // The scheme's fields are host data, filled here; a device backend copies what it reads.
+    auto alpha = std::make_shared<Field>(f.grid(), f.halo());
     fill_cell_values(p.diffusivity, p.alpha, *alpha, p.grid, origin, periodic);
     for (int a = 0; a < p.grid.dim; ++a)
       s.face[a] = face_alphas(*alpha, a, p.mean);
@@ -55,7 +56,7 @@ Scheme Scheme::from(const Problem& p, const Field& f, const std::array<index_t, 
   // The conservative kernel adds heat only from a field (fewer kernels to compile): a uniform
   // rate becomes a field of it, the same increment in every cell, so the same bits.
   if (!p.sources.field.empty() || (s.form == StencilForm::conservative && s.dq != 0.0)) {
-    auto heat = std::make_shared<Field>(f.grid(), f.halo(), f.space());
+    auto heat = std::make_shared<Field>(f.grid(), f.halo());
     fill_cell_values(p.sources.field, 0.0, *heat, p.grid, origin, periodic);
     // One increment per cell, (q(x) + volumetric) dt, added as the uniform one is.
     double* q = heat->raw();

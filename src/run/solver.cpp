@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "calor/device.hpp"
 #include "calor/error.hpp"
 
 namespace calor {
@@ -12,6 +13,8 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
     : problem_(std::move(problem)), backend_(std::move(backend)), domain_(std::move(domain)) {
   problem_.validate();
   if (!domain_) domain_ = std::make_shared<WholeDomain>(problem_.grid);
+  if (const std::string why = backend_->unsupported(problem_, domain_->size() > 1); !why.empty())
+    throw Error("backend '" + std::string(backend_->name()) + "' cannot run this problem: " + why);
   const Box box = domain_->box();
   const Grid local = box.grid_in(problem_.grid);
   halo_ = domain_->make_halo(problem_.boundaries);
@@ -25,12 +28,38 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   const MemorySpace space = backend_memory_space(backend_->name());
   cur_ = Field(local, width, space);
   next_ = Field(local, width, space);
-  apply_initial(problem_.initial, cur_, problem_.grid, box.low);
+  if (space == MemorySpace::host) {
+    apply_initial(problem_.initial, cur_, problem_.grid, box.low);
+  } else {  // set on the host mirror, then copied over
+    host_ = Field(local, width);
+    apply_initial(problem_.initial, host_, problem_.grid, box.low);
+    copy_field(host_, cur_);
+    host_step_ = 0;
+  }
   scheme_ = Scheme::from(problem_, cur_, box.low, width);
   halo_->set_conductivity(Conductivity{problem_.alpha, scheme_.alpha.get()});
   // No halo is filled here: every backend updates the halo before a step reads it, and under
   // MPI that update is an exchange, which must not start before every rank has set up (reading
   // the initial field may fail on one rank; the run agrees on that first).
+}
+
+const Field& Solver::host_field() const {
+  if (cur_.space() == MemorySpace::host) return cur_;
+  if (host_step_ != steps_done_) {
+    copy_field(cur_, host_);
+    host_step_ = steps_done_;
+  }
+  return host_;
+}
+
+void Solver::load_interior(const double* dense) {
+  if (cur_.space() == MemorySpace::host) {
+    cur_.copy_interior_from(dense);
+    return;
+  }
+  (void)host_field();  // the halo and padding as they are, the interior replaced
+  host_.copy_interior_from(dense);
+  copy_field(host_, cur_);
 }
 
 void Solver::set_values(const Boundaries& bc, const Sources& sources) {

@@ -13,11 +13,11 @@ namespace calor {
 
 State host_state(const Field& f, const Problem& p, std::int64_t step, const Box& box,
                  const Comm& comm) {
-  // The one way a field reaches outputs, checks and Python. A device backend's fields will be
-  // copied to a host mirror here (after its last step, before the view is handed out).
+  // The one way a field reaches outputs, checks and Python: a device backend's field comes
+  // here as the solver's host mirror (Solver::host_field).
   if (f.space() != MemorySpace::host)
     throw Error(std::string("a ") + to_string(f.space()) +
-                " field has no host copy in this build: no GPU backend is compiled in");
+                " field has no host view: read it through Solver::host_field()");
   State s;
   s.problem = &p;
   s.step = step;
@@ -40,6 +40,15 @@ class StencilMethod final : public Method {
     const Grid block = domain->box().grid_in(c.problem.grid);
     // "auto" judges this process's block, not the whole grid.
     auto backend = select_backend(c.run.backend, bo, block, &reason_);
+    if (const std::string why = backend->unsupported(c.problem, comm.size() > 1); !why.empty()) {
+      const std::string name(backend->name());
+      if (c.run.backend != "auto")
+        throw Error("backend '" + name + "' cannot run this problem: " + why +
+                    ". Use backend = \"auto\" or a CPU backend (serial, simd, threads, tiled)");
+      const BackendChoice host = auto_backend_choice(block, threads, true);
+      reason_ = "auto: " + host.reason + " (" + name + " declined: " + why + ")";
+      backend = make_backend(host.name, bo);
+    }
     solver_ = std::make_unique<Solver>(c.problem, std::move(backend), std::move(domain));
   }
 
@@ -47,10 +56,11 @@ class StencilMethod final : public Method {
   [[nodiscard]] std::int64_t step() const override { return solver_->step_count(); }
   [[nodiscard]] std::int64_t steps_per_pass() const override { return solver_->steps_per_pass(); }
   [[nodiscard]] State state() const override {
-    return host_state(solver_->field(), solver_->problem(), step(), solver_->domain().box(), comm_);
+    return host_state(solver_->host_field(), solver_->problem(), step(), solver_->domain().box(),
+                      comm_);
   }
   void load(const std::vector<double>& block, std::int64_t step) override {
-    solver_->field().copy_interior_from(block.data());
+    solver_->load_interior(block.data());
     solver_->restart_at(step);
   }
   // Statistics and gathers read the field through its host view, as outputs do.
@@ -62,7 +72,11 @@ class StencilMethod final : public Method {
   [[nodiscard]] std::string reason() const override { return reason_; }
   [[nodiscard]] std::string plan() const override { return solver_->backend().plan(); }
   [[nodiscard]] std::string processes() const override { return solver_->domain().describe(); }
-  [[nodiscard]] Field* field() override { return &solver_->field(); }
+  // A device backend's field has no host memory to view in place: nullptr, so that Python
+  // gets a read-only copy (the host mirror) and writes go through load().
+  [[nodiscard]] Field* field() override {
+    return solver_->field().space() == MemorySpace::host ? &solver_->field() : nullptr;
+  }
   void set_values(const Problem& p) override { solver_->set_values(p.boundaries, p.sources); }
 
  private:

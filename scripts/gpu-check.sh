@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The GPU check of issue 22, in two halves, because the device machine cannot build calor: it has
+# nvcc and CMake but none of calor's Debian dependencies, and nothing can be installed there.
+#
+#   scripts/gpu-check.sh bundle   # here (Debian 12, CUDA 13): builds build-gpu/ with the cuda
+#                                 # backend (CALOR_CUDA=ON, sm_80 + sm_90 + PTX) and packs .gpu/:
+#                                 # calor, its unit tests, calor_gpu_bench and the shared
+#                                 # libraries they load (about 40 MB)
+#   scripts/gpu-check.sh run      # on the device machine (the device tool, carry .gpu), under 8
+#                                 # minutes on an H200: writes $OUT/gpu-report.md
+#
+# The run: lists the device (calor info); runs the cuda tests on the device (every bit-for-bit
+# case against the serial backend); runs the case study (4800^2, 500 steps) on cuda and on the
+# CPU, comparing the final fields byte for byte and the heat; times the steps against the
+# device's own copy bandwidth (calor_gpu_bench); runs the comparison's GPU rows
+# (bench/compare/compare.py --gpu-only) with the machine's python3. Without a GPU each step says
+# so and the report says that nothing was measured.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+
+bundle() {
+  set -e
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCALOR_CUDA=ON -DCALOR_WERROR=ON \
+    -DCALOR_NATIVE=OFF > /dev/null
+  cmake --build build-gpu --target calor_cli calor_unit_tests calor_gpu_bench
+  rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib
+  cp build-gpu/bin/calor build-gpu/bin/calor_unit_tests build-gpu/bin/calor_gpu_bench .gpu/bin/
+  strip .gpu/bin/*
+  # Every shared library they load but the C library's own and the driver's (the device
+  # machine's are newer and must be used).
+  ldd .gpu/bin/* | awk '/=> \//{print $3}' | sort -u |
+    grep -Ev '/(libc|libm|libdl|librt|libpthread|ld-linux[^/]*|libcuda)\.so' |
+    while read -r lib; do cp -L "$lib" .gpu/lib/; done
+  grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+  echo "gpu-check: .gpu/ is $(du -sh .gpu | cut -f1); on the device: scripts/gpu-check.sh run" \
+       "(carry .gpu)"
+}
+
+# Runs a step, its output into the report under a heading; never stops the script.
+step() {
+  local title=$1; shift
+  echo "== $title" >&2
+  { echo; echo "### $title"; echo; echo '```'; "$@" 2>&1 | tail -40; echo "exit status ${PIPESTATUS[0]}"; echo '```'; } >> "$report"
+}
+
+case_study() {
+  local tmp; tmp=$(mktemp -d)
+  .gpu/bin/calor run --preset stencil --backend cuda --no-progress --json --save-npy "$tmp/cuda.npy" || return
+  .gpu/bin/calor run --preset stencil --backend tiled --no-progress --json --save-npy "$tmp/cpu.npy" || return
+  if cmp -s "$tmp/cuda.npy" "$tmp/cpu.npy"; then
+    echo "final fields: identical bytes (cuda and tiled, which is serial's bits)"
+  else
+    echo "final fields: DIFFER (cmp: $(cmp "$tmp/cuda.npy" "$tmp/cpu.npy" | head -1))"
+    return 1
+  fi
+}
+
+compare_gpu_rows() {
+  python3 bench/compare/compare.py --gpu-only --calor .gpu/bin/calor --size 4800 --steps 500 \
+    --repeat 3 --no-plots --timeout 300 --out "${OUT:-/tmp}/compare-gpu" || return
+  cat "${OUT:-/tmp}/compare-gpu/report.md"
+}
+
+run() {
+  [ -x .gpu/bin/calor ] || { echo "gpu-check: no .gpu/ bundle: run 'scripts/gpu-check.sh bundle' here and carry .gpu" >&2; exit 2; }
+  export LD_LIBRARY_PATH="$PWD/.gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  report="${OUT:-/tmp}/gpu-report.md"
+  { echo "# calor GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ)"; echo; echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"; } > "$report"
+  step "nvidia-smi" nvidia-smi -L
+  step "calor info" .gpu/bin/calor info
+  step "cuda tests on the device (bit for bit against serial)" \
+    .gpu/bin/calor_unit_tests --gtest_filter='Cuda*:Field.*'
+  step "case study, cuda against the CPU, byte for byte" case_study
+  step "the steps against the device copy bandwidth" .gpu/bin/calor_gpu_bench 4800 500
+  step "the comparison's GPU rows" compare_gpu_rows
+  echo "gpu-check: report in $report" >&2
+  cat "$report"
+}
+
+case $mode in
+  bundle) bundle ;;
+  run) run ;;
+  *) echo "usage: scripts/gpu-check.sh bundle|run (see the top of this file)" >&2; exit 2 ;;
+esac

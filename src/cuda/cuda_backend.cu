@@ -1,0 +1,147 @@
+// The cuda backend: fields stay in device memory for the whole run; each step fills the halo
+// with one kernel per face (in the CPU's axis and side order, so corners match) and updates
+// every interior cell with one thread, point sources fused (kernels.hpp). The arithmetic is
+// stencil.hpp's, compiled with -fmad=false: the serial backend's bits.
+//
+// Not yet here, and refused by name (Backend::unsupported): the variable-diffusivity kernels,
+// source fields, and MPI (one GPU per rank, halos packed on the device). Temporal blocking on
+// the device would be a second advance() path that keeps several steps' planes in shared
+// memory; steps_per_pass() is where it would say so.
+
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "backends/registry.hpp"
+#include "calor/backend.hpp"
+#include "calor/device.hpp"
+#include "calor/error.hpp"
+#include "cuda/check.cuh"
+#include "cuda/kernels.hpp"
+
+namespace calor {
+
+namespace {
+
+template <int D, StencilForm F, Heating H>
+__global__ void sweep_kernel(cuda::SweepParams p, const double* __restrict__ in,
+                             double* __restrict__ out) {
+  const index_t i = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const index_t j = static_cast<index_t>(blockIdx.y) * blockDim.y + threadIdx.y;
+  const index_t k = static_cast<index_t>(blockIdx.z) * blockDim.z + threadIdx.z;
+  cuda::sweep_cell<D, F, H>(p, in, out, i, j, k);
+}
+
+__global__ void face_kernel(cuda::FaceParams f, double* u) {
+  const index_t t1 = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const index_t t2 = static_cast<index_t>(blockIdx.y) * blockDim.y + threadIdx.y;
+  cuda::face_cell(f, u, t1, t2);
+}
+
+// More point sources than the sweep carries: added by one thread, in the Scheme's order (two
+// sources on one cell add in sequence, as on the CPU).
+__global__ void sources_kernel(const SourceCell* cells, int count, double* u) {
+  for (int s = 0; s < count; ++s)
+    u[cells[s].offset] += cells[s].energy;
+}
+
+dim3 dims(const std::array<std::uint32_t, 3>& v) {
+  return dim3(v[0], v[1], v[2]);
+}
+
+// A small device array, freed with its owner.
+struct DeviceSources {
+  SourceCell* data = nullptr;
+  int count = 0;
+  explicit DeviceSources(const std::vector<SourceCell>& cells) {
+    if (cells.size() <= static_cast<std::size_t>(cuda::kFusedSources)) return;
+    count = static_cast<int>(cells.size());
+    const std::size_t bytes = cells.size() * sizeof(SourceCell);
+    cuda::check(cudaMalloc(&data, bytes), "allocating the point sources on the device");
+    cuda::check(cudaMemcpy(data, cells.data(), bytes, cudaMemcpyHostToDevice),
+                "copying the point sources to the device");
+  }
+  ~DeviceSources() { (void)cudaFree(data); }
+  DeviceSources(const DeviceSources&) = delete;
+  DeviceSources& operator=(const DeviceSources&) = delete;
+};
+
+// This process's rank on its node, from the launcher's environment (0 without one).
+int local_rank() {
+  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"})
+    if (const char* v = std::getenv(name)) return std::atoi(v);
+  return 0;
+}
+
+// The launches of cuda::advance_on as kernels on the current device.
+struct DeviceExec {
+  const DeviceSources* many;
+  void face(const cuda::FaceParams& f, const cuda::Launch& l, double* u) {
+    face_kernel<<<dims(l.grid), dims(l.block)>>>(f, u);
+  }
+  template <class S>
+  void sweep(const cuda::SweepParams& p, const cuda::Launch& l, const double* in, double* out) {
+    sweep_kernel<S::dim, S::form, S::heat><<<dims(l.grid), dims(l.block)>>>(p, in, out);
+  }
+  void sources(double* u) { sources_kernel<<<1, 1>>>(many->data, many->count, u); }
+};
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(int device) : device_(device) {}
+  [[nodiscard]] std::string_view name() const override { return "cuda"; }
+
+  void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
+               std::int64_t steps) override {
+    cuda::check(cudaSetDevice(device_), "selecting device " + std::to_string(device_));
+    const DeviceSources many(scheme.sources);
+    DeviceExec exec{&many};
+    cuda::advance_on(exec, scheme, halo, cur, next, steps);
+    cuda::check(cudaGetLastError(), "launching the step kernels");
+    cuda::check(cudaDeviceSynchronize(), "running the steps on the device");
+  }
+
+  [[nodiscard]] std::string unsupported(const Problem& p, bool distributed) const override {
+    if (!p.diffusivity.empty())
+      return "a variable diffusivity ([diffusivity]) has no cuda kernel yet";
+    if (!p.sources.field.empty()) return "a source field ([sources.field]) has no cuda kernel yet";
+    if (distributed) return "the cuda backend runs on one process for now (no MPI halos yet)";
+    return {};
+  }
+
+ private:
+  int device_;
+};
+
+std::unique_ptr<Backend> make(const BackendOptions&) {
+  std::string why;
+  const std::vector<DeviceInfo> devices = cuda_devices(&why);
+  if (devices.empty())
+    throw Error("backend 'cuda' cannot run here: " + why +
+                ". Use --backend auto, or a CPU backend (serial, simd, threads, tiled)");
+  return std::make_unique<CudaBackend>(
+      device_for_local_rank(local_rank(), static_cast<int>(devices.size())));
+}
+
+AutoBid bid(const Grid& block, int /*threads*/) {
+  std::string why;
+  const std::vector<DeviceInfo> devices = cuda_devices(&why);
+  if (devices.empty()) return AutoBid{0, "cuda: " + why};
+  const DeviceInfo& d = devices[static_cast<std::size_t>(
+      device_for_local_rank(local_rank(), static_cast<int>(devices.size())))];
+  const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
+  if (bytes > 0.9 * static_cast<double>(d.memory))
+    return AutoBid{0, "cuda: the two fields (" + memory_size(bytes) + ") do not fit in " + d.name +
+                          "'s " + memory_size(static_cast<double>(d.memory))};
+  return AutoBid{100, "a CUDA device (" + d.name + ", " +
+                          memory_size(static_cast<double>(d.memory)) + ") holds the fields"};
+}
+
+}  // namespace
+
+const BackendEntry registry::cuda_backend{"cuda", MemorySpace::device, make, bid};
+
+}  // namespace calor

@@ -1,0 +1,205 @@
+#pragma once
+// What one CUDA thread computes, written as host-device functions so that the host tests run
+// the very code the kernels run (tests/unit/test_cuda_kernels.cpp emulates each launch on the
+// CPU and compares with the serial backend bit for bit). The kernels themselves (cuda_backend.cu)
+// only map a thread to its indices and call these.
+//
+// One sweep thread updates one interior cell with stencil.hpp's cell_update and adds, in the
+// reference's order, the point sources on that cell (fused: up to kFusedSources of them; more go
+// through a sequential pass). One face thread fills one halo cell of one face (or, periodic,
+// every layer at that position), with boundary.hpp's per-cell rules.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "backends/dispatch.hpp"
+#include "calor/boundary.hpp"
+#include "calor/error.hpp"
+#include "calor/field.hpp"
+#include "calor/halo.hpp"
+#include "calor/hd.hpp"
+#include "calor/scheme.hpp"
+#include "calor/stencil.hpp"
+
+namespace calor::cuda {
+
+/// Point sources carried in the kernel's parameters (sorted by offset, as the Scheme has them).
+inline constexpr int kFusedSources = 8;
+
+/// Everything a sweep thread needs, passed by value to the kernel.
+struct SweepParams {
+  Weights<double> w{};
+  index_t n[3] = {1, 1, 1};  ///< interior cells per axis
+  index_t sy = 0, sz = 0;    ///< strides
+  index_t base = 0;          ///< offset of interior cell (0, 0, 0)
+  double dq = 0;             ///< Heating::uniform
+  int sources = 0;           ///< fused point sources (0 when they go through the sequential pass)
+  index_t source_offset[kFusedSources] = {};
+  double source_energy[kFusedSources] = {};
+};
+
+/// The thread for interior cell (i, j, k): out = cell_update(in) + its point sources.
+template <int Dim, StencilForm Form, Heating Heat>
+CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* out, index_t i,
+                                index_t j, index_t k) {
+  if (i >= p.n[0] || j >= p.n[1] || k >= p.n[2]) return;
+  const index_t c = p.base + i + j * p.sy + k * p.sz;
+  double v = cell_update<Dim, Form, Heat>(p.w, in + c, p.sy, p.sz, p.dq);
+  for (int s = 0; s < p.sources; ++s)
+    if (p.source_offset[s] == c) v += p.source_energy[s];
+  out[c] = v;
+}
+
+/// One face: its halo cells, as t1 x t2 positions over the full extent of the two other axes.
+struct FaceParams {
+  BoundaryKind kind = BoundaryKind::dirichlet;
+  index_t origin = 0;       ///< offset of the first interior layer's cell at (t1, t2) = (0, 0)
+  index_t s1 = 0, s2 = 0;   ///< strides of the two other axes
+  index_t n1 = 1, n2 = 1;   ///< their extents, halo included
+  index_t to_halo = 0;      ///< from a cell of the first interior layer to its halo cell
+  index_t to_opposite = 0;  ///< to its periodic image (the last layer on the other side)
+  index_t shift = 0;        ///< from one halo layer to the next, outwards
+  index_t layers = 1;       ///< halo layers to fill (periodic: all; others: the first)
+  double value = 0;         ///< Dirichlet value, Robin ambient
+  double gh = 0;            ///< Neumann: gradient * h
+  double beta = 0;          ///< Robin: H h / alpha
+};
+
+/// The thread for position (t1, t2) of a face.
+CALOR_HD inline void face_cell(const FaceParams& f, double* u, index_t t1, index_t t2) {
+  if (t1 >= f.n1 || t2 >= f.n2) return;
+  const index_t c = f.origin + t1 * f.s1 + t2 * f.s2;
+  switch (f.kind) {
+    case BoundaryKind::dirichlet:
+      u[c + f.to_halo] = f.value;
+      return;
+    case BoundaryKind::neumann:
+      u[c + f.to_halo] = neumann_halo(u[c], f.gh);
+      return;
+    case BoundaryKind::robin:
+      u[c + f.to_halo] = robin_halo(u[c], f.beta, f.value);
+      return;
+    case BoundaryKind::periodic:
+      for (index_t m = 0; m < f.layers; ++m)
+        u[c + f.to_halo + m * f.shift] = u[c + f.to_opposite + m * f.shift];
+      return;
+  }
+}
+
+/// A launch: blocks per grid and threads per block, x fastest.
+struct Launch {
+  std::array<std::uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+};
+
+/// Blocks of 256 threads, 32 along x (one warp per row segment: coalesced loads and stores);
+/// 8 rows in 2D, 4 x 2 in 3D. gridDim.y and .z stay under CUDA's 65535 for any grid that fits
+/// in memory (a 2D grid of 524280 rows would be the first to exceed it).
+inline Launch sweep_launch(int dim, const index_t (&n)[3]) {
+  Launch l;
+  l.block = dim == 1   ? std::array<std::uint32_t, 3>{256, 1, 1}
+            : dim == 2 ? std::array<std::uint32_t, 3>{32, 8, 1}
+                       : std::array<std::uint32_t, 3>{32, 4, 2};
+  for (int a = 0; a < 3; ++a)
+    l.grid[a] = static_cast<std::uint32_t>((n[a] + l.block[a] - 1) / l.block[a]);
+  return l;
+}
+
+/// A face's launch: 2D blocks of 32 x 8 over (t1, t2).
+inline Launch face_launch(const FaceParams& f) {
+  Launch l;
+  l.block = {32, 8, 1};
+  l.grid = {static_cast<std::uint32_t>((f.n1 + 31) / 32),
+            static_cast<std::uint32_t>((f.n2 + 7) / 8), 1};
+  return l;
+}
+
+/// The sweep parameters of `s` on fields shaped like `f`; fused sources only when they fit.
+inline SweepParams sweep_params(const Scheme& s, const Field& f) {
+  SweepParams p;
+  p.w = Weights<double>::from(s.coeffs);
+  for (int a = 0; a < 3; ++a)
+    p.n[a] = f.n(a);
+  p.sy = f.stride_y();
+  p.sz = f.stride_z();
+  p.base = f.offset(0, 0, 0);
+  p.dq = s.dq;
+  if (s.sources.size() <= static_cast<std::size_t>(kFusedSources)) {
+    p.sources = static_cast<int>(s.sources.size());
+    for (int i = 0; i < p.sources; ++i) {
+      p.source_offset[i] = s.sources[static_cast<std::size_t>(i)].offset;
+      p.source_energy[i] = s.sources[static_cast<std::size_t>(i)].energy;
+    }
+  }
+  return p;
+}
+
+/// The parameters of face (axis, side) of `f` under condition `b`, with `alpha` the constant
+/// diffusivity (Robin); the same cells and values as fill_halo's fill_face.
+inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, int axis, int side,
+                              double alpha) {
+  FaceParams p;
+  p.kind = b.kind;
+  const index_t n = f.n(axis);
+  const index_t inner = side == 0 ? 0 : n - 1, opposite = side == 0 ? n - 1 : 0;
+  const index_t halo_layer = side == 0 ? -1 : n;
+  const index_t step = axis == 0 ? 1 : axis == 1 ? f.stride_y() : f.stride_z();
+  const int a1 = axis == 0 ? 1 : 0, a2 = axis == 2 ? 1 : 2;
+  const index_t stride[3] = {1, f.stride_y(), f.stride_z()};
+  index_t at[3] = {0, 0, 0};
+  at[axis] = inner;
+  at[a1] = -f.halo(a1);
+  at[a2] = -f.halo(a2);
+  p.origin = f.offset(at[0], at[1], at[2]);
+  p.s1 = stride[a1];
+  p.s2 = stride[a2];
+  p.n1 = f.n(a1) + 2 * f.halo(a1);
+  p.n2 = f.n(a2) + 2 * f.halo(a2);
+  p.to_halo = (halo_layer - inner) * step;
+  p.to_opposite = (opposite - inner) * step;
+  p.shift = (side == 0 ? -1 : 1) * step;
+  p.layers = b.kind == BoundaryKind::periodic ? f.halo(axis) : 1;
+  p.value = b.value;
+  p.gh = b.value * g.h[axis];
+  if (b.kind == BoundaryKind::robin) p.beta = b.coefficient * g.h[axis] / alpha;
+  return p;
+}
+
+/// `steps` steps of `scheme` on `cur` (swapped with `next` after each), as launches on `exec`:
+/// exec.face(FaceParams, Launch, u) for each face, in the order fill_halo fills them (x low,
+/// x high, y low, ...: the corners come out as on the CPU), then
+/// exec.template sweep<Shape>(SweepParams, Launch, in, out), then exec.sources(out) when the
+/// point sources are too many to fuse. The cuda backend launches kernels; the host tests run
+/// every thread of each launch on the CPU.
+template <class Exec>
+void advance_on(Exec& exec, const Scheme& scheme, const Halo& halo, Field& cur, Field& next,
+                std::int64_t steps) {
+  std::vector<FaceParams> faces;
+  for (int a = 0; a < cur.grid().dim; ++a)
+    for (int s = 0; s < 2; ++s)
+      faces.push_back(face_params(halo.boundaries().face[a][s], cur.grid(), cur, a, s,
+                                  halo.conductivity().constant));
+  const SweepParams p = sweep_params(scheme, cur);
+  const bool fused = p.sources == static_cast<int>(scheme.sources.size());
+  const Launch sweep = sweep_launch(cur.grid().dim, p.n);
+  detail::dispatch(scheme, [&](auto shape) {
+    using S = decltype(shape);
+    if constexpr (!S::conservative && S::heat != Heating::field) {
+      for (std::int64_t step = 0; step < steps; ++step) {
+        for (const FaceParams& f : faces)
+          exec.face(f, face_launch(f), cur.raw());
+        exec.template sweep<S>(p, sweep, cur.raw(), next.raw());
+        if (!fused) exec.sources(next.raw());
+        std::swap(cur, next);
+      }
+    } else {
+      throw Error(
+          "the cuda backend has no kernel for a variable diffusivity or a source field "
+          "(Backend::unsupported refuses them before a run)");
+    }
+  });
+}
+
+}  // namespace calor::cuda
