@@ -3,14 +3,16 @@
 // every interior cell with one thread, point sources fused (kernels.hpp). The arithmetic is
 // stencil.hpp's, compiled with -fmad=false: the serial backend's bits.
 //
-// Not yet here, and refused by name (Backend::unsupported): the variable-diffusivity kernels,
-// source fields, and MPI (one GPU per rank, halos packed on the device). Temporal blocking on
+// Not yet here, and refused by name (Backend::unsupported): MPI (one GPU per rank, halos packed
+// on the device). Temporal blocking on
 // the device would be a second advance() path that keeps several steps' planes in shared
 // memory; steps_per_pass() is where it would say so.
 
 #include <cuda_runtime.h>
 
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -76,9 +78,23 @@ int local_rank() {
   return 0;
 }
 
+// Device copies of a scheme's constant fields (alpha, face alphas, heat), made once. The key
+// keeps the host field alive, so its address cannot be reused by another field meanwhile.
+using DeviceCopies = std::map<std::shared_ptr<const Field>, Field>;
+
 // The launches of cuda::advance_on as kernels on the current device.
 struct DeviceExec {
   const DeviceSources* many;
+  DeviceCopies* copies;
+  const double* read(const std::shared_ptr<const Field>& f) {
+    if (!f) return nullptr;
+    auto it = copies->find(f);
+    if (it == copies->end()) {
+      it = copies->emplace(f, Field(f->grid(), f->halo(), MemorySpace::device)).first;
+      copy_field(*f, it->second);
+    }
+    return it->second.raw();
+  }
   void face(const cuda::FaceParams& f, const cuda::Launch& l, double* u) {
     face_kernel<<<dims(l.grid), dims(l.block)>>>(f, u);
   }
@@ -98,22 +114,21 @@ class CudaBackend final : public Backend {
                std::int64_t steps) override {
     cuda::check(cudaSetDevice(device_), "selecting device " + std::to_string(device_));
     const DeviceSources many(scheme.sources);
-    DeviceExec exec{&many};
+    DeviceExec exec{&many, &copies_};
     cuda::advance_on(exec, scheme, halo, cur, next, steps);
     cuda::check(cudaGetLastError(), "launching the step kernels");
     cuda::check(cudaDeviceSynchronize(), "running the steps on the device");
   }
 
   [[nodiscard]] std::string unsupported(const Problem& p, bool distributed) const override {
-    if (!p.diffusivity.empty())
-      return "a variable diffusivity ([diffusivity]) has no cuda kernel yet";
-    if (!p.sources.field.empty()) return "a source field ([sources.field]) has no cuda kernel yet";
+    (void)p;
     if (distributed) return "the cuda backend runs on one process for now (no MPI halos yet)";
     return {};
   }
 
  private:
   int device_;
+  DeviceCopies copies_;
 };
 
 std::unique_ptr<Backend> make(const BackendOptions&) {

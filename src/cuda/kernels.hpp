@@ -4,20 +4,21 @@
 // CPU and compares with the serial backend bit for bit). The kernels themselves (cuda_backend.cu)
 // only map a thread to its indices and call these.
 //
-// One sweep thread updates one interior cell with stencil.hpp's cell_update and adds, in the
-// reference's order, the point sources on that cell (fused: up to kFusedSources of them; more go
-// through a sequential pass). One face thread fills one halo cell of one face (or, periodic,
-// every layer at that position), with boundary.hpp's per-cell rules.
+// One sweep thread updates one interior cell with stencil.hpp's cell_update (any form and
+// heating: the face alphas and the heat field are read at the cell's offset, as on the CPU) and
+// adds, in the reference's order, the point sources on that cell (fused: up to kFusedSources of
+// them; more go through a sequential pass). One face thread fills one halo cell of one face (or,
+// periodic, every layer at that position), with boundary.hpp's per-cell rules.
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "backends/dispatch.hpp"
 #include "calor/boundary.hpp"
-#include "calor/error.hpp"
 #include "calor/field.hpp"
 #include "calor/halo.hpp"
 #include "calor/hd.hpp"
@@ -36,7 +37,10 @@ struct SweepParams {
   index_t sy = 0, sz = 0;    ///< strides
   index_t base = 0;          ///< offset of interior cell (0, 0, 0)
   double dq = 0;             ///< Heating::uniform
-  int sources = 0;           ///< fused point sources (0 when they go through the sequential pass)
+  /// The conservative form: each axis's face-alpha field, laid out as u (Scheme::face).
+  const double* face[3] = {nullptr, nullptr, nullptr};
+  const double* heat = nullptr;  ///< Heating::field: the increment per cell, laid out as u
+  int sources = 0;  ///< fused point sources (0 when they go through the sequential pass)
   index_t source_offset[kFusedSources] = {};
   double source_energy[kFusedSources] = {};
 };
@@ -47,7 +51,12 @@ CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* 
                                 index_t j, index_t k) {
   if (i >= p.n[0] || j >= p.n[1] || k >= p.n[2]) return;
   const index_t c = p.base + i + j * p.sy + k * p.sz;
-  double v = cell_update<Dim, Form, Heat>(p.w, in + c, p.sy, p.sz, p.dq);
+  FacePointers f;
+  if constexpr (is_conservative(Form))
+    for (int d = 0; d < Dim; ++d)
+      f.k[d] = p.face[d] + c;
+  const double* q = Heat == Heating::field ? p.heat + c : nullptr;
+  double v = cell_update<Dim, Form, Heat>(p.w, in + c, p.sy, p.sz, p.dq, f, q);
   for (int s = 0; s < p.sources; ++s)
     if (p.source_offset[s] == c) v += p.source_energy[s];
   out[c] = v;
@@ -56,16 +65,18 @@ CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* 
 /// One face: its halo cells, as t1 x t2 positions over the full extent of the two other axes.
 struct FaceParams {
   BoundaryKind kind = BoundaryKind::dirichlet;
-  index_t origin = 0;       ///< offset of the first interior layer's cell at (t1, t2) = (0, 0)
-  index_t s1 = 0, s2 = 0;   ///< strides of the two other axes
-  index_t n1 = 1, n2 = 1;   ///< their extents, halo included
-  index_t to_halo = 0;      ///< from a cell of the first interior layer to its halo cell
-  index_t to_opposite = 0;  ///< to its periodic image (the last layer on the other side)
-  index_t shift = 0;        ///< from one halo layer to the next, outwards
-  index_t layers = 1;       ///< halo layers to fill (periodic: all; others: the first)
-  double value = 0;         ///< Dirichlet value, Robin ambient
-  double gh = 0;            ///< Neumann: gradient * h
-  double beta = 0;          ///< Robin: H h / alpha
+  index_t origin = 0;        ///< offset of the first interior layer's cell at (t1, t2) = (0, 0)
+  index_t s1 = 0, s2 = 0;    ///< strides of the two other axes
+  index_t n1 = 1, n2 = 1;    ///< their extents, halo included
+  index_t to_halo = 0;       ///< from a cell of the first interior layer to its halo cell
+  index_t to_opposite = 0;   ///< to its periodic image (the last layer on the other side)
+  index_t shift = 0;         ///< from one halo layer to the next, outwards
+  index_t layers = 1;        ///< halo layers to fill (periodic: all; others: the first)
+  double value = 0;          ///< Dirichlet value, Robin ambient
+  double gh = 0;             ///< Neumann: gradient * h
+  double beta = 0;           ///< Robin with a constant alpha: H h / alpha
+  double coefficient_h = 0;  ///< Robin: H h, divided by the cell's alpha where alpha varies
+  const double* alpha = nullptr;  ///< Robin: alpha per cell, laid out as u (nullptr: constant)
 };
 
 /// The thread for position (t1, t2) of a face.
@@ -80,7 +91,8 @@ CALOR_HD inline void face_cell(const FaceParams& f, double* u, index_t t1, index
       u[c + f.to_halo] = neumann_halo(u[c], f.gh);
       return;
     case BoundaryKind::robin:
-      u[c + f.to_halo] = robin_halo(u[c], f.beta, f.value);
+      u[c + f.to_halo] =
+          robin_halo(u[c], f.alpha != nullptr ? f.coefficient_h / f.alpha[c] : f.beta, f.value);
       return;
     case BoundaryKind::periodic:
       for (index_t m = 0; m < f.layers; ++m)
@@ -137,9 +149,10 @@ inline SweepParams sweep_params(const Scheme& s, const Field& f) {
 }
 
 /// The parameters of face (axis, side) of `f` under condition `b`, with `alpha` the constant
-/// diffusivity (Robin); the same cells and values as fill_halo's fill_face.
+/// diffusivity and `alpha_field` (in the memory the launches read) the per-cell one where alpha
+/// varies (Robin); the same cells and values as fill_halo's fill_face.
 inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, int axis, int side,
-                              double alpha) {
+                              double alpha, const double* alpha_field) {
   FaceParams p;
   p.kind = b.kind;
   const index_t n = f.n(axis);
@@ -163,7 +176,11 @@ inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, 
   p.layers = b.kind == BoundaryKind::periodic ? f.halo(axis) : 1;
   p.value = b.value;
   p.gh = b.value * g.h[axis];
-  if (b.kind == BoundaryKind::robin) p.beta = b.coefficient * g.h[axis] / alpha;
+  if (b.kind == BoundaryKind::robin) {
+    p.coefficient_h = b.coefficient * g.h[axis];  // then / alpha: fill_face's two operations
+    p.beta = p.coefficient_h / alpha;
+    p.alpha = alpha_field;
+  }
   return p;
 }
 
@@ -171,33 +188,32 @@ inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, 
 /// exec.face(FaceParams, Launch, u) for each face, in the order fill_halo fills them (x low,
 /// x high, y low, ...: the corners come out as on the CPU), then
 /// exec.template sweep<Shape>(SweepParams, Launch, in, out), then exec.sources(out) when the
-/// point sources are too many to fuse. The cuda backend launches kernels; the host tests run
-/// every thread of each launch on the CPU.
+/// point sources are too many to fuse. exec.read(field) gives the scheme's constant fields
+/// (alpha, face alphas, heat; nullptr for none) in the memory the launches read. The cuda
+/// backend launches kernels; the host tests run every thread of each launch on the CPU.
 template <class Exec>
 void advance_on(Exec& exec, const Scheme& scheme, const Halo& halo, Field& cur, Field& next,
                 std::int64_t steps) {
+  const double* alpha = exec.read(scheme.alpha);
   std::vector<FaceParams> faces;
   for (int a = 0; a < cur.grid().dim; ++a)
     for (int s = 0; s < 2; ++s)
       faces.push_back(face_params(halo.boundaries().face[a][s], cur.grid(), cur, a, s,
-                                  halo.conductivity().constant));
-  const SweepParams p = sweep_params(scheme, cur);
+                                  halo.conductivity().constant, alpha));
+  SweepParams p = sweep_params(scheme, cur);
+  for (int d = 0; d < 3; ++d)
+    p.face[d] = exec.read(scheme.face[static_cast<std::size_t>(d)]);
+  p.heat = exec.read(scheme.heat);
   const bool fused = p.sources == static_cast<int>(scheme.sources.size());
   const Launch sweep = sweep_launch(cur.grid().dim, p.n);
   detail::dispatch(scheme, [&](auto shape) {
     using S = decltype(shape);
-    if constexpr (!S::conservative && S::heat != Heating::field) {
-      for (std::int64_t step = 0; step < steps; ++step) {
-        for (const FaceParams& f : faces)
-          exec.face(f, face_launch(f), cur.raw());
-        exec.template sweep<S>(p, sweep, cur.raw(), next.raw());
-        if (!fused) exec.sources(next.raw());
-        std::swap(cur, next);
-      }
-    } else {
-      throw Error(
-          "the cuda backend has no kernel for a variable diffusivity or a source field "
-          "(Backend::unsupported refuses them before a run)");
+    for (std::int64_t step = 0; step < steps; ++step) {
+      for (const FaceParams& f : faces)
+        exec.face(f, face_launch(f), cur.raw());
+      exec.template sweep<S>(p, sweep, cur.raw(), next.raw());
+      if (!fused) exec.sources(next.raw());
+      std::swap(cur, next);
     }
   });
 }
