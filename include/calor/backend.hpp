@@ -52,11 +52,6 @@ class Backend {
                                                     const Halo& /*halo*/) const {
     return 1;
   }
-  /// Why this backend cannot run `p` (on several processes when `distributed`), or "" when it
-  /// can: the run refuses an explicit choice with it, and "auto" picks another backend.
-  [[nodiscard]] virtual std::string unsupported(const Problem& /*p*/, bool /*distributed*/) const {
-    return {};
-  }
   /// How the last advance() worked where the backend chose something (the tiled backend: its
   /// block depth and strips), for the run summary; empty if there is nothing to say.
   [[nodiscard]] virtual std::string plan() const { return {}; }
@@ -79,9 +74,8 @@ struct BackendChoice {
 std::vector<std::string> backend_names();
 /// Creates a backend by name; throws calor::Error listing the choices for an unknown name.
 std::unique_ptr<Backend> make_backend(std::string_view name, const BackendOptions& opt = {});
-/// What "auto" picks for a process's block `grid` and a thread count (0 = default), and why;
-/// only among backends whose fields live in host memory when `host_only`.
-BackendChoice auto_backend_choice(const Grid& grid, int threads, bool host_only = false);
+/// What "auto" picks for a process's block `grid` and a thread count (0 = default), and why.
+BackendChoice auto_backend_choice(const Grid& grid, int threads);
 /// The memory space backend `name` keeps its fields in (host for an unknown name).
 MemorySpace backend_memory_space(std::string_view name);
 /// Creates backend `name`, resolving "auto" for a process's block `grid` with

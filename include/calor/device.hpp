@@ -30,6 +30,8 @@ std::vector<DeviceInfo> cuda_devices(std::string* why = nullptr);
 /// The device a process of this node's local rank `local_rank` uses: local_rank modulo the
 /// devices (one GPU per rank where there are as many).
 int device_for_local_rank(int local_rank, int devices);
+/// The CUDA device this thread's launches go to (0 without CUDA).
+int current_device();
 
 /// Copies all of `from` (halo and padding included) into `to`, which must have the same grid,
 /// halo and layout; either may be in host or device memory.

@@ -134,8 +134,12 @@ class Run {
   /// Steps per pass over memory (the tiled block depth; 1 for plain sweeps), largest over ranks.
   [[nodiscard]] std::int64_t steps_per_pass() const;
   /// The stencil's current field (host memory), e.g. for a zero-copy NumPy view; nullptr for
-  /// the spectral method. Valid until the next step.
+  /// the spectral method and for a device backend (whose state() is a host copy). Valid until
+  /// the next step.
   [[nodiscard]] Field* field();
+  /// A device backend's current field (device memory), e.g. for a zero-copy DLPack view with
+  /// the CUDA device type; nullptr otherwise. Valid until the next step.
+  [[nodiscard]] Field* device_field();
   /// The outputs' descriptions, for summaries.
   [[nodiscard]] std::vector<std::string> outputs() const;
   /// Directories created for the outputs (they did not exist).

@@ -26,6 +26,7 @@
 #include "calor/backend.hpp"
 #include "calor/comm.hpp"
 #include "calor/config.hpp"
+#include "calor/device.hpp"
 #include "calor/error.hpp"
 #include "calor/health.hpp"
 #include "calor/machine.hpp"
@@ -329,9 +330,34 @@ class PySimulation {
   }
 
   [[nodiscard]] nb::object dlpack(nb::kwargs kwargs) {
+    // A cuda run's field is in device memory: a DLPack view with the CUDA device type, so
+    // cupy.from_dlpack(sim) and torch.from_dlpack(sim) see it without a copy (nanobind's array
+    // handles the keywords: stream, max_version, dl_device, copy).
+    if (calor::Field* d = run_->device_field()) return device_view(*d).attr("__dlpack__")(**kwargs);
     // NumPy's own __dlpack__ on the view handles every keyword (max_version, dl_device, copy,
     // stream) as the array API standard says; the capsule keeps the view, so the memory, alive.
     return field().attr("__dlpack__")(**kwargs);
+  }
+
+  /// (kDLCPU, 0), or (kDLCUDA, device) where a cuda run keeps the field on a GPU.
+  [[nodiscard]] std::tuple<int, int> dlpack_device() {
+    if (run_->device_field() != nullptr) return {nb::device::cuda::value, calor::current_device()};
+    return {nb::device::cpu::value, 0};
+  }
+
+  // This process's block of a device field, NumPy order, as an array on its CUDA device.
+  nb::object device_view(calor::Field& f) {
+    check_idle();
+    const int dim = f.grid().dim;
+    std::vector<std::size_t> shape;
+    std::vector<std::int64_t> strides;
+    for (int a = dim - 1; a >= 0; --a) {
+      shape.push_back(static_cast<std::size_t>(f.n(a)));
+      strides.push_back(a == 0 ? 1 : a == 1 ? f.stride_y() : f.stride_z());
+    }
+    return nb::cast(nb::ndarray<double>(f.raw() + f.offset(0, 0, 0), shape.size(), shape.data(),
+                                        run_owner(run_), strides.data(), nb::dtype<double>(),
+                                        nb::device::cuda::value, calor::current_device()));
   }
 
   [[nodiscard]] std::tuple<double, double, double, double> stats() const {
@@ -690,8 +716,9 @@ void bind_simulation_field(nb::class_<PySimulation>& cls) {
           "The current field as a DLPack capsule (no copy), so np.from_dlpack(sim) and other "
           "array libraries see the state. Valid until the next step, like sim.field.")
       .def(
-          "__dlpack_device__", [](const PySimulation&) { return std::make_tuple(1, 0); },
-          "(1, 0): the field lives in CPU memory (kDLCPU, device 0).")
+          "__dlpack_device__", [](PySimulation& s) { return s.dlpack_device(); },
+          "(1, 0) where the field lives in CPU memory (kDLCPU, device 0); (2, d) for a cuda "
+          "run, whose field stays on GPU d (kDLCUDA).")
       .def("_stats", &PySimulation::stats,
            "(heat, min, max, l2) of the global interior (collective under MPI).")
       .def("gather", &PySimulation::gather,

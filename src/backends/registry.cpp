@@ -23,13 +23,13 @@ const BackendEntry* find(std::string_view name) {
 
 }  // namespace
 
-BackendChoice auto_backend_choice(const Grid& grid, int threads, bool host_only) {
+BackendChoice auto_backend_choice(const Grid& grid, int threads) {
   if (threads <= 0) threads = default_threads();
   const BackendEntry* best = nullptr;
   AutoBid winner;
   std::string declined;
   for (const BackendEntry* e : kEntries) {
-    if (e->bid == nullptr || (host_only && e->space != MemorySpace::host)) continue;
+    if (e->bid == nullptr) continue;
     AutoBid b = e->bid(grid, threads);
     if (b.score == 0) {
       if (!b.reason.empty()) declined += (declined.empty() ? "" : "; ") + b.reason;

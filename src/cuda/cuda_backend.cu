@@ -3,10 +3,13 @@
 // every interior cell with one thread, point sources fused (kernels.hpp). The arithmetic is
 // stencil.hpp's, compiled with -fmad=false: the serial backend's bits.
 //
-// Not yet here, and refused by name (Backend::unsupported): MPI (one GPU per rank, halos packed
-// on the device). Temporal blocking on
-// the device would be a second advance() path that keeps several steps' planes in shared
-// memory; steps_per_pass() is where it would say so.
+// Under MPI (one GPU per rank: the local rank picks it) each step's boundary layers are packed
+// on the device, copied to the host, exchanged there by the domain's halo, and the halo layers
+// copied back and unpacked: staged through the host, not overlapped with the interior update,
+// and not yet using a CUDA-aware MPI's device pointers.
+//
+// Temporal blocking on the device would be a second advance() path that keeps several steps'
+// planes in shared memory; steps_per_pass() is where it would say so.
 
 #include <cuda_runtime.h>
 
@@ -41,6 +44,18 @@ __global__ void face_kernel(cuda::FaceParams f, double* u) {
   const index_t t1 = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const index_t t2 = static_cast<index_t>(blockIdx.y) * blockDim.y + threadIdx.y;
   cuda::face_cell(f, u, t1, t2);
+}
+
+__global__ void layer_out_kernel(cuda::FaceParams f, const double* u, double* buf) {
+  const index_t t1 = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const index_t t2 = static_cast<index_t>(blockIdx.y) * blockDim.y + threadIdx.y;
+  cuda::layer_out(f, u, buf, 0, t1, t2);
+}
+
+__global__ void layer_in_kernel(cuda::FaceParams f, double* u, const double* buf) {
+  const index_t t1 = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const index_t t2 = static_cast<index_t>(blockIdx.y) * blockDim.y + threadIdx.y;
+  cuda::layer_in(f, u, buf, f.to_halo, t1, t2);
 }
 
 // More point sources than the sweep carries: added by one thread, in the Scheme's order (two
@@ -82,10 +97,54 @@ int local_rank() {
 // keeps the host field alive, so its address cannot be reused by another field meanwhile.
 using DeviceCopies = std::map<std::shared_ptr<const Field>, Field>;
 
+// A device buffer that grows to the largest size asked for.
+struct DeviceBuffer {
+  double* data = nullptr;
+  std::size_t size = 0;
+  double* at_least(std::size_t n) {
+    if (n > size) {
+      (void)cudaFree(data);
+      data = nullptr;
+      cuda::check(cudaMalloc(&data, n * sizeof(double)), "allocating the halo buffer");
+      size = n;
+    }
+    return data;
+  }
+  DeviceBuffer() = default;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer() { (void)cudaFree(data); }
+};
+
 // The launches of cuda::advance_on as kernels on the current device.
 struct DeviceExec {
   const DeviceSources* many;
   DeviceCopies* copies;
+  DeviceBuffer* layers;
+  // Every face's first interior layer, packed on the device, into `host` (under MPI).
+  void layers_out(const std::vector<cuda::FaceParams>& faces, const double* u, double* host) {
+    const auto n = static_cast<std::size_t>(cuda::layer_values(faces));
+    double* d = layers->at_least(n);
+    for (const cuda::FaceParams& f : faces) {
+      const cuda::Launch l = cuda::face_launch(f);
+      layer_out_kernel<<<dims(l.grid), dims(l.block)>>>(f, u, d);
+      d += f.n1 * f.n2;
+    }
+    cuda::check(cudaMemcpy(host, layers->data, n * sizeof(double), cudaMemcpyDeviceToHost),
+                "copying the boundary layers to the host");
+  }
+  // Every face's halo layer from `host`, unpacked on the device.
+  void layers_in(const std::vector<cuda::FaceParams>& faces, const double* host, double* u) {
+    const auto n = static_cast<std::size_t>(cuda::layer_values(faces));
+    double* d = layers->at_least(n);
+    cuda::check(cudaMemcpy(d, host, n * sizeof(double), cudaMemcpyHostToDevice),
+                "copying the halo layers to the device");
+    for (const cuda::FaceParams& f : faces) {
+      const cuda::Launch l = cuda::face_launch(f);
+      layer_in_kernel<<<dims(l.grid), dims(l.block)>>>(f, u, d);
+      d += f.n1 * f.n2;
+    }
+  }
   const double* read(const std::shared_ptr<const Field>& f) {
     if (!f) return nullptr;
     auto it = copies->find(f);
@@ -114,21 +173,17 @@ class CudaBackend final : public Backend {
                std::int64_t steps) override {
     cuda::check(cudaSetDevice(device_), "selecting device " + std::to_string(device_));
     const DeviceSources many(scheme.sources);
-    DeviceExec exec{&many, &copies_};
-    cuda::advance_on(exec, scheme, halo, cur, next, steps);
+    DeviceExec exec{&many, &copies_, &layers_};
+    cuda::advance_on(exec, scheme, halo, cur, next, steps, cuda::staging_for(halo, cur, staging_));
     cuda::check(cudaGetLastError(), "launching the step kernels");
     cuda::check(cudaDeviceSynchronize(), "running the steps on the device");
-  }
-
-  [[nodiscard]] std::string unsupported(const Problem& p, bool distributed) const override {
-    (void)p;
-    if (distributed) return "the cuda backend runs on one process for now (no MPI halos yet)";
-    return {};
   }
 
  private:
   int device_;
   DeviceCopies copies_;
+  DeviceBuffer layers_;
+  Field staging_;
 };
 
 std::unique_ptr<Backend> make(const BackendOptions&) {

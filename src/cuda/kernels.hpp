@@ -101,6 +101,22 @@ CALOR_HD inline void face_cell(const FaceParams& f, double* u, index_t t1, index
   }
 }
 
+/// The thread for position (t1, t2) of a face's layer `shift` away from its first interior
+/// layer (0: that layer; f.to_halo: its halo layer), copied into a contiguous buffer of
+/// n1 x n2 values, t1 fastest.
+CALOR_HD inline void layer_out(const FaceParams& f, const double* u, double* buf, index_t shift,
+                               index_t t1, index_t t2) {
+  if (t1 >= f.n1 || t2 >= f.n2) return;
+  buf[t1 + f.n1 * t2] = u[f.origin + t1 * f.s1 + t2 * f.s2 + shift];
+}
+
+/// The reverse of layer_out: the buffer's values into the layer.
+CALOR_HD inline void layer_in(const FaceParams& f, double* u, const double* buf, index_t shift,
+                              index_t t1, index_t t2) {
+  if (t1 >= f.n1 || t2 >= f.n2) return;
+  u[f.origin + t1 * f.s1 + t2 * f.s2 + shift] = buf[t1 + f.n1 * t2];
+}
+
 /// A launch: blocks per grid and threads per block, x fastest.
 struct Launch {
   std::array<std::uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
@@ -184,16 +200,67 @@ inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, 
   return p;
 }
 
+/// True where the halo is filled on the host: under MPI (the domain's halo exchanges host
+/// memory). A single process's BoundaryHalo is filled by face kernels on the device instead.
+inline bool halo_on_host(const Halo& halo) {
+  return dynamic_cast<const BoundaryHalo*>(&halo) == nullptr;
+}
+
+/// The host field through which `halo` is filled under MPI (kept in `staging`, laid out as cur:
+/// the layers travel, not the field), or nullptr where the device fills the halo itself.
+inline Field* staging_for(const Halo& halo, const Field& cur, Field& staging) {
+  if (!halo_on_host(halo)) return nullptr;
+  if (staging.size() != cur.size() || staging.stride_y() != cur.stride_y())
+    staging = Field(cur.grid(), cur.halo());
+  return &staging;
+}
+
+/// The values of all `faces`' layers `shift` away from their first interior layer, in order.
+inline index_t layer_values(const std::vector<FaceParams>& faces) {
+  index_t n = 0;
+  for (const FaceParams& f : faces)
+    n += f.n1 * f.n2;
+  return n;
+}
+
+/// The halo of `cur` filled on the host, through `staging` (a host field laid out as cur):
+/// every face's first interior layer goes there (exec.layers_out), `halo` fills the staging
+/// field's halo as it would a CPU backend's (the MPI exchange, the physical faces), and every
+/// face's halo layer comes back (exec.layers_in). Stars never read corners, so faces suffice.
+template <class Exec>
+void fill_halo_on_host(Exec& exec, Halo& halo, const std::vector<FaceParams>& faces, Field& cur,
+                       Field& staging, std::vector<double>& buf) {
+  buf.resize(static_cast<std::size_t>(layer_values(faces)));
+  exec.layers_out(faces, cur.raw(), buf.data());
+  index_t at = 0;
+  for (const FaceParams& f : faces) {
+    for (index_t t2 = 0; t2 < f.n2; ++t2)
+      for (index_t t1 = 0; t1 < f.n1; ++t1)
+        layer_in(f, staging.raw(), buf.data() + at, 0, t1, t2);
+    at += f.n1 * f.n2;
+  }
+  halo.update(staging);
+  at = 0;
+  for (const FaceParams& f : faces) {
+    for (index_t t2 = 0; t2 < f.n2; ++t2)
+      for (index_t t1 = 0; t1 < f.n1; ++t1)
+        layer_out(f, staging.raw(), buf.data() + at, f.to_halo, t1, t2);
+    at += f.n1 * f.n2;
+  }
+  exec.layers_in(faces, buf.data(), cur.raw());
+}
+
 /// `steps` steps of `scheme` on `cur` (swapped with `next` after each), as launches on `exec`:
 /// exec.face(FaceParams, Launch, u) for each face, in the order fill_halo fills them (x low,
 /// x high, y low, ...: the corners come out as on the CPU), then
 /// exec.template sweep<Shape>(SweepParams, Launch, in, out), then exec.sources(out) when the
 /// point sources are too many to fuse. exec.read(field) gives the scheme's constant fields
-/// (alpha, face alphas, heat; nullptr for none) in the memory the launches read. The cuda
-/// backend launches kernels; the host tests run every thread of each launch on the CPU.
+/// (alpha, face alphas, heat; nullptr for none) in the memory the launches read. Where
+/// halo_on_host(halo), the faces are filled through `staging` instead (fill_halo_on_host). The
+/// cuda backend launches kernels; the host tests run every thread of each launch on the CPU.
 template <class Exec>
-void advance_on(Exec& exec, const Scheme& scheme, const Halo& halo, Field& cur, Field& next,
-                std::int64_t steps) {
+void advance_on(Exec& exec, const Scheme& scheme, Halo& halo, Field& cur, Field& next,
+                std::int64_t steps, Field* staging = nullptr) {
   const double* alpha = exec.read(scheme.alpha);
   std::vector<FaceParams> faces;
   for (int a = 0; a < cur.grid().dim; ++a)
@@ -206,11 +273,15 @@ void advance_on(Exec& exec, const Scheme& scheme, const Halo& halo, Field& cur, 
   p.heat = exec.read(scheme.heat);
   const bool fused = p.sources == static_cast<int>(scheme.sources.size());
   const Launch sweep = sweep_launch(cur.grid().dim, p.n);
+  std::vector<double> buf;
   detail::dispatch(scheme, [&](auto shape) {
     using S = decltype(shape);
     for (std::int64_t step = 0; step < steps; ++step) {
-      for (const FaceParams& f : faces)
-        exec.face(f, face_launch(f), cur.raw());
+      if (staging != nullptr)
+        fill_halo_on_host(exec, halo, faces, cur, *staging, buf);
+      else
+        for (const FaceParams& f : faces)
+          exec.face(f, face_launch(f), cur.raw());
       exec.template sweep<S>(p, sweep, cur.raw(), next.raw());
       if (!fused) exec.sources(next.raw());
       std::swap(cur, next);

@@ -30,6 +30,10 @@ int device_for_local_rank(int local_rank, int devices) {
   return devices > 0 ? local_rank % devices : 0;
 }
 
+int current_device() {
+  return 0;
+}
+
 void copy_field(const Field& from, Field& to) {
   if (from.space() != MemorySpace::host || to.space() != MemorySpace::host)
     throw Error(std::string("cannot copy a device field: ") + kNotBuilt);

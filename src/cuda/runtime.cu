@@ -42,6 +42,11 @@ int device_for_local_rank(int local_rank, int devices) {
   return devices > 0 ? local_rank % devices : 0;
 }
 
+int current_device() {
+  int d = 0;
+  return cudaGetDevice(&d) == cudaSuccess ? d : 0;
+}
+
 void copy_field(const Field& from, Field& to) {
   if (from.size() != to.size() || from.stride_y() != to.stride_y())
     throw Error("copy_field: the two fields differ in layout");

@@ -39,8 +39,10 @@ class Method {
   /// problem with other values): what a Python callable or a C++ caller changes between chunks.
   /// Methods that take all steps at once refuse (calor::Error).
   virtual void set_values(const Problem& p) = 0;
-  /// The stencil's current field; nullptr for methods without one.
+  /// The stencil's current field in host memory; nullptr for methods without one.
   [[nodiscard]] virtual Field* field() { return nullptr; }
+  /// The stencil's current field in device memory; nullptr unless a device backend runs.
+  [[nodiscard]] virtual Field* device_field() { return nullptr; }
 };
 
 /// The explicit stencil of `c` with threads per process `threads` (Comm::threads).

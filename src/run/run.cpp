@@ -214,6 +214,9 @@ std::int64_t Run::steps_per_pass() const {
 Field* Run::field() {
   return method_->field();
 }
+Field* Run::device_field() {
+  return method_->device_field();
+}
 
 std::optional<double> Run::analytic_error() const {
   if (!has_analytic_solution(problem())) return std::nullopt;

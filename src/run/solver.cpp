@@ -13,8 +13,6 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
     : problem_(std::move(problem)), backend_(std::move(backend)), domain_(std::move(domain)) {
   problem_.validate();
   if (!domain_) domain_ = std::make_shared<WholeDomain>(problem_.grid);
-  if (const std::string why = backend_->unsupported(problem_, domain_->size() > 1); !why.empty())
-    throw Error("backend '" + std::string(backend_->name()) + "' cannot run this problem: " + why);
   const Box box = domain_->box();
   const Grid local = box.grid_in(problem_.grid);
   halo_ = domain_->make_halo(problem_.boundaries);

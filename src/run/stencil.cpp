@@ -40,15 +40,6 @@ class StencilMethod final : public Method {
     const Grid block = domain->box().grid_in(c.problem.grid);
     // "auto" judges this process's block, not the whole grid.
     auto backend = select_backend(c.run.backend, bo, block, &reason_);
-    if (const std::string why = backend->unsupported(c.problem, comm.size() > 1); !why.empty()) {
-      const std::string name(backend->name());
-      if (c.run.backend != "auto")
-        throw Error("backend '" + name + "' cannot run this problem: " + why +
-                    ". Use backend = \"auto\" or a CPU backend (serial, simd, threads, tiled)");
-      const BackendChoice host = auto_backend_choice(block, threads, true);
-      reason_ = "auto: " + host.reason + " (" + name + " declined: " + why + ")";
-      backend = make_backend(host.name, bo);
-    }
     solver_ = std::make_unique<Solver>(c.problem, std::move(backend), std::move(domain));
   }
 
@@ -76,6 +67,9 @@ class StencilMethod final : public Method {
   // gets a read-only copy (the host mirror) and writes go through load().
   [[nodiscard]] Field* field() override {
     return solver_->field().space() == MemorySpace::host ? &solver_->field() : nullptr;
+  }
+  [[nodiscard]] Field* device_field() override {
+    return solver_->field().space() == MemorySpace::device ? &solver_->field() : nullptr;
   }
   void set_values(const Problem& p) override { solver_->set_values(p.boundaries, p.sources); }
 

@@ -16,55 +16,11 @@
 #include "calor/run.hpp"
 #include "cases.hpp"
 #include "cuda/kernels.hpp"
+#include "emulated_cuda.hpp"
 #include "helpers.hpp"
 
 namespace calor {
 namespace {
-
-// Runs each launch's threads in order on the host.
-struct HostExec {
-  const std::vector<SourceCell>* cells;
-  int launches = 0;
-
-  const double* read(const std::shared_ptr<const Field>& f) { return f ? f->raw() : nullptr; }
-
-  template <class F>
-  void each_thread(const cuda::Launch& l, F&& f) {
-    ++launches;
-    for (std::uint32_t bz = 0; bz < l.grid[2]; ++bz)
-      for (std::uint32_t by = 0; by < l.grid[1]; ++by)
-        for (std::uint32_t bx = 0; bx < l.grid[0]; ++bx)
-          for (std::uint32_t tz = 0; tz < l.block[2]; ++tz)
-            for (std::uint32_t ty = 0; ty < l.block[1]; ++ty)
-              for (std::uint32_t tx = 0; tx < l.block[0]; ++tx)
-                f(index_t{bx} * l.block[0] + tx, index_t{by} * l.block[1] + ty,
-                  index_t{bz} * l.block[2] + tz);
-  }
-  void face(const cuda::FaceParams& p, const cuda::Launch& l, double* u) {
-    each_thread(l, [&](index_t t1, index_t t2, index_t) { cuda::face_cell(p, u, t1, t2); });
-  }
-  template <class S>
-  void sweep(const cuda::SweepParams& p, const cuda::Launch& l, const double* in, double* out) {
-    each_thread(l, [&](index_t i, index_t j, index_t k) {
-      cuda::sweep_cell<S::dim, S::form, S::heat>(p, in, out, i, j, k);
-    });
-  }
-  void sources(double* u) {
-    for (const SourceCell& c : *cells)
-      u[c.offset] += c.energy;
-  }
-};
-
-// The cuda backend's step sequence with HostExec in place of kernel launches.
-class EmulatedCuda final : public Backend {
- public:
-  [[nodiscard]] std::string_view name() const override { return "emulated-cuda"; }
-  void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
-               std::int64_t steps) override {
-    HostExec exec{&scheme.sources};
-    cuda::advance_on(exec, scheme, halo, cur, next, steps);
-  }
-};
 
 std::vector<double> run(const Problem& p, std::unique_ptr<Backend> b) {
   Solver s(p, std::move(b));
@@ -102,8 +58,8 @@ TEST(CudaKernels, EmulatedLaunchesMatchTheReferenceBitForBit) {
   for (const test::Case& c : cuda_cases()) {
     SCOPED_TRACE(c.name + ":\n" + c.toml);
     const Problem p = test::problem(c.toml);
-    EXPECT_TRUE(
-        test::same_bits(run(p, std::make_unique<EmulatedCuda>()), run(p, make_backend("serial"))));
+    EXPECT_TRUE(test::same_bits(run(p, std::make_unique<test::EmulatedCuda>()),
+                                run(p, make_backend("serial"))));
     ++compared;
   }
   EXPECT_EQ(compared, static_cast<int>(test::cases().size()) + 2);
@@ -150,15 +106,6 @@ TEST(CudaBackend, OnTheDeviceMatchesTheReferenceBitForBit) {
   const Problem study = test::problem("preset = \"stencil\"\nn = 1200\nsteps = 50\n");
   EXPECT_TRUE(
       test::same_bits(run(study, make_backend("cuda")), run(study, make_backend("serial"))));
-}
-
-TEST(CudaBackend, RefusesMoreThanOneProcess) {
-  std::string why;
-  if (cuda_devices(&why).empty()) GTEST_SKIP() << "no GPU: " << why;
-  const Problem p = test::problem("dim = 2\nn = [16, 16]\nsteps = 2\n");
-  const auto b = make_backend("cuda");
-  EXPECT_EQ(b->unsupported(p, false), "");
-  EXPECT_NE(b->unsupported(p, true).find("one process"), std::string::npos);
 }
 
 }  // namespace
