@@ -13,8 +13,8 @@
 # case against the serial backend); runs the case study (4800^2, 500 steps) on cuda and on the
 # CPU, comparing the final fields byte for byte and the heat; times the steps against the
 # device's own copy bandwidth (calor_gpu_bench); runs the comparison's GPU rows
-# (bench/compare/compare.py --gpu-only) with the machine's python3. Without a GPU each step says
-# so and the report says that nothing was measured.
+# (bench/compare/compare.py --gpu-only) with the machine's python3 ($PYTHON to choose another).
+# Without a GPU each step says so and the report says that nothing was measured.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
@@ -24,14 +24,23 @@ bundle() {
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCALOR_CUDA=ON -DCALOR_WERROR=ON \
     -DCALOR_NATIVE=OFF > /dev/null
   cmake --build build-gpu --target calor_cli calor_unit_tests calor_gpu_bench
-  rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib
-  cp build-gpu/bin/calor build-gpu/bin/calor_unit_tests build-gpu/bin/calor_gpu_bench .gpu/bin/
-  strip .gpu/bin/*
+  rm -rf .gpu && mkdir -p .gpu/bin .gpu/libexec .gpu/lib
+  cp build-gpu/bin/calor build-gpu/bin/calor_unit_tests build-gpu/bin/calor_gpu_bench \
+     .gpu/libexec/
+  strip .gpu/libexec/*
   # Every shared library they load but the C library's own and the driver's (the device
   # machine's are newer and must be used).
-  ldd .gpu/bin/* | awk '/=> \//{print $3}' | sort -u |
+  ldd .gpu/libexec/* | awk '/=> \//{print $3}' | sort -u |
     grep -Ev '/(libc|libm|libdl|librt|libpthread|ld-linux[^/]*|libcuda)\.so' |
     while read -r lib; do cp -L "$lib" .gpu/lib/; done
+  # Each binary behind a wrapper that points it, and only it, at those libraries: the device's
+  # own programs (its python3 with CuPy and PyTorch) keep theirs. CALOR_GPU_BUNDLE (set by
+  # 'run') finds the bundle from a copy of a wrapper too (compare.py runs a copy of calor).
+  for b in .gpu/libexec/*; do
+    printf '#!/bin/sh\nb=${CALOR_GPU_BUNDLE:-$(dirname "$(readlink -f "$0")")/..}\nLD_LIBRARY_PATH="$b/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$b/libexec/%s" "$@"\n' \
+      "$(basename "$b")" > ".gpu/bin/$(basename "$b")"
+    chmod +x ".gpu/bin/$(basename "$b")"
+  done
   grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
   echo "gpu-check: .gpu/ is $(du -sh .gpu | cut -f1); on the device: scripts/gpu-check.sh run" \
        "(carry .gpu)"
@@ -57,14 +66,14 @@ case_study() {
 }
 
 compare_gpu_rows() {
-  python3 bench/compare/compare.py --gpu-only --calor .gpu/bin/calor --size 4800 --steps 500 \
+  "${PYTHON:-python3}" bench/compare/compare.py --gpu-only --calor .gpu/bin/calor --size 4800 --steps 500 \
     --repeat 3 --no-plots --timeout 300 --out "${OUT:-/tmp}/compare-gpu" || return
   cat "${OUT:-/tmp}/compare-gpu/report.md"
 }
 
 run() {
   [ -x .gpu/bin/calor ] || { echo "gpu-check: no .gpu/ bundle: run 'scripts/gpu-check.sh bundle' here and carry .gpu" >&2; exit 2; }
-  export LD_LIBRARY_PATH="$PWD/.gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export CALOR_GPU_BUNDLE="$PWD/.gpu"
   report="${OUT:-/tmp}/gpu-report.md"
   { echo "# calor GPU check, $(date -u +%Y-%m-%dT%H:%M:%SZ)"; echo; echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"; } > "$report"
   step "nvidia-smi" nvidia-smi -L
