@@ -16,6 +16,7 @@ namespace calor::bench {
 /// What `calor bench node|scaling` was asked to do.
 struct BenchOptions {
   bool quick = false;      ///< small sizes, one repetition (CI)
+  bool auto_only = false;  ///< bench node: only the sweep of auto against the fastest backend
   int threads = 0;         ///< 0 = all
   std::string out;         ///< write OUT.json and OUT.md
   std::vector<int> ranks;  ///< bench scaling: process counts (default 1, 2, 4)

@@ -26,6 +26,9 @@ void BenchCommands::add_node_and_scaling(CLI::App& bench) {
   node_->add_option("--threads", bench_opt_.threads, "Threads for the parallel runs (0 = all)")
       ->check(CLI::Range(0, 4096));
   node_->add_option("--out", bench_opt_.out, "Write the results to OUT.json and OUT.md");
+  node_->add_flag("--auto-only", bench_opt_.auto_only,
+                  "Only the sweep of auto against the fastest backend (2D 256^2 to 8192^2, 3D "
+                  "32^3 to 512^3; --quick: a few sizes)");
   node_->footer(
       "\nExample:\n  calor bench node --out results/node   (3-6 minutes on 2 cores: the "
       "out-of-cache grid is 8x the last-level cache)");

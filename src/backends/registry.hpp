@@ -4,6 +4,7 @@
 // entries compiled in. To add a backend: one file with its entry, one line here, one line in
 // CMakeLists.txt.
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,10 +31,19 @@ struct BackendEntry {
   AutoBid (*bid)(const Grid& block, int threads) = nullptr;
 };
 
-/// True when the two fields of `block` fit in half the last-level cache.
-inline bool fields_fit_in_cache(const Grid& block) {
+/// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
+/// `calor bench node --auto-only` measured it (2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core;
+/// docs/benchmarks.md, "auto at every size"):
+/// - once the two fields exceed a fraction of the last-level cache: 0.4 in 2D and 0.25 in 3D at
+///   one thread (a 3D sweep reads three planes per plane written, so it leaves the cache
+///   sooner), twice that at two threads or more (the second core adds its L2 and its bandwidth
+///   from L3 to a plain sweep; more cores were not measured).
+/// (Tiny 3D grids at two threads, 32^3 and 48^3, ran 7-11% faster tiled in one sweep and 16%
+/// slower in the next: the in-cache two-thread rows are this VM's noisiest, so no rule.)
+inline bool prefer_temporal_blocking(const Grid& block, int threads) {
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
-  return bytes <= 0.5 * static_cast<double>(caches().llc);
+  const double fraction = (block.dim >= 3 ? 0.25 : 0.4) * std::min(std::max(threads, 1), 2);
+  return bytes > fraction * static_cast<double>(caches().llc);
 }
 
 }  // namespace calor

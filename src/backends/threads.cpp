@@ -75,8 +75,8 @@ const BackendEntry registry::threads_backend{
     [](const BackendOptions& o) -> std::unique_ptr<Backend> {
       return std::make_unique<ThreadsBackend>(o.threads);
     },
-    [](const Grid& block, int) {
-      return fields_fit_in_cache(block)
+    [](const Grid& block, int threads) {
+      return !prefer_temporal_blocking(block, threads)
                  ? AutoBid{10,
                            "the fields fit in the cache, where a plain sweep on every core is "
                            "fastest"}

@@ -341,13 +341,13 @@ const BackendEntry registry::tiled_backend{
     [](const BackendOptions& o) -> std::unique_ptr<Backend> {
       return std::make_unique<TiledBackend>(o.threads, o.tile_depth, o.tile_width);
     },
-    [](const Grid& block, int) {
+    [](const Grid& block, int threads) {
       if (const char* why = tiling_obstacle(block))
         return AutoBid{0, std::string("no temporal blocking here: ") + why};
-      if (fields_fit_in_cache(block)) return AutoBid{};
+      if (!prefer_temporal_blocking(block, threads)) return AutoBid{};
       const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
       return AutoBid{30, "the fields (" + std::to_string(static_cast<long long>(bytes / 1e6)) +
-                             " MB) exceed the cache: temporal blocking reuses each cell for "
+                             " MB) outgrow the cache: temporal blocking reuses each cell for "
                              "several steps per trip to memory"};
     }};
 

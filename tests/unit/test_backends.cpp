@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
+#include "calor/machine.hpp"
 #include "calor/run.hpp"
 #include "cases.hpp"
 #include "helpers.hpp"
@@ -128,6 +130,33 @@ TEST(Backends, AutoPicksAndExplains) {
   const auto c = auto_backend_choice(line, 2);
   EXPECT_EQ(c.name, "threads");
   EXPECT_NE(c.reason.find("1D"), std::string::npos) << c.reason;
+}
+
+// The thresholds bench node's auto sweep measured (registry.hpp, prefer_temporal_blocking), on
+// grids sized from this machine's caches.
+TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
+  const double llc = static_cast<double>(caches().llc);
+  const auto square = [](double bytes) {  // a 2D grid whose two fields take `bytes`
+    Grid g;
+    const auto n = static_cast<index_t>(std::sqrt(bytes / 16.0));
+    g.n = {n, n, 1};
+    return g;
+  };
+  const auto cube = [](double bytes) {
+    Grid g;
+    g.dim = 3;
+    const auto n = static_cast<index_t>(std::cbrt(bytes / 16.0));
+    g.n = {n, n, n};
+    return g;
+  };
+  EXPECT_EQ(auto_backend_choice(square(0.45 * llc), 1).name, "tiled");  // 1024^2 in 32 MiB
+  EXPECT_EQ(auto_backend_choice(square(0.35 * llc), 1).name, "simd");
+  EXPECT_EQ(auto_backend_choice(square(0.45 * llc), 2).name, "threads");
+  EXPECT_EQ(auto_backend_choice(square(0.85 * llc), 2).name, "tiled");
+  EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 1).name, "tiled");  // 88^3 in 32 MiB
+  EXPECT_EQ(auto_backend_choice(cube(0.2 * llc), 1).name, "simd");
+  EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 2).name, "threads");
+  EXPECT_EQ(auto_backend_choice(cube(0.55 * llc), 2).name, "tiled");
 }
 
 }  // namespace
