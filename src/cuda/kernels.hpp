@@ -1,6 +1,6 @@
 #pragma once
 // What one CUDA thread computes, written as host-device functions so that the host tests run
-// the very code the kernels run (tests/unit/test_cuda_kernels.cpp emulates each launch on the
+// the very code the kernels run (tests/unit/emulated_cuda.hpp runs each launch on the
 // CPU and compares with the serial backend bit for bit). The kernels themselves (cuda_backend.cu)
 // only map a thread to its indices and call these.
 //
