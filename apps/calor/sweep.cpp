@@ -14,6 +14,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -153,13 +154,23 @@ bool parse_row_line(const std::string& out, Row& row) {
   std::istringstream in(out.substr(at + std::strlen(kRowMark)));
   std::string status;
   in >> status;
+  // strtod, not >>: it reads the "nan" and "inf" that %.17g may print.
+  const auto number = [&in](double& v) {
+    std::string word;
+    in >> word;
+    char* end = nullptr;
+    v = std::strtod(word.c_str(), &end);
+    return !word.empty() && *end == 0;
+  };
   if (status == "ok") {
-    long long steps = 0;
-    in >> row.stats.heat >> row.stats.min >> row.stats.max >> row.stats.l2 >> steps >> row.seconds;
-    row.steps = steps;
-    return static_cast<bool>(in);
+    double steps = 0;
+    const bool ok = number(row.stats.heat) && number(row.stats.min) && number(row.stats.max) &&
+                    number(row.stats.l2) && number(steps) && number(row.seconds);
+    row.steps = static_cast<std::int64_t>(steps);
+    if (!ok) row = Row{row.member, {}, 0, 0, {}};
+    return ok;
   }
-  in >> row.seconds;
+  if (!number(row.seconds)) row.seconds = 0;
   std::getline(in >> std::ws, row.error);
   if (row.error.empty()) row.error = "failed without a message";
   return status == "failed";

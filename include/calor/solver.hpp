@@ -38,7 +38,10 @@ class Solver {
   [[nodiscard]] const Field& field() const { return cur_; }
   /// Mutable state, e.g. to set a custom initial field; the halo is refilled before each step.
   /// In the backend's memory space: load_interior() sets it from host memory in any space.
-  [[nodiscard]] Field& field() { return cur_; }
+  [[nodiscard]] Field& field() {
+    host_step_ = -1;  // the caller may change it: the host mirror is copied again when read
+    return cur_;
+  }
   /// The current field in host memory: field() itself for a CPU backend, else a mirror copied
   /// from the device when the step count has moved since the last copy. The one way a device
   /// field reaches outputs, statistics and checks.
@@ -51,7 +54,10 @@ class Solver {
   /// stay (calor::Error if a face's kind or the number of sources differs).
   void set_values(const Boundaries& bc, const Sources& sources);
   /// Continues from step `step` (after a checkpoint's field was loaded into field()).
-  void restart_at(std::int64_t step) { steps_done_ = step; }
+  void restart_at(std::int64_t step) {
+    steps_done_ = step;
+    host_step_ = -1;  // the mirror's step number may come round again with other values
+  }
   [[nodiscard]] double time() const { return static_cast<double>(steps_done_) * problem_.dt; }
   /// Heat, min, max and L2 of the whole global interior (a collective call under MPI).
   [[nodiscard]] Stats stats() const { return domain_->reduce(accumulate(host_field())).finish(); }

@@ -78,8 +78,9 @@ struct DeviceSources {
     count = static_cast<int>(cells.size());
     const std::size_t bytes = cells.size() * sizeof(SourceCell);
     cuda::check(cudaMalloc(&data, bytes), "allocating the point sources on the device");
-    cuda::check(cudaMemcpy(data, cells.data(), bytes, cudaMemcpyHostToDevice),
-                "copying the point sources to the device");
+    const cudaError_t e = cudaMemcpy(data, cells.data(), bytes, cudaMemcpyHostToDevice);
+    if (e != cudaSuccess) (void)cudaFree(data);  // no destructor runs for a throwing constructor
+    cuda::check(e, "copying the point sources to the device");
   }
   ~DeviceSources() { (void)cudaFree(data); }
   DeviceSources(const DeviceSources&) = delete;
@@ -105,6 +106,7 @@ struct DeviceBuffer {
     if (n > size) {
       (void)cudaFree(data);
       data = nullptr;
+      size = 0;
       cuda::check(cudaMalloc(&data, n * sizeof(double)), "allocating the halo buffer");
       size = n;
     }
@@ -148,9 +150,10 @@ struct DeviceExec {
   const double* read(const std::shared_ptr<const Field>& f) {
     if (!f) return nullptr;
     auto it = copies->find(f);
-    if (it == copies->end()) {
-      it = copies->emplace(f, Field(f->grid(), f->halo(), MemorySpace::device)).first;
-      copy_field(*f, it->second);
+    if (it == copies->end()) {  // cached only once copied, so a failed copy is not kept
+      Field d(f->grid(), f->halo(), MemorySpace::device);
+      copy_field(*f, d);
+      it = copies->emplace(f, std::move(d)).first;
     }
     return it->second.raw();
   }
@@ -192,8 +195,10 @@ std::unique_ptr<Backend> make(const BackendOptions&) {
   if (devices.empty())
     throw Error("backend 'cuda' cannot run here: " + why +
                 ". Use --backend auto, or a CPU backend (serial, simd, threads, tiled)");
-  return std::make_unique<CudaBackend>(
-      device_for_local_rank(local_rank(), static_cast<int>(devices.size())));
+  const int device = device_for_local_rank(local_rank(), static_cast<int>(devices.size()));
+  // Now, not at the first step: the Solver allocates the fields on the current device next.
+  cuda::check(cudaSetDevice(device), "selecting device " + std::to_string(device));
+  return std::make_unique<CudaBackend>(device);
 }
 
 AutoBid bid(const Grid& block, int /*threads*/) {
@@ -202,6 +207,9 @@ AutoBid bid(const Grid& block, int /*threads*/) {
   if (devices.empty()) return AutoBid{0, "cuda: " + why};
   const DeviceInfo& d = devices[static_cast<std::size_t>(
       device_for_local_rank(local_rank(), static_cast<int>(devices.size())))];
+  const index_t n[3] = {block.n[0], block.n[1], block.n[2]};
+  if (!cuda::launch_fits(cuda::sweep_launch(block.dim, n)))
+    return AutoBid{0, "cuda: the grid is too thin for CUDA's 65535 blocks along y or z"};
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
   if (bytes > 0.9 * static_cast<double>(d.memory))
     return AutoBid{0, "cuda: the two fields (" + memory_size(bytes) + ") do not fit in " + d.name +

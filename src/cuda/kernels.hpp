@@ -14,11 +14,13 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "backends/dispatch.hpp"
 #include "calor/boundary.hpp"
+#include "calor/error.hpp"
 #include "calor/field.hpp"
 #include "calor/halo.hpp"
 #include "calor/hd.hpp"
@@ -123,8 +125,8 @@ struct Launch {
 };
 
 /// Blocks of 256 threads, 32 along x (one warp per row segment: coalesced loads and stores);
-/// 8 rows in 2D, 4 x 2 in 3D. gridDim.y and .z stay under CUDA's 65535 for any grid that fits
-/// in memory (a 2D grid of 524280 rows would be the first to exceed it).
+/// 8 rows in 2D, 4 x 2 in 3D. Thin grids can need more than CUDA's 65535 blocks along y or z
+/// (a 2D grid of more than 524280 rows, a 3D one of more than 131070 planes): launch_fits.
 inline Launch sweep_launch(int dim, const index_t (&n)[3]) {
   Launch l;
   l.block = dim == 1   ? std::array<std::uint32_t, 3>{256, 1, 1}
@@ -133,6 +135,11 @@ inline Launch sweep_launch(int dim, const index_t (&n)[3]) {
   for (int a = 0; a < 3; ++a)
     l.grid[a] = static_cast<std::uint32_t>((n[a] + l.block[a] - 1) / l.block[a]);
   return l;
+}
+
+/// True when CUDA can launch `l`: at most 65535 blocks along y and z.
+inline bool launch_fits(const Launch& l) {
+  return l.grid[1] <= 65535 && l.grid[2] <= 65535;
 }
 
 /// A face's launch: 2D blocks of 32 x 8 over (t1, t2).
@@ -273,6 +280,13 @@ void advance_on(Exec& exec, const Scheme& scheme, Halo& halo, Field& cur, Field&
   p.heat = exec.read(scheme.heat);
   const bool fused = p.sources == static_cast<int>(scheme.sources.size());
   const Launch sweep = sweep_launch(cur.grid().dim, p.n);
+  bool fits = launch_fits(sweep);
+  for (const FaceParams& f : faces)
+    fits = fits && launch_fits(face_launch(f));
+  if (!fits)
+    throw Error("the cuda backend cannot launch over a grid this thin (" + std::to_string(p.n[0]) +
+                " x " + std::to_string(p.n[1]) + " x " + std::to_string(p.n[2]) +
+                " cells: more than CUDA's 65535 blocks along y or z): use a CPU backend");
   std::vector<double> buf;
   detail::dispatch(scheme, [&](auto shape) {
     using S = decltype(shape);

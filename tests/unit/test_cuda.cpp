@@ -65,6 +65,18 @@ TEST(CudaKernels, EmulatedLaunchesMatchTheReferenceBitForBit) {
   EXPECT_EQ(compared, static_cast<int>(test::cases().size()) + 2);
 }
 
+TEST(CudaKernels, AGridTooThinToLaunchIsRefused) {
+  // 524296 rows need 65537 blocks of 8 rows: one more than CUDA launches along y.
+  const Problem p = test::problem("dim = 2\nn = [1, 524296]\nsteps = 1\n");
+  Solver s(p, std::make_unique<test::EmulatedCuda>());
+  try {
+    s.step(1);
+    ADD_FAILURE() << "a launch of 65537 blocks along y was not refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("grid this thin"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
   const index_t n[3] = {1001, 3, 1};
   const cuda::Launch l = cuda::sweep_launch(2, n);
