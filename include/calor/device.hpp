@@ -29,7 +29,9 @@ bool cuda_compiled();
 std::vector<DeviceInfo> cuda_devices(std::string* why = nullptr);
 /// The device a process of this node's local rank `local_rank` uses: local_rank modulo the
 /// devices (one GPU per rank where there are as many).
-int device_for_local_rank(int local_rank, int devices);
+inline int device_for_local_rank(int local_rank, int devices) {
+  return devices > 0 ? local_rank % devices : 0;
+}
 /// The CUDA device this thread's launches go to (0 without CUDA).
 int current_device();
 
@@ -41,6 +43,9 @@ namespace detail {
 /// Device memory for Field: `bytes` zeroed, or calor::Error naming the size and the device.
 void* device_allocate(std::size_t bytes);
 void device_free(void* p);
+/// copy_field's copy where either side is in device memory.
+void device_copy(void* to, MemorySpace to_space, const void* from, MemorySpace from_space,
+                 std::size_t bytes);
 }  // namespace detail
 
 }  // namespace calor

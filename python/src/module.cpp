@@ -158,22 +158,32 @@ nb::capsule run_owner(const std::shared_ptr<calor::Run>& run) {
   });
 }
 
+/// A block's shape and strides (in elements) in NumPy order, slowest axis first.
+struct NumpyLayout {
+  std::vector<std::size_t> shape;
+  std::vector<std::int64_t> strides;
+};
+NumpyLayout numpy_layout(int dim, const std::array<calor::index_t, 3>& n, std::int64_t sy,
+                         std::int64_t sz) {
+  NumpyLayout l;
+  for (int a = dim - 1; a >= 0; --a) {
+    l.shape.push_back(static_cast<std::size_t>(n[static_cast<std::size_t>(a)]));
+    l.strides.push_back(a == 0 ? 1 : a == 1 ? sy : sz);
+  }
+  return l;
+}
+
 /// A view of `s` (this process's block, NumPy order) whose `owner` keeps the memory alive:
 /// writable over the stencil's field, read-only where the method keeps its own state
 /// (spectral).
 nb::object block_view(const calor::State& s, bool writable, nb::handle owner) {
-  const int dim = s.problem->grid.dim;
-  std::vector<std::size_t> shape;
-  std::vector<std::int64_t> strides;
-  for (int a = dim - 1; a >= 0; --a) {
-    shape.push_back(static_cast<std::size_t>(s.box.size(a)));
-    strides.push_back(a == 0 ? 1 : a == 1 ? s.stride_y : s.stride_z);
-  }
+  const NumpyLayout l = numpy_layout(
+      s.problem->grid.dim, {s.box.size(0), s.box.size(1), s.box.size(2)}, s.stride_y, s.stride_z);
   if (writable)
-    return nb::cast(nb::ndarray<nb::numpy, double>(const_cast<double*>(s.cells), shape.size(),
-                                                   shape.data(), owner, strides.data()));
-  return nb::cast(nb::ndarray<nb::numpy, const double>(s.cells, shape.size(), shape.data(), owner,
-                                                       strides.data()));
+    return nb::cast(nb::ndarray<nb::numpy, double>(const_cast<double*>(s.cells), l.shape.size(),
+                                                   l.shape.data(), owner, l.strides.data()));
+  return nb::cast(nb::ndarray<nb::numpy, const double>(s.cells, l.shape.size(), l.shape.data(),
+                                                       owner, l.strides.data()));
 }
 
 class PySimulation {
@@ -348,15 +358,9 @@ class PySimulation {
   // This process's block of a device field, NumPy order, as an array on its CUDA device.
   nb::object device_view(calor::Field& f) {
     check_idle();
-    const int dim = f.grid().dim;
-    std::vector<std::size_t> shape;
-    std::vector<std::int64_t> strides;
-    for (int a = dim - 1; a >= 0; --a) {
-      shape.push_back(static_cast<std::size_t>(f.n(a)));
-      strides.push_back(a == 0 ? 1 : a == 1 ? f.stride_y() : f.stride_z());
-    }
-    return nb::cast(nb::ndarray<double>(f.raw() + f.offset(0, 0, 0), shape.size(), shape.data(),
-                                        run_owner(run_), strides.data(), nb::dtype<double>(),
+    const NumpyLayout l = numpy_layout(f.grid().dim, f.grid().n, f.stride_y(), f.stride_z());
+    return nb::cast(nb::ndarray<double>(f.raw() + f.offset(0, 0, 0), l.shape.size(), l.shape.data(),
+                                        run_owner(run_), l.strides.data(), nb::dtype<double>(),
                                         nb::device::cuda::value, calor::current_device()));
   }
 

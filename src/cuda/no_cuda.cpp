@@ -1,7 +1,6 @@
 // A calor built without CUDA (CALOR_CUDA=OFF, or no nvcc at configure time): no devices, and
 // device memory is refused with the way to get it.
 
-#include <cstring>
 #include <string>
 
 #include "calor/device.hpp"
@@ -26,23 +25,16 @@ std::vector<DeviceInfo> cuda_devices(std::string* why) {
   return {};
 }
 
-int device_for_local_rank(int local_rank, int devices) {
-  return devices > 0 ? local_rank % devices : 0;
-}
-
 int current_device() {
   return 0;
 }
 
-void copy_field(const Field& from, Field& to) {
-  if (from.space() != MemorySpace::host || to.space() != MemorySpace::host)
-    throw Error(std::string("cannot copy a device field: ") + kNotBuilt);
-  if (from.size() != to.size() || from.stride_y() != to.stride_y())
-    throw Error("copy_field: the two fields differ in layout");
-  std::memcpy(to.raw(), from.raw(), static_cast<std::size_t>(from.size()) * sizeof(double));
-}
-
 namespace detail {
+
+void device_copy(void* /*to*/, MemorySpace /*to_space*/, const void* /*from*/,
+                 MemorySpace /*from_space*/, std::size_t /*bytes*/) {
+  throw Error(std::string("cannot copy a device field: ") + kNotBuilt);
+}
 
 void* device_allocate(std::size_t /*bytes*/) {
   throw Error(std::string("this calor cannot allocate device memory: ") + kNotBuilt);

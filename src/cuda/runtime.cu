@@ -38,29 +38,22 @@ std::vector<DeviceInfo> cuda_devices(std::string* why) {
   return devices;
 }
 
-int device_for_local_rank(int local_rank, int devices) {
-  return devices > 0 ? local_rank % devices : 0;
-}
-
 int current_device() {
   int d = 0;
   return cudaGetDevice(&d) == cudaSuccess ? d : 0;
 }
 
-void copy_field(const Field& from, Field& to) {
-  if (from.size() != to.size() || from.stride_y() != to.stride_y())
-    throw Error("copy_field: the two fields differ in layout");
-  const bool src_dev = from.space() == MemorySpace::device;
-  const bool dst_dev = to.space() == MemorySpace::device;
+namespace detail {
+
+void device_copy(void* to, MemorySpace to_space, const void* from, MemorySpace from_space,
+                 std::size_t bytes) {
+  const bool src_dev = from_space == MemorySpace::device;
+  const bool dst_dev = to_space == MemorySpace::device;
   const cudaMemcpyKind kind = src_dev
                                   ? (dst_dev ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost)
                                   : (dst_dev ? cudaMemcpyHostToDevice : cudaMemcpyHostToHost);
-  cuda::check(cudaMemcpy(to.raw(), from.raw(),
-                         static_cast<std::size_t>(from.size()) * sizeof(double), kind),
-              "copying a field between host and device");
+  cuda::check(cudaMemcpy(to, from, bytes, kind), "copying a field between host and device");
 }
-
-namespace detail {
 
 void* device_allocate(std::size_t bytes) {
   std::string why;

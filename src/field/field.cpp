@@ -133,6 +133,16 @@ void require_host(const Field& f, const char* what) {
 
 }  // namespace
 
+void copy_field(const Field& from, Field& to) {
+  if (from.size() != to.size() || from.stride_y() != to.stride_y())
+    throw Error("copy_field: the two fields differ in layout");
+  const auto bytes = static_cast<std::size_t>(from.size()) * sizeof(double);
+  if (from.space() == MemorySpace::host && to.space() == MemorySpace::host)
+    std::memcpy(to.raw(), from.raw(), bytes);
+  else
+    detail::device_copy(to.raw(), to.space(), from.raw(), from.space(), bytes);
+}
+
 void Field::copy_interior_to(double* dense) const {
   require_host(*this, "Field::copy_interior_to");
   const index_t nx = grid_.n[0];

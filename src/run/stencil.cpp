@@ -66,14 +66,19 @@ class StencilMethod final : public Method {
   // A device backend's field has no host memory to view in place: nullptr, so that Python
   // gets a read-only copy (the host mirror) and writes go through load().
   [[nodiscard]] Field* field() override {
-    return solver_->field().space() == MemorySpace::host ? &solver_->field() : nullptr;
+    return space() == MemorySpace::host ? &solver_->field() : nullptr;
   }
   [[nodiscard]] Field* device_field() override {
-    return solver_->field().space() == MemorySpace::device ? &solver_->field() : nullptr;
+    return space() == MemorySpace::device ? &solver_->field() : nullptr;
   }
   void set_values(const Problem& p) override { solver_->set_values(p.boundaries, p.sources); }
 
  private:
+  // Through the const field(): the mutable one tells the solver its host mirror is stale.
+  [[nodiscard]] MemorySpace space() const {
+    return static_cast<const Solver&>(*solver_).field().space();
+  }
+
   const Comm& comm_;
   std::unique_ptr<Solver> solver_;
   std::string reason_;
