@@ -126,8 +126,9 @@ void add_problem_flags(CLI::App& app, RunFlags& f) {
   value_flag("--backend", "backend", "Backend: auto or one listed by `calor info`");
   value_flag("--threads", "threads", "Threads per process (0 = OMP_NUM_THREADS or all cores)");
   value_flag("--tile-depth", "tile_depth", "tiled backend: steps per block (0 = automatic)");
-  value_flag("--tile-width", "tile_width",
-             "tiled backend, 2D: columns per strip (0 = automatic, from the L2 cache)");
+  value_flag(
+      "--tile-width", "tile_width",
+      "tiled backend: columns (2D) or y-rows (3D) per strip (0 = automatic, from the L2 cache)");
   value_flag("--method", "method",
              "stencil (explicit FTCS, default) or spectral (FFT: periodic or zero-Dirichlet "
              "faces)");

@@ -84,6 +84,8 @@ class StencilRun {
 
   /// Backend that runs ("auto" resolved).
   [[nodiscard]] std::string ran() const { return std::string(solver_.backend().name()); }
+  /// The backend's plan for this grid (tiled: its blocks and strips), once it has run.
+  [[nodiscard]] std::string plan() const { return solver_.backend().plan(); }
 
   /// Seconds for `steps` steps from a fresh random field.
   double seconds(std::int64_t steps) {
@@ -146,6 +148,7 @@ struct Row {
   Timing t;
   double roofline;    // (MLUP/s x 16 B) / copy bandwidth at the same thread count
   double incore = 0;  // MLUP/s / (the kernel's in-core ceiling per core x threads)
+  int dim = 2;        // the grid is n^dim
 };
 
 // A kernel's in-core ceiling: the simd backend on one core, on a grid whose fields fit in half
@@ -399,6 +402,50 @@ std::vector<Override> grid_settings(int dim, index_t n) {
           {"steps", "1", "bench"}};
 }
 
+// Temporal blocking in 3D (issue 20): the factored 7-point stencil on an n^3 grid far out of
+// cache (400^3, 1 GB of fields; --quick 160^3, 66 MB), the single sweep (simd at 1 thread,
+// threads at more) against tiled, repetitions interleaved, the copy timed before each round.
+// A roofline fraction of 2 means two updates per cell per trip to memory at the copy's rate.
+std::vector<Row> run_blocking_3d(const NodeSetup& s, Roofline& roof, const Kernel& kernel) {
+  const index_t n = s.quick ? 160 : 400;
+  const int reps = std::max(s.reps, 2);
+  const double mb = 16.0 * std::pow(static_cast<double>(n), 3) / 1e6;
+  std::printf(
+      "\nTemporal blocking in 3D: %s on %lld^3 (fields %.0f MB), random initial field, best of "
+      "%d interleaved (roofline = MLUP/s x 16 B / the copy timed between the rounds):\n",
+      kernel.name.c_str(), static_cast<long long>(n), mb, reps);
+  std::printf("  %-8s %7s %8s %10s %9s %9s %9s %8s  %s\n", "backend", "threads", "steps", "MLUP/s",
+              "GB/s", "copy GB/s", "roofline", "in-core", "plan");
+  std::vector<Row> rows;
+  for (int th : s.thread_counts) {
+    std::vector<std::unique_ptr<StencilRun>> runs;
+    std::int64_t steps = 0;
+    for (const char* b : {th == 1 ? "simd" : "threads", "tiled"}) {
+      runs.push_back(std::make_unique<StencilRun>(b, th, grid_settings(3, n)));
+      steps = std::max(steps, runs.back()->calibrate(s.quick ? 0.3 : 1.5));
+    }
+    std::vector<std::vector<double>> samples(runs.size());
+    double copy_gbs = 0;
+    for (int k = 0; k < reps; ++k) {
+      copy_gbs = std::max(copy_gbs, roof.at(th).measure(3).gbs);
+      for (std::size_t i = 0; i < runs.size(); ++i)
+        samples[i].push_back(runs[i]->seconds(steps));
+    }
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      Timing t = runs[i]->timing(steps, samples[i]);
+      t.copy_gbs = copy_gbs;
+      rows.push_back({"3D 7-point", t.backend, th, n, t, t.gbs() / copy_gbs,
+                      t.mlups() / (kernel.mlups * th), 3});
+      std::printf("  %-8s %7d %8lld %10.1f %9.2f %9.2f %9.2f %8.2f  %s\n", t.backend.c_str(), th,
+                  static_cast<long long>(steps), t.mlups(), t.gbs(), copy_gbs, rows.back().roofline,
+                  rows.back().incore, runs[i]->plan().c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::printf("  (issue 20's target: tiled at 2.0 or more of the roofline)\n");
+  return rows;
+}
+
 // Every candidate on one grid, the same steps, repetitions interleaved (each round starting with
 // the next candidate) so that a slow minute of a noisy machine hits all alike.
 SweepRow time_sweep_row(int dim, index_t n, int threads, int reps, double target) {
@@ -522,8 +569,8 @@ void write_json_runs(std::ostream& js, const std::vector<Row>& v, bool last_list
        << ", \"threads\": " << r.threads << ", \"steps\": " << r.t.steps
        << ", \"seconds\": " << r.t.seconds << ", \"mlups\": " << r.t.mlups()
        << ", \"gbs\": " << r.t.gbs() << ", \"copy_gbs\": " << r.t.copy_gbs
-       << ", \"roofline\": " << r.roofline << ", \"in_core\": " << r.incore << "}"
-       << (last_list && i + 1 == v.size() ? "\n" : ",\n");
+       << ", \"roofline\": " << r.roofline << ", \"in_core\": " << r.incore
+       << ", \"dim\": " << r.dim << "}" << (last_list && i + 1 == v.size() ? "\n" : ",\n");
   }
 }
 
@@ -595,8 +642,8 @@ void write_markdown_tables(std::ostream& md, const NodeResults& res) {
   md << "\n| grid | backend | threads | MLUP/s | GB/s | copy GB/s beside it | fraction of "
         "roofline | fraction of in-core ceiling |\n|---|---|---|---|---|---|---|---|\n";
   for (const Row& r : res.rows) {
-    std::snprintf(buf, sizeof buf, "| %s %lld² | %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
-                  r.label.c_str(), static_cast<long long>(r.n),
+    std::snprintf(buf, sizeof buf, "| %s %lld%s | %s | %d | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
+                  r.label.c_str(), static_cast<long long>(r.n), r.dim == 3 ? "³" : "²",
                   (r.backend == "auto" ? "auto→" + r.t.backend : r.backend).c_str(), r.threads,
                   r.t.mlups(), r.t.gbs(), r.t.copy_gbs, r.roofline, r.incore);
     md << buf;
@@ -653,6 +700,8 @@ int bench_node_command(const BenchOptions& o) {
   res.roof = measure_roofline(s);
   res.kernels = measure_in_core(s);
   res.rows = run_backends(s, res.roof, res.kernels);
+  for (Row& r : run_blocking_3d(s, res.roof, res.kernels.back()))
+    res.rows.push_back(std::move(r));
   res.sweep = run_auto_sweep(s);
   res.study = run_case_study(s, res.roof, res.kernels.front());
 

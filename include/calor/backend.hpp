@@ -61,7 +61,7 @@ class Backend {
 struct BackendOptions {
   int threads = 0;     ///< 0 = the default (OMP_NUM_THREADS or all cores)
   int tile_depth = 0;  ///< tiled: steps per block, 0 = chosen from the cache size
-  int tile_width = 0;  ///< tiled, 2D: columns per strip, 0 = chosen from the L2 cache size
+  int tile_width = 0;  ///< tiled: columns (2D) or y-rows (3D) per strip, 0 = from the L2 cache
 };
 
 /// A backend picked by "auto", with the reason shown to the user.

@@ -34,7 +34,7 @@ struct RunSettings {
   std::string backend = "auto";
   int threads = 0;     ///< 0 = default
   int tile_depth = 0;  ///< tiled backend: steps per block, 0 = automatic
-  int tile_width = 0;  ///< tiled backend, 2D: columns per strip, 0 = automatic
+  int tile_width = 0;  ///< tiled backend: columns (2D) or y-rows (3D) per strip, 0 = automatic
   std::string output;  ///< HDF5 snapshot file (an .xmf sidecar is written beside it)
   Every output_every;
   std::string png;  ///< PNG frame prefix: PREFIX_<step>.png

@@ -32,18 +32,21 @@ struct BackendEntry {
 };
 
 /// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
-/// `calor bench node --auto-only` measured it (2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core;
-/// docs/benchmarks.md, "auto at every size"):
-/// - once the two fields exceed a fraction of the last-level cache: 0.4 in 2D and 0.25 in 3D at
-///   one thread (a 3D sweep reads three planes per plane written, so it leaves the cache
-///   sooner), twice that at two threads or more (the second core adds its L2 and its bandwidth
-///   from L3 to a plain sweep; more cores were not measured).
-/// (Tiny 3D grids at two threads, 32^3 and 48^3, ran 7-11% faster tiled in one sweep and 16%
-/// slower in the next: the in-cache two-thread rows are this VM's noisiest, so no rule.)
+/// `calor bench node --auto-only` and the 3D runs of docs/benchmarks.md ("Temporal blocking in
+/// 3D") measured it (2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core):
+/// - 2D: once the two fields exceed 0.4 of the last-level cache at one thread, 0.8 at two or
+///   more (the second core adds its L2 and its bandwidth from L3 to a plain sweep; more cores
+///   were not measured);
+/// - 3D at one thread: always (its strips of y-rows beat a plain sweep from 16^3 up, by 1.3-2.5x
+///   in cache and out of it);
+/// - 3D at two threads or more: where the fields fit in one L2 cache (up to about 40^3, where
+///   the plain sweep's barrier every step costs most) or exceed half the last-level cache; in
+///   between (48^3 to 72^3) the threads backend ran 5-30% faster in its good runs.
 inline bool prefer_temporal_blocking(const Grid& block, int threads) {
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
-  const double fraction = (block.dim >= 3 ? 0.25 : 0.4) * std::min(std::max(threads, 1), 2);
-  return bytes > fraction * static_cast<double>(caches().llc);
+  const auto llc = static_cast<double>(caches().llc);
+  if (block.dim < 3) return bytes > 0.4 * std::min(std::max(threads, 1), 2) * llc;
+  return threads <= 1 || bytes <= static_cast<double>(caches().l2) || bytes > 0.5 * llc;
 }
 
 }  // namespace calor

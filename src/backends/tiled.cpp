@@ -8,9 +8,10 @@
 // between them and meet once per wavefront. The slabs in flight, 2T + 2 of them in each array,
 // stay in cache, and memory sees each cell once per block instead of once per step.
 //
-// In 2D the rows are also cut into column strips (block_strips), so that the rows in flight fit in
-// a core's L2 cache instead of the shared last-level cache: each thread runs whole strips, and
-// threads wait only for the strip on their left, never at a barrier.
+// The slabs are also cut into strips (block_strips: of columns in 2D, of y-rows in 3D), so that
+// what is in flight fits in a core's L2 cache instead of the shared last-level cache, however
+// large the grid: each thread runs whole strips, and threads wait only for the strip before
+// theirs, never at a barrier. Whole slabs (block()) remain where a Neumann face refills its halo.
 //
 // Faces are physical (Dirichlet, Neumann: their halo is refilled slab by slab from the cells just
 // computed) or exchanged (periodic, or another MPI rank: filled once per block, T cells wide).
@@ -46,9 +47,12 @@ const char* tiling_obstacle(const Grid& g) {
 }
 }  // namespace
 
-/// Depth of a block: the 2T + 2 slabs in flight in each of the two arrays take about a sixth of
-/// the last-level cache (measured best on the 4800^2 case study: depth 32 beat 8, 16 and 64).
-int auto_tile_depth(const Grid& g) {
+namespace {
+
+/// Depth of a block of whole slabs: the 2T + 2 slabs in flight in each of the two arrays take
+/// about a sixth of the last-level cache (measured best on the 4800^2 case study: depth 32 beat
+/// 8, 16 and 64).
+int slab_depth(const Grid& g) {
   const double slab =
       static_cast<double>(g.dim == 2 ? g.n[0] + 2 : (g.n[0] + 2) * (g.n[1] + 2)) * sizeof(double);
   const double budget = static_cast<double>(caches().llc) / 6.0;
@@ -56,7 +60,16 @@ int auto_tile_depth(const Grid& g) {
   return std::clamp(t, 2, 64);
 }
 
-namespace {
+/// The least automatic depth in 3D, where strips of y-rows (block_strips) keep the planes in
+/// flight small however large the planes: memory then sees a cell once per kStripDepth3D steps
+/// (docs/benchmarks.md, "Temporal blocking in 3D": 16 beat 6, 8 and 12 at 400^3, and 24 or 32
+/// gained nothing more).
+constexpr int kStripDepth3D = 16;
+
+/// Depth of a block when the user gives none.
+int auto_tile_depth(const Grid& g) {
+  return g.dim == 3 ? std::max(slab_depth(g), kStripDepth3D) : slab_depth(g);
+}
 
 // Waits until `counter` >= `value` (acquire: what was written before it was raised is visible).
 // Spins, as the wait is a fraction of a wave, and yields after a while in case the threads
@@ -90,9 +103,9 @@ struct Region {
   [[nodiscard]] index_t waves(int axis, index_t unit = 1, index_t lag = 2) const {
     return (hi(1, axis) - lo(1, axis) + unit - 1) / unit + lag * (depth - 1);
   }
-  /// Column strips of `width` over x (the last one takes the remainder).
-  [[nodiscard]] index_t strips(index_t width) const {
-    return std::max<index_t>(1, (hi(1, 0) - lo(1, 0)) / width);
+  /// Strips of `width` cells across `axis` (the last one takes the remainder).
+  [[nodiscard]] index_t strips(int axis, index_t width) const {
+    return std::max<index_t>(1, (hi(1, axis) - lo(1, axis)) / width);
   }
 };
 
@@ -168,22 +181,22 @@ class TiledBackend final : public Backend {
     for (int a = 0; a < g.dim; ++a)
       for (int s = 0; s < 2; ++s)
         if (physical[a][s]) fill_halo_face(halo.boundaries(), g, next, a, s, halo.conductivity());
-    bool refill = false;
-    for (int a = 0; a < g.dim; ++a)
-      for (int s = 0; s < 2; ++s)
-        refill = refill ||
-                 (physical[a][s] && halo.boundaries().face[a][s].kind != BoundaryKind::dirichlet);
+    const bool refill = refills_halo(halo, g.dim);
     const bool stream = detail::should_stream(cur);
-    // 2D without halo refills: column strips, pipelined over the threads (see block_strips).
-    const index_t width = g.dim == 2 && !refill ? strip_width(g, depth) : 0;
+    // Without halo refills: strips (of columns in 2D, of y-rows in 3D), pipelined over the
+    // threads (see block_strips).
+    const index_t width = refill ? 0 : strip_width(g, depth);
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
+    const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
     if (width > 0)
-      plan_ += std::to_string(Region{g, physical, depth}.strips(width)) + " column strips of " +
-               std::to_string(width) + " (rows in flight sized to the L2 cache)";
-    else if (g.dim == 2 && refill)
-      plan_ += "whole rows (a Neumann face refills the halo row by row)";
+      plan_ += std::to_string(Region{g, physical, depth}.strips(g.dim - 2, width)) +
+               (g.dim == 2 ? " column strips of " : " strips of ") + std::to_string(width) +
+               (g.dim == 2 ? " (rows in flight sized to the L2 cache)"
+                           : " y-rows (planes in flight sized to a share of the cache)");
+    else if (refill)
+      plan_ += std::string(slabs) + " (a Neumann face refills the halo slab by slab)";
     else
-      plan_ += g.dim == 2 ? "whole rows (too narrow for two strips per thread)" : "whole planes";
+      plan_ += std::string(slabs) + " (too narrow for strips)";
     while (steps > 0) {
       const int t = static_cast<int>(std::min<std::int64_t>(depth, steps));
       halo.update(cur);
@@ -201,51 +214,81 @@ class TiledBackend final : public Backend {
   // a face is exchanged (a block takes one exchange of that many layers).
   int block_depth(const Field& cur, const Halo& halo) const {
     const Grid& g = cur.grid();
-    const int depth = depth_ > 0 ? depth_ : auto_tile_depth(g);
+    const int depth = depth_ > 0                  ? depth_
+                      : refills_halo(halo, g.dim) ? slab_depth(g)  // whole slabs (block())
+                                                  : auto_tile_depth(g);
     return halo.any_exchanged(g.dim) ? std::min<int>(depth, static_cast<int>(cur.halo())) : depth;
   }
 
-  // Width of the column strips of block_strips for a block `depth` steps deep, or 0 for whole
-  // rows (block()). The user's width where it gives two strips or more. Else the 2 depth + 2 rows
-  // in flight of each array should fit in a core's L2 cache, and the strips are as many as that
-  // needs, rounded up to a multiple of the threads so that none waits for the others; strips are
-  // used if every thread gets two of them or more (narrower grids stay in the cache anyway).
+  // Whether a physical face other than Dirichlet refills its halo from the cells just computed,
+  // which block_strips does not do (block() does, slab by slab).
+  static bool refills_halo(const Halo& halo, int dim) {
+    const FaceMask physical = halo.physical_faces(dim);
+    for (int a = 0; a < dim; ++a)
+      for (int s = 0; s < 2; ++s)
+        if (physical[a][s] && halo.boundaries().face[a][s].kind != BoundaryKind::dirichlet)
+          return true;
+    return false;
+  }
+
+  // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
+  // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
+  // Else what is in flight per strip should fit in a core's L2 cache: in 2D the 2 depth + 2 rows
+  // of each array, in 3D the depth + 2 planes of each; the strips are as many as that needs,
+  // rounded up to a multiple of the threads so that none waits for the others. 2D uses strips
+  // if every thread gets two of them or more (narrower grids stay in the cache anyway); 3D
+  // always, if a strip gets two rows (its lag of one plane beats block()'s two, with a barrier).
   // Strips beat whole rows on the case study, and the width is not critical within a factor of
   // a few around this choice (docs/benchmarks.md has the measurements).
   index_t strip_width(const Grid& g, int depth) const {
-    if (width_ > 0) return g.n[0] >= 2 * index_t{width_} ? width_ : 0;
-    const double per_column = 2.0 * (2 * depth + 2) * sizeof(double);
-    const auto fits = std::max<index_t>(
-        4 * detail::kLanes, static_cast<index_t>(static_cast<double>(caches().l2) / per_column));
-    const index_t n = (g.n[0] + fits - 1) / fits;
-    const index_t strips = (n + threads_ - 1) / threads_ * threads_;
-    return strips >= 2 * index_t{threads_} ? g.n[0] / strips : 0;
+    const index_t n = g.n[g.dim - 2];
+    if (width_ > 0) return n >= 2 * index_t{width_} ? width_ : 0;
+    const double per_unit = g.dim == 2 ? 2.0 * (2 * depth + 2) * sizeof(double)
+                                       : 2.0 * (depth + 2) * static_cast<double>(g.n[0] + 2) *
+                                             static_cast<double>(sizeof(double));
+    // 3D: each thread's strip in flight takes a share of the last-level cache, at least half
+    // the L2 (at 400^3, 2 threads, the best strips held 4-6 MB of the 32 MB L3; 1 MB strips,
+    // the L2's size, ran 25% slower).
+    const double budget =
+        g.dim == 2 ? static_cast<double>(caches().l2)
+                   : std::max(0.5 * static_cast<double>(caches().l2),
+                              static_cast<double>(caches().llc) / (4.0 * std::max(threads_, 2)));
+    const auto fits = std::max<index_t>(g.dim == 2 ? 4 * detail::kLanes : 2,
+                                        static_cast<index_t>(budget / per_unit));
+    const index_t wanted = (n + fits - 1) / fits;
+    const index_t strips = (wanted + threads_ - 1) / threads_ * threads_;
+    if (g.dim == 3) return n / strips >= 2 ? n / strips : 0;
+    return strips >= 2 * index_t{threads_} ? n / strips : 0;
   }
 
-  // Advances `depth` steps of a 2D grid whose physical faces need no refill (block() otherwise),
-  // in column strips so that the rows in flight stay in the L2 cache rather than the LLC.
+  // Advances `depth` steps of a grid whose physical faces need no refill (block() otherwise), in
+  // strips across the second-outermost axis (columns in 2D, y-rows in 3D), so that what is in
+  // flight stays in the L2 cache rather than the LLC.
   //
-  // Strip s at step t holds columns [X(s) - (t - 1), X(s + 1) - (t - 1)), X(s) = x0 + s width,
+  // Strip s at step t holds [X(s) - (t - 1), X(s + 1) - (t - 1)) across, X(s) = x0 + s width,
   // clipped to the step's region; the first and last strips reach the region's ends. Each strip
-  // is a wavefront over units of two rows (the two-row kernel shares their loads): wave W runs
-  // step t on pair W - (t - 1), for t = 1..T in that order. One pair of lag per step is enough
-  // because one thread runs a whole wave of a strip: step t on pair P reads step t - 1 on pairs
-  // P - 1..P + 1, the last of them done just before it in the same wave, and it overwrites the
-  // step t - 2 values of pair P, whose last reader (step t - 1 on pair P + 1) is that same unit.
-  // (block() needs two slabs of lag, as its threads share each slab.) The rows in flight are
-  // then 2T + 2 per array, half what a lag of two pairs holds, which is what strip_width
-  // assumes (docs/benchmarks.md: the case study ran 1.4x faster than with two pairs of lag).
-  // The strips lean left by one column per step, so strip s needs only strip s - 1 (its last
-  // two columns of each step), never the strip on its right: strip s runs wave W once strip
-  // s - 1 has finished wave W (which reads and rewrites the columns they share). Thread `id`
-  // takes strips id, id + nt, ...; each waits for its left neighbour's wave counter, so threads
-  // meet only there, never at a barrier.
+  // is a wavefront along the outermost axis, in units of two rows in 2D (the two-row kernel
+  // shares their loads) or one plane in 3D: wave W runs step t on unit W - (t - 1), for
+  // t = 1..T in that order. One unit of lag per step is enough because one thread runs a whole
+  // wave of a strip: step t on unit P reads step t - 1 on units P - 1..P + 1, the last of them
+  // done just before it in the same wave, and it overwrites the step t - 2 values of unit P,
+  // whose last reader (step t - 1 on unit P + 1) is that same wave. (block() needs two slabs of
+  // lag, as its threads share each slab.) What is in flight is then 2T + 2 rows (3D: T + 2
+  // planes) per array, half what a lag of two units holds, which is what strip_width assumes
+  // (docs/benchmarks.md: the case study ran 1.4x faster than with two pairs of lag).
+  // The strips lean back by one cell per step, so strip s needs only strip s - 1 (its last two
+  // cells across of each step), never the strip after it: strip s runs wave W once strip s - 1
+  // has finished wave W (which reads and rewrites the cells they share). Thread `id` takes
+  // strips id, id + nt, ...; each waits for its left neighbour's wave counter, so threads meet
+  // only there, never at a barrier.
   void block_strips(const Scheme& scheme, const FaceMask& physical, Field& a, Field& b, int depth,
                     index_t width, bool stream) const {
-    const Region region{a.grid(), physical, depth};
-    // A wavefront unit is two rows: the two-row kernel shares their loads.
-    const index_t first = region.lo(1, 1), waves = region.waves(1, 2, 1);
-    const index_t x0 = region.lo(1, 0), strips = region.strips(width);
+    const Grid& g = a.grid();
+    const int across = g.dim - 2, along = g.dim - 1;
+    const index_t unit = g.dim == 2 ? 2 : 1;
+    const Region region{g, physical, depth};
+    const index_t first = region.lo(1, along), waves = region.waves(along, unit, 1);
+    const index_t x0 = region.lo(1, across), strips = region.strips(across, width);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[strips]);
     for (index_t s = 0; s < strips; ++s)
       done[s].store(0, std::memory_order_relaxed);
@@ -255,23 +298,30 @@ class TiledBackend final : public Backend {
         for (index_t wave = 0; wave < waves; ++wave) {
           if (s > 0) wait_at_least(done[s - 1], wave + 1);
           for (int t = 1; t <= depth; ++t) {
-            const index_t pair = first + 2 * (wave - (t - 1));
-            const index_t j0 = std::max(pair, region.lo(t, 1)),
-                          j1 = std::min(pair + 2, region.hi(t, 1));
+            const index_t at = first + unit * (wave - (t - 1));
+            const index_t j0 = std::max(at, region.lo(t, along)),
+                          j1 = std::min(at + unit, region.hi(t, along));
             if (j0 >= j1) continue;
-            const index_t c0 =
-                s == 0 ? region.lo(t, 0) : std::max(region.lo(t, 0), x0 + s * width - (t - 1));
+            const index_t c0 = s == 0 ? region.lo(t, across)
+                                      : std::max(region.lo(t, across), x0 + s * width - (t - 1));
             const index_t c1 = s == strips - 1
-                                   ? region.hi(t, 0)
-                                   : std::min(region.hi(t, 0), x0 + (s + 1) * width - (t - 1));
+                                   ? region.hi(t, across)
+                                   : std::min(region.hi(t, across), x0 + (s + 1) * width - (t - 1));
             if (c0 >= c1) continue;
+            const bool out = stream && t == depth;
             if constexpr (S::dim == 2) {
-              if (j1 - j0 == 2) {
-                step_cells<S, 2>(scheme, w, wv, a, b, t, stream && t == depth, j0, 0, c0, c1);
-                continue;
-              }
+              if (j1 - j0 == 2)
+                step_cells<S, 2>(scheme, w, wv, a, b, t, out, j0, 0, c0, c1);
+              else
+                step_cells<S>(scheme, w, wv, a, b, t, out, j0, 0, c0, c1);
+            } else if constexpr (S::dim == 3) {
+              // Plane j0, y-rows [c0, c1), by twos, over the whole x-extent of the region.
+              const index_t i0 = region.lo(t, 0), i1 = region.hi(t, 0);
+              index_t y = c0;
+              for (; y + 1 < c1; y += 2)
+                step_cells<S, 2>(scheme, w, wv, a, b, t, out, y, j0, i0, i1);
+              if (y < c1) step_cells<S>(scheme, w, wv, a, b, t, out, y, j0, i0, i1);
             }
-            step_cells<S>(scheme, w, wv, a, b, t, stream && t == depth, j0, 0, c0, c1);
           }
           done[s].store(wave + 1, std::memory_order_release);
         }
@@ -346,7 +396,12 @@ const BackendEntry registry::tiled_backend{
         return AutoBid{0, std::string("no temporal blocking here: ") + why};
       if (!prefer_temporal_blocking(block, threads)) return AutoBid{};
       const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
-      return AutoBid{30, "the fields (" + std::to_string(static_cast<long long>(bytes / 1e6)) +
+      const std::string mb = std::to_string(static_cast<long long>(bytes / 1e6));
+      if (bytes <= 0.5 * static_cast<double>(caches().llc))  // 3D, in cache
+        return AutoBid{30, "3D, the fields (" + mb +
+                               " MB) in cache: strips of y-rows run several steps per pass, "
+                               "the threads meeting once per plane instead of once per step"};
+      return AutoBid{30, "the fields (" + mb +
                              " MB) outgrow the cache: temporal blocking reuses each cell for "
                              "several steps per trip to memory"};
     }};

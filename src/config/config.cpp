@@ -1038,8 +1038,9 @@ void read_parallelism(Reader& r, RunSettings& rs) {
   rs.tile_depth = static_cast<int>(depth);
   const auto width = r.integer("tile_width").value_or(0);
   if (width != 0 && (width < 2 || width > (std::int64_t{1} << 30)))
-    throw Error("key 'tile_width' (" + r.where("tile_width") + "): " + std::to_string(width) +
-                " is out of range; use 0 (automatic) or 2 to 2^30 columns per strip");
+    throw Error(
+        "key 'tile_width' (" + r.where("tile_width") + "): " + std::to_string(width) +
+        " is out of range; use 0 (automatic) or 2 to 2^30 columns (2D) or y-rows (3D) per strip");
   rs.tile_width = static_cast<int>(width);
 }
 

@@ -106,7 +106,9 @@ std::vector<ConfigKey> make_keys() {
       {"tile_depth", "integer", "0",
        "tiled: steps per block (up to 1024), 0 = chosen from the last-level cache size", "8"},
       {"tile_width", "integer", "0",
-       "tiled, 2D: columns per strip (2 or more), 0 = chosen from the L2 cache size", "64"},
+       "tiled: columns per strip in 2D, y-rows per strip in 3D (2 or more), 0 = chosen from the L2 "
+       "cache size",
+       "64"},
       {"check_every", "integer", "100",
        "NaN/Inf/blow-up check interval in steps, 0 = at the end only", "50"},
       // ---- [output] ----------------------------------------------------------------------------

@@ -112,7 +112,7 @@ TEST(Mpi, EveryCaseAndBackendMatchesTheReference) {
     }
     const auto ref = reference(p);
     // tiled with depth k exchanges a k-wide halo every k steps (communication-avoiding mode);
-    // with a tile width, in 2D, in column strips over the widened region.
+    // with a tile width, in strips (2D: of columns, 3D: of y-rows) over the widened region.
     for (const auto& [backend, threads, depth, width] :
          std::vector<std::tuple<std::string, int, int, int>>{{"serial", 1, 0, 0},
                                                              {"simd", 1, 0, 0},

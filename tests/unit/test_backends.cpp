@@ -20,7 +20,7 @@ struct Variant {
   std::string backend;
   int threads;
   int depth;
-  int width = 0;  // tiled, 2D: columns per strip (0 = automatic: whole rows at these sizes)
+  int width = 0;  // tiled: columns (2D) or y-rows (3D) per strip (0 = automatic)
 };
 
 const std::vector<Variant> kVariants = {
@@ -81,6 +81,24 @@ TEST(Backends, CaseStudyMatchesAcrossBackendsAndDepths) {
       for (int depth : {3, 16})
         EXPECT_TRUE(test::same_bits(run(p, {"tiled", threads, depth, width}), reference))
             << "width " << width << " threads " << threads << " depth " << depth;
+}
+
+TEST(Backends, TiledStripsOf3DRowsMatchTheReference) {
+  // 3D blocks run in strips of y-rows: few and many strips, fewer and more than the threads, a
+  // last strip wider than the others, depths that do and do not divide the steps; with a point
+  // source and a uniform one, Dirichlet faces (strips) and periodic ones (the widened region).
+  for (const char* faces : {"", "boundary.y = \"periodic\"\nboundary.z = \"periodic\"\n"}) {
+    const Problem p = test::problem(std::string("dim = 3\nn = [41, 37, 23]\nsteps = 19\n") + faces +
+                                    "[sources]\nvolumetric = 0.3\n"
+                                    "points = [{ at = [20, 18, 11], energy = 2.0 }]\n");
+    SCOPED_TRACE(faces);
+    const auto reference = run(p, {"serial", 1, 0});
+    for (int width : {0, 2, 5, 13, 18})
+      for (int threads : {1, 2, 3})
+        for (int depth : {0, 3, 8})
+          EXPECT_TRUE(test::same_bits(run(p, {"tiled", threads, depth, width}), reference))
+              << "width " << width << " threads " << threads << " depth " << depth;
+  }
 }
 
 TEST(Backends, RunTakesWholeTiledBlocksPerChunk) {
@@ -153,9 +171,14 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   EXPECT_EQ(auto_backend_choice(square(0.35 * llc), 1).name, "simd");
   EXPECT_EQ(auto_backend_choice(square(0.45 * llc), 2).name, "threads");
   EXPECT_EQ(auto_backend_choice(square(0.85 * llc), 2).name, "tiled");
+  // 3D: tiled at one thread from the smallest grids; at two, in the L2 or beyond half the LLC.
+  const double l2 = static_cast<double>(caches().l2);
   EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 1).name, "tiled");  // 88^3 in 32 MiB
-  EXPECT_EQ(auto_backend_choice(cube(0.2 * llc), 1).name, "simd");
-  EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 2).name, "threads");
+  EXPECT_EQ(auto_backend_choice(cube(0.01 * llc), 1).name, "tiled");
+  EXPECT_EQ(auto_backend_choice(cube(0.9 * l2), 2).name, "tiled");
+  if (0.3 * llc > 2 * l2) {
+    EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 2).name, "threads");
+  }
   EXPECT_EQ(auto_backend_choice(cube(0.55 * llc), 2).name, "tiled");
 }
 
