@@ -39,14 +39,15 @@ struct BackendEntry {
 ///   were not measured);
 /// - 3D at one thread: always (its strips of y-rows beat a plain sweep from 16^3 up, by 1.3-2.5x
 ///   in cache and out of it);
-/// - 3D at two threads or more: where the fields fit in one L2 cache (up to about 40^3, where
-///   the plain sweep's barrier every step costs most) or exceed half the last-level cache; in
-///   between (48^3 to 72^3) the threads backend ran 5-30% faster in its good runs.
+/// - 3D at two threads or more: except where the fields take 0.075-0.25 of the last-level cache
+///   (56^3 to 72^3 here), where the threads backend ran 5-30% faster in its good runs (the
+///   plain sweep's barrier every step costs most on smaller grids, its trips to memory on
+///   larger ones).
 inline bool prefer_temporal_blocking(const Grid& block, int threads) {
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
   const auto llc = static_cast<double>(caches().llc);
   if (block.dim < 3) return bytes > 0.4 * std::min(std::max(threads, 1), 2) * llc;
-  return threads <= 1 || bytes <= static_cast<double>(caches().l2) || bytes > 0.5 * llc;
+  return threads <= 1 || bytes <= 0.075 * llc || bytes > 0.25 * llc;
 }
 
 }  // namespace calor

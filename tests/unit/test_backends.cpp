@@ -171,14 +171,12 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   EXPECT_EQ(auto_backend_choice(square(0.35 * llc), 1).name, "simd");
   EXPECT_EQ(auto_backend_choice(square(0.45 * llc), 2).name, "threads");
   EXPECT_EQ(auto_backend_choice(square(0.85 * llc), 2).name, "tiled");
-  // 3D: tiled at one thread from the smallest grids; at two, in the L2 or beyond half the LLC.
-  const double l2 = static_cast<double>(caches().l2);
+  // 3D: tiled at one thread from the smallest grids; at two, but for 0.075-0.25 of the LLC.
   EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 1).name, "tiled");  // 88^3 in 32 MiB
   EXPECT_EQ(auto_backend_choice(cube(0.01 * llc), 1).name, "tiled");
-  EXPECT_EQ(auto_backend_choice(cube(0.9 * l2), 2).name, "tiled");
-  if (0.3 * llc > 2 * l2) {
-    EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 2).name, "threads");
-  }
+  EXPECT_EQ(auto_backend_choice(cube(0.05 * llc), 2).name, "tiled");    // 48^3
+  EXPECT_EQ(auto_backend_choice(cube(0.15 * llc), 2).name, "threads");  // 64^3
+  EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 2).name, "tiled");
   EXPECT_EQ(auto_backend_choice(cube(0.55 * llc), 2).name, "tiled");
 }
 
