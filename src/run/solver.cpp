@@ -19,6 +19,9 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   // As wide a halo as the backend wants, but never wider than the thinnest block along an
   // exchanged axis (a periodic or neighbour's halo is copied from that many interior cells).
   int width = std::max(1, backend_->halo_width(local, *halo_));
+  // Every rank the same width, the narrowest any wants: neighbours exchange as many layers as
+  // they hold, and a backend that blocks steps by the halo's width (tiled) must block alike.
+  width = static_cast<int>(-domain_->max_over_ranks(-static_cast<double>(width)));
   for (int a = 0; a < local.dim; ++a)
     if (halo_->exchanged(a, 0) || halo_->exchanged(a, 1))
       width = static_cast<int>(std::min<index_t>(width, domain_->min_block(a)));
