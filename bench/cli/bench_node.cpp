@@ -86,6 +86,8 @@ class StencilRun {
   [[nodiscard]] std::string ran() const { return std::string(solver_.backend().name()); }
   /// The backend's plan for this grid (tiled: its blocks and strips), once it has run.
   [[nodiscard]] std::string plan() const { return solver_.backend().plan(); }
+  /// Steps the backend takes per pass over memory (tiled: a block).
+  [[nodiscard]] std::int64_t steps_per_pass() const { return solver_.steps_per_pass(); }
 
   /// Seconds for `steps` steps from a fresh random field.
   double seconds(std::int64_t steps) {
@@ -402,12 +404,15 @@ std::vector<Override> grid_settings(int dim, index_t n) {
           {"steps", "1", "bench"}};
 }
 
-// Temporal blocking in 3D (issue 20): the factored 7-point stencil on an n^3 grid far out of
-// cache (400^3, 1 GB of fields; --quick 160^3, 66 MB), the single sweep (simd at 1 thread,
-// threads at more) against tiled, repetitions interleaved, the copy timed before each round.
-// A roofline fraction of 2 means two updates per cell per trip to memory at the copy's rate.
+// Temporal blocking in 3D (issue 20): the factored 7-point stencil on an n^3 grid out of cache
+// (fields of 32 last-level caches, at least 400^3; --quick 2 caches, at least 64^3), the single
+// sweep (simd at 1 thread, threads at more) against tiled, the same whole blocks of steps,
+// repetitions interleaved (each round starting with the next backend), the copy timed before
+// each round. A roofline fraction of 2 means two updates per cell per trip to memory at the
+// copy's rate.
 std::vector<Row> run_blocking_3d(const NodeSetup& s, Roofline& roof, const Kernel& kernel) {
-  const index_t n = s.quick ? 160 : 400;
+  const double cells = (s.quick ? 2.0 : 32.0) * static_cast<double>(s.cc.llc) / 16.0;
+  const index_t n = std::max<index_t>(s.quick ? 64 : 400, std::lround(std::cbrt(cells) / 8) * 8);
   const int reps = std::max(s.reps, 2);
   const double mb = 16.0 * std::pow(static_cast<double>(n), 3) / 1e6;
   std::printf(
@@ -419,17 +424,21 @@ std::vector<Row> run_blocking_3d(const NodeSetup& s, Roofline& roof, const Kerne
   std::vector<Row> rows;
   for (int th : s.thread_counts) {
     std::vector<std::unique_ptr<StencilRun>> runs;
-    std::int64_t steps = 0;
+    std::int64_t steps = 0, pass = 1;
     for (const char* b : {th == 1 ? "simd" : "threads", "tiled"}) {
       runs.push_back(std::make_unique<StencilRun>(b, th, grid_settings(3, n)));
       steps = std::max(steps, runs.back()->calibrate(s.quick ? 0.3 : 1.5));
+      pass = std::max(pass, runs.back()->steps_per_pass());
     }
+    steps = (steps + pass - 1) / pass * pass;  // whole tiled blocks
     std::vector<std::vector<double>> samples(runs.size());
     double copy_gbs = 0;
     for (int k = 0; k < reps; ++k) {
       copy_gbs = std::max(copy_gbs, roof.at(th).measure(3).gbs);
-      for (std::size_t i = 0; i < runs.size(); ++i)
-        samples[i].push_back(runs[i]->seconds(steps));
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        const std::size_t c = (i + static_cast<std::size_t>(k)) % runs.size();
+        samples[c].push_back(runs[c]->seconds(steps));
+      }
     }
     for (std::size_t i = 0; i < runs.size(); ++i) {
       Timing t = runs[i]->timing(steps, samples[i]);
@@ -700,7 +709,9 @@ int bench_node_command(const BenchOptions& o) {
   res.roof = measure_roofline(s);
   res.kernels = measure_in_core(s);
   res.rows = run_backends(s, res.roof, res.kernels);
-  for (Row& r : run_blocking_3d(s, res.roof, res.kernels.back()))
+  const auto k3 = std::find_if(res.kernels.begin(), res.kernels.end(),
+                               [](const Kernel& k) { return k.dim == 3; });
+  for (Row& r : run_blocking_3d(s, res.roof, *k3))
     res.rows.push_back(std::move(r));
   res.sweep = run_auto_sweep(s);
   res.study = run_case_study(s, res.roof, res.kernels.front());

@@ -210,14 +210,16 @@ class TiledBackend final : public Backend {
   }
 
  private:
-  // Steps per block on `g`: the user's depth, else one from the cache sizes (for whole slabs
-  // where a Neumann face refills its halo, block(); else for strips), cut where exchanged faces
+  // Steps per block on `g`: the user's depth, else one from the cache sizes (for whole slabs,
+  // block(), or for strips), cut where exchanged faces
   // would make the redundant work more than about a tenth. (Towards an exchanged face, step t
   // also computes depth - t halo layers: (depth - 1) / 2 per face per step on average. A 3D
   // block of 64^3 between six neighbours took 16 steps deep 70% more work than its own.)
   int wanted_depth(const Grid& g, const Halo& halo) const {
     if (depth_ > 0) return depth_;
-    const int depth = refills_halo(halo, g.dim) ? slab_depth(g) : auto_tile_depth(g);
+    // Whole slabs (block()) where a Neumann face refills its halo or no strips fit.
+    const bool slabs = refills_halo(halo, g.dim) || strip_width(g, auto_tile_depth(g)) == 0;
+    const int depth = slabs ? slab_depth(g) : auto_tile_depth(g);
     double per_layer = 0;  // the share of the block's cells one layer on every exchanged face is
     for (int a = 0; a < g.dim; ++a)
       for (int s = 0; s < 2; ++s)
@@ -412,7 +414,7 @@ const BackendEntry registry::tiled_backend{
       if (!prefer_temporal_blocking(block, threads)) return AutoBid{};
       const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
       const std::string mb = std::to_string(static_cast<long long>(bytes / 1e6));
-      if (bytes <= 0.5 * static_cast<double>(caches().llc))  // 3D, in cache
+      if (block.dim == 3 && bytes <= 0.5 * static_cast<double>(caches().llc))
         return AutoBid{30, "3D, the fields (" + mb +
                                " MB) in cache: strips of y-rows run several steps per pass, "
                                "the threads meeting once per plane instead of once per step"};

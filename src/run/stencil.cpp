@@ -37,8 +37,12 @@ class StencilMethod final : public Method {
   StencilMethod(const Config& c, const Comm& comm, int threads) : comm_(comm) {
     const BackendOptions bo{threads, c.run.tile_depth, c.run.tile_width};
     auto domain = comm.domain(c.problem.grid, c.problem.boundaries);
-    const Grid block = domain->box().grid_in(c.problem.grid);
-    // "auto" judges this process's block, not the whole grid.
+    // "auto" judges a process's block, not the whole grid: the largest any rank has (they differ
+    // by a cell at most), so that every rank picks alike. (A tiled rank beside a plain one would
+    // run plain sweeps: the halo is as wide as the narrowest any rank wants.)
+    Grid block = domain->box().grid_in(c.problem.grid);
+    for (int a = 0; a < block.dim; ++a)
+      block.n[a] = static_cast<index_t>(domain->max_over_ranks(static_cast<double>(block.n[a])));
     auto backend = select_backend(c.run.backend, bo, block, &reason_);
     solver_ = std::make_unique<Solver>(c.problem, std::move(backend), std::move(domain));
   }

@@ -7,7 +7,7 @@
 # new inputs go to build-fuzz/corpus/TARGET. After a long run, keep what it found with
 #   build-fuzz/TARGET_fuzz -merge=1 tests/fuzz/corpus/TARGET build-fuzz/corpus/TARGET
 # A crash leaves build-fuzz/crash-<hash> (the input) and a non-zero exit status.
-# CTest runs each target for 20 s in the ASan build (labels: fuzz); run longer by hand:
+# CTest runs each target for 10 s in the ASan build (labels: fuzz); run longer by hand:
 #   tests/fuzz/run.sh all 3600
 set -euo pipefail
 cd "$(dirname "$0")/../.."

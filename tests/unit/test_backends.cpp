@@ -87,7 +87,8 @@ TEST(Backends, TiledStripsOf3DRowsMatchTheReference) {
   // 3D blocks run in strips of y-rows: few and many strips, fewer and more than the threads, a
   // last strip wider than the others, depths that do and do not divide the steps; with a point
   // source and a uniform one, Dirichlet faces (strips) and periodic ones (the widened region).
-  for (const char* faces : {"", "boundary.y = \"periodic\"\nboundary.z = \"periodic\"\n"}) {
+  for (const char* faces : {"", "boundary.y = \"periodic\"\nboundary.z = \"periodic\"\n",
+                            "boundary.x = \"periodic\"\n"}) {
     const Problem p = test::problem(std::string("dim = 3\nn = [41, 37, 23]\nsteps = 19\n") + faces +
                                     "[sources]\nvolumetric = 0.3\n"
                                     "points = [{ at = [20, 18, 11], energy = 2.0 }]\n");
