@@ -258,6 +258,7 @@ class TiledBackend final : public Backend {
   // Strips beat whole rows on the case study, and the width is not critical within a factor of
   // a few around this choice (docs/benchmarks.md has the measurements).
   index_t strip_width(const Grid& g, int depth) const {
+    if (g.dim < 2) return 0;
     const index_t n = g.n[g.dim - 2];
     if (width_ > 0) return n >= 2 * index_t{width_} ? width_ : 0;
     const double per_unit = g.dim == 2 ? 2.0 * (2 * depth + 2) * sizeof(double)

@@ -106,8 +106,8 @@ std::vector<ConfigKey> make_keys() {
       {"tile_depth", "integer", "0",
        "tiled: steps per block (up to 1024), 0 = chosen from the last-level cache size", "8"},
       {"tile_width", "integer", "0",
-       "tiled: columns per strip in 2D, y-rows per strip in 3D (2 or more), 0 = chosen from the L2 "
-       "cache size",
+       "tiled: columns per strip in 2D, y-rows per strip in 3D (2 or more), 0 = chosen from the "
+       "cache sizes",
        "64"},
       {"check_every", "integer", "100",
        "NaN/Inf/blow-up check interval in steps, 0 = at the end only", "50"},
