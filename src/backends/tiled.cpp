@@ -211,10 +211,10 @@ class TiledBackend final : public Backend {
 
  private:
   // Steps per block on `g`: the user's depth, else one from the cache sizes (for whole slabs,
-  // block(), or for strips), cut where exchanged faces
-  // would make the redundant work more than about a tenth. (Towards an exchanged face, step t
-  // also computes depth - t halo layers: (depth - 1) / 2 per face per step on average. A 3D
-  // block of 64^3 between six neighbours took 16 steps deep 70% more work than its own.)
+  // block(), or for strips), cut where exchanged faces would make the redundant work more than
+  // about a tenth. (Towards an exchanged face, step t also computes depth - t halo layers:
+  // (depth - 1) / 2 per face per step on average. A 3D block of 64^3 between six neighbours
+  // took 16 steps deep 70% more work than its own.)
   int wanted_depth(const Grid& g, const Halo& halo) const {
     if (depth_ > 0) return depth_;
     // Whole slabs (block()) where a Neumann face refills its halo or no strips fit.
@@ -250,8 +250,9 @@ class TiledBackend final : public Backend {
 
   // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
   // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
-  // Else what is in flight per strip should fit in a core's L2 cache: in 2D the 2 depth + 2 rows
-  // of each array, in 3D the depth + 2 planes of each; the strips are as many as that needs,
+  // Else what is in flight per strip should fit in a budget: in 2D the 2 depth + 2 rows of each
+  // array in a core's L2 cache, in 3D the depth + 2 planes of each in a share of the last-level
+  // cache (below); the strips are as many as that needs,
   // rounded up to a multiple of the threads so that none waits for the others. 2D uses strips
   // if every thread gets two of them or more (narrower grids stay in the cache anyway); 3D
   // always, if a strip gets two rows (its lag of one plane beats block()'s two, with a barrier).
