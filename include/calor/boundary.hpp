@@ -94,4 +94,13 @@ void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_
                         const std::array<std::array<bool, 2>, 3>& physical,
                         const Conductivity& k = {});
 
+/// Fills what a temporally blocked sweep needs after computing the cells [lo[a], hi[a]) of each
+/// axis a (possibly reaching into the halo of exchanged faces): for every face where
+/// `physical[axis][side]` is true and whose first interior layer the box holds, the halo cells
+/// next to the box's cells in that layer.
+void fill_physical_box(const Boundaries& bc, const Grid& grid, Field& f,
+                       const std::array<std::array<index_t, 2>, 3>& box,
+                       const std::array<std::array<bool, 2>, 3>& physical,
+                       const Conductivity& k = {});
+
 }  // namespace calor

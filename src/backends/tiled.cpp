@@ -11,13 +11,14 @@
 // The slabs are also cut into strips (block_strips: of columns in 2D, of y-rows in 3D), so that
 // what is in flight fits in a core's L2 cache instead of the shared last-level cache, however
 // large the grid: each thread runs whole strips, and threads wait only for the strip before
-// theirs, never at a barrier. Whole slabs (block()) remain where a Neumann face refills its halo.
+// theirs, never at a barrier. Whole slabs (block()) remain where no strips fit.
 //
-// Faces are physical (Dirichlet, Neumann: their halo is refilled slab by slab from the cells just
-// computed) or exchanged (periodic, or another MPI rank: filled once per block, T cells wide).
-// Towards an exchanged face, step t also computes the T - t halo cells next to the interior, as
-// the neighbour does, so that step t + 1 has its inputs without another exchange: this is the
-// communication-avoiding mode, one exchange of a T-wide halo per T steps.
+// Faces are physical (Dirichlet, Neumann, Robin: the latter two refill their halo from the cells
+// just computed, slab by slab or unit by unit) or exchanged (periodic, or another MPI rank: filled
+// once per block, T cells wide). Towards an exchanged face, step t also computes the T - t halo
+// cells next to the interior, as the neighbour does, so that step t + 1 has its inputs without
+// another exchange: this is the communication-avoiding mode, one exchange of a T-wide halo per T
+// steps.
 //
 // Each unit is the same row kernel as the other backends, sources (those in the widened region
 // too) are added per slab right after its update, so the result is the reference's, bit for bit.
@@ -183,9 +184,8 @@ class TiledBackend final : public Backend {
         if (physical[a][s]) fill_halo_face(halo.boundaries(), g, next, a, s, halo.conductivity());
     const bool refill = refills_halo(halo, g.dim);
     const bool stream = detail::should_stream(cur);
-    // Without halo refills: strips (of columns in 2D, of y-rows in 3D), pipelined over the
-    // threads (see block_strips).
-    const index_t width = refill ? 0 : strip_width(g, depth);
+    // Strips (of columns in 2D, of y-rows in 3D), pipelined over the threads (see block_strips).
+    const index_t width = strip_width(g, depth);
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
     if (width > 0)
@@ -201,7 +201,7 @@ class TiledBackend final : public Backend {
       const int t = static_cast<int>(std::min<std::int64_t>(depth, steps));
       halo.update(cur);
       if (width > 0)
-        block_strips(scheme, physical, cur, next, t, width, stream);
+        block_strips(scheme, halo, physical, cur, next, t, width, stream, refill);
       else
         block(scheme, halo, physical, cur, next, t, refill, stream);
       if (t % 2 == 1) std::swap(cur, next);
@@ -217,8 +217,8 @@ class TiledBackend final : public Backend {
   // took 16 steps deep 70% more work than its own.)
   int wanted_depth(const Grid& g, const Halo& halo) const {
     if (depth_ > 0) return depth_;
-    // Whole slabs (block()) where a Neumann face refills its halo or no strips fit.
-    const bool slabs = refills_halo(halo, g.dim) || strip_width(g, auto_tile_depth(g)) == 0;
+    // Whole slabs (block()) where no strips fit.
+    const bool slabs = strip_width(g, auto_tile_depth(g)) == 0;
     const int depth = slabs ? slab_depth(g) : auto_tile_depth(g);
     double per_layer = 0;  // the share of the block's cells one layer on every exchanged face is
     for (int a = 0; a < g.dim; ++a)
@@ -237,8 +237,8 @@ class TiledBackend final : public Backend {
     return halo.any_exchanged(g.dim) ? std::min<int>(depth, static_cast<int>(cur.halo())) : depth;
   }
 
-  // Whether a physical face other than Dirichlet refills its halo from the cells just computed,
-  // which block_strips does not do (block() does, slab by slab).
+  // Whether a physical face other than Dirichlet refills its halo from the cells just computed
+  // (block() does it slab by slab, block_strips unit by unit).
   static bool refills_halo(const Halo& halo, int dim) {
     const FaceMask physical = halo.physical_faces(dim);
     for (int a = 0; a < dim; ++a)
@@ -280,9 +280,8 @@ class TiledBackend final : public Backend {
     return strips >= 2 * index_t{threads_} ? n / strips : 0;
   }
 
-  // Advances `depth` steps of a grid whose physical faces need no refill (block() otherwise), in
-  // strips across the second-outermost axis (columns in 2D, y-rows in 3D), so that what is in
-  // flight stays in the L2 cache rather than the LLC.
+  // Advances `depth` steps of a 2D or 3D grid in strips across the second-outermost axis (columns
+  // in 2D, y-rows in 3D), so that what is in flight stays in the L2 cache rather than the LLC.
   //
   // Strip s at step t holds [X(s) - (t - 1), X(s + 1) - (t - 1)) across, X(s) = x0 + s width,
   // clipped to the step's region; the first and last strips reach the region's ends. Each strip
@@ -300,8 +299,8 @@ class TiledBackend final : public Backend {
   // has finished wave W (which reads and rewrites the cells they share). Thread `id` takes
   // strips id, id + nt, ...; each waits for its left neighbour's wave counter, so threads meet
   // only there, never at a barrier.
-  void block_strips(const Scheme& scheme, const FaceMask& physical, Field& a, Field& b, int depth,
-                    index_t width, bool stream) const {
+  void block_strips(const Scheme& scheme, const Halo& halo, const FaceMask& physical, Field& a,
+                    Field& b, int depth, index_t width, bool stream, bool refill) const {
     const Grid& g = a.grid();
     const int across = g.dim - 2, along = g.dim - 1;
     const index_t unit = g.dim == 2 ? 2 : 1;
@@ -340,6 +339,19 @@ class TiledBackend final : public Backend {
               for (; y + 1 < c1; y += 2)
                 step_cells<S, 2>(scheme, w, wv, a, b, t, out, y, j0, i0, i1);
               if (y < c1) step_cells<S>(scheme, w, wv, a, b, t, out, y, j0, i0, i1);
+            }
+            // A Neumann or Robin face's halo next to the cells just computed, before step t + 1
+            // reads it: by the strip that computed them, which runs before any that reads them.
+            if (refill) {
+              std::array<std::array<index_t, 2>, 3> box{};
+              box[across] = {c0, c1};
+              box[along] = {j0, j1};
+              if (g.dim == 3)
+                box[0] = {region.lo(t, 0), region.hi(t, 0)};
+              else
+                box[2] = {0, 1};
+              fill_physical_box(halo.boundaries(), g, t % 2 == 1 ? b : a, box, physical,
+                                halo.conductivity());
             }
           }
           done[s].store(wave + 1, std::memory_order_release);

@@ -148,6 +148,16 @@ void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_
     fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f), k);
 }
 
+void fill_physical_box(const Boundaries& bc, const Grid& grid, Field& f, const Ranges& box,
+                       const std::array<std::array<bool, 2>, 3>& physical, const Conductivity& k) {
+  for (int axis = 0; axis < grid.dim; ++axis)
+    for (int side = 0; side < 2; ++side) {
+      const index_t inner = side == 0 ? 0 : grid.n[axis] - 1;
+      if (physical[axis][side] && box[axis][0] <= inner && inner < box[axis][1])
+        fill_face(bc.face[axis][side], axis, side, grid, f, box, k);
+    }
+}
+
 void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side,
                     const Conductivity& k) {
   fill_face(bc.face[axis][side], axis, side, grid, f, full_ranges(f), k);

@@ -102,6 +102,27 @@ TEST(Backends, TiledStripsOf3DRowsMatchTheReference) {
   }
 }
 
+TEST(Backends, TiledStripsRefillNeumannAndRobinHalosAsTheyGo) {
+  // A Neumann or Robin face's halo is refilled by the strip that computed the cells next to it,
+  // before the next step reads it: 2D and 3D, strips narrower and wider than the depth, 1 to 3
+  // threads, a Dirichlet face beside (no refill) and a periodic one (the widened region).
+  const char* faces =
+      "boundary.x_low = \"neumann\"\nboundary.x_high = { type = \"robin\", h = 0.5, "
+      "ambient = 1.0 }\nboundary.y = \"periodic\"\n";
+  for (const std::string& grid :
+       {std::string("dim = 2\nn = [203, 57]\n"), std::string("dim = 3\nn = [37, 29, 23]\n")}) {
+    const Problem p = test::problem(grid + "steps = 23\n" + faces +
+                                    "boundary.z = \"neumann\"\n[sources]\nvolumetric = 0.2\n");
+    SCOPED_TRACE(grid);
+    const auto reference = run(p, {"serial", 1, 0});
+    for (int width : {0, 2, 7, 13})
+      for (int threads : {1, 3})
+        for (int depth : {0, 4, 9})
+          EXPECT_TRUE(test::same_bits(run(p, {"tiled", threads, depth, width}), reference))
+              << "width " << width << " threads " << threads << " depth " << depth;
+  }
+}
+
 TEST(Backends, TiledDepthKeepsTheRedundantWorkOfExchangedFacesSmall) {
   // Towards an exchanged face a block also computes its halo layers. Six periodic faces of a
   // 64^3 block: 16 steps deep that was 70% more work than the block's own; the depth is cut
