@@ -193,8 +193,6 @@ class TiledBackend final : public Backend {
                (g.dim == 2 ? " column strips of " : " strips of ") + std::to_string(width) +
                (g.dim == 2 ? " (rows in flight sized to the L2 cache)"
                            : " y-rows (planes in flight sized to a share of the cache)");
-    else if (refill)
-      plan_ += std::string(slabs) + " (a Neumann face refills the halo slab by slab)";
     else
       plan_ += std::string(slabs) + " (too narrow for strips)";
     while (steps > 0) {

@@ -134,20 +134,6 @@ void fill_halo(const Boundaries& bc, const Grid& grid, Field& f, const Conductiv
       fill_face(bc.face[axis][side], axis, side, grid, f, r, k);
 }
 
-void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab,
-                        const std::array<std::array<bool, 2>, 3>& physical, const Conductivity& k) {
-  const int outer = grid.dim - 1;
-  Ranges r = full_ranges(f);
-  r[outer] = {slab, slab + 1};
-  for (int axis = 0; axis < outer; ++axis)
-    for (int side = 0; side < 2; ++side)
-      if (physical[axis][side]) fill_face(bc.face[axis][side], axis, side, grid, f, r, k);
-  if (slab == 0 && physical[outer][0])
-    fill_face(bc.face[outer][0], outer, 0, grid, f, full_ranges(f), k);
-  if (slab == grid.n[outer] - 1 && physical[outer][1])
-    fill_face(bc.face[outer][1], outer, 1, grid, f, full_ranges(f), k);
-}
-
 void fill_physical_box(const Boundaries& bc, const Grid& grid, Field& f, const Ranges& box,
                        const std::array<std::array<bool, 2>, 3>& physical, const Conductivity& k) {
   for (int axis = 0; axis < grid.dim; ++axis)
@@ -156,6 +142,14 @@ void fill_physical_box(const Boundaries& bc, const Grid& grid, Field& f, const R
       if (physical[axis][side] && box[axis][0] <= inner && inner < box[axis][1])
         fill_face(bc.face[axis][side], axis, side, grid, f, box, k);
     }
+}
+
+void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_t slab,
+                        const std::array<std::array<bool, 2>, 3>& physical, const Conductivity& k) {
+  // The box of the slab: the inner axes whole, halo included.
+  Ranges r = full_ranges(f);
+  r[grid.dim - 1] = {slab, slab + 1};
+  fill_physical_box(bc, grid, f, r, physical, k);
 }
 
 void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side,
