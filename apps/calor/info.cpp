@@ -57,6 +57,8 @@ int info_command() {
               default_threads(), std::thread::hardware_concurrency(), omp ? omp : "(unset)");
   print_gpus();
   std::printf("  MPI           %s\n", Comm::library().c_str());
+  if (Comm::have_mpi() && cuda_compiled())
+    std::printf("                %s\n", Comm::device_memory_support().c_str());
   std::printf("  output        %s, %s\n", io_library().c_str(), image_library().c_str());
   std::printf("  spectral      %s\n", spectral_library().c_str());
   std::printf("  libraries     toml++ %d.%d.%d, CLI11 %s\n", TOML_LIB_MAJOR, TOML_LIB_MINOR,

@@ -76,6 +76,13 @@ class Comm {
   static std::string library();
   /// MPI_Get_library_version() whole ("" without MPI): what mpi4py must match.
   static std::string library_version();
+  /// True when the MPI library reads and writes CUDA device memory itself (a CUDA-aware Open
+  /// MPI, asked through MPIX_Query_cuda_support); CALOR_CUDA_AWARE=0 says no regardless. The
+  /// cuda backend then hands MPI its device buffers; otherwise it stages them in pinned host
+  /// memory.
+  static bool reads_device_memory();
+  /// reads_device_memory() in words, with the reason: for `calor info`.
+  static std::string device_memory_support();
   /// True when calor was built with MPI.
   static bool have_mpi();
   /// True once MPI_Finalize has run (communicators may no longer be freed).

@@ -14,6 +14,13 @@ namespace calor {
 /// Which faces are physical: mask[axis][side].
 using FaceMask = std::array<std::array<bool, 2>, 3>;
 
+/// The buffers of a packed layer exchange (Halo::begin_layers), per face [axis][side].
+struct LayerBuffers {
+  std::array<std::array<const double*, 2>, 3> send{};
+  std::array<std::array<double*, 2>, 3> recv{};
+  std::array<std::array<index_t, 2>, 3> count{};
+};
+
 /// Brings the halo of a field up to date.
 class Halo {
  public:
@@ -44,6 +51,22 @@ class Halo {
   virtual void end_update(Field& /*f*/) {}
   /// True when begin_update returns before the exchange is done (so overlap can pay).
   [[nodiscard]] virtual bool overlaps() const { return false; }
+
+  /// Packed exchange, for backends whose fields MPI's datatypes cannot read in place (the GPU's:
+  /// they pack each face's first interior layer themselves). True when this halo sends the
+  /// exchanged faces to other processes that way; false for a single process's halo, whose
+  /// exchanged (periodic) faces the backend copies itself.
+  [[nodiscard]] virtual bool sends_layers() const { return false; }
+  /// True when the buffers of begin_layers may be device memory (a CUDA-aware MPI).
+  [[nodiscard]] virtual bool reads_device_memory() const { return false; }
+  /// Starts sending each exchanged face's packed first interior layer, `b.send[axis][side]`
+  /// (`b.count[axis][side]` values, packed as the backend likes), across that face, and
+  /// receiving the neighbour's into `b.recv[axis][side]`; the neighbour packs its layer in the
+  /// same order, over the same extents. Faces not exchanged are skipped. The buffers stay
+  /// untouched until end_layers returns. Throws calor::Error where !sends_layers().
+  virtual void begin_layers(const LayerBuffers& b);
+  /// Waits until begin_layers's transfers are done.
+  virtual void end_layers() {}
 
   /// The physical faces of a `dim`-dimensional grid.
   [[nodiscard]] FaceMask physical_faces(int dim) const {

@@ -3,10 +3,11 @@
 // every interior cell with one thread, point sources fused (kernels.hpp). The arithmetic is
 // stencil.hpp's, compiled with -fmad=false: the serial backend's bits.
 //
-// Under MPI (one GPU per rank: the local rank picks it) each step's boundary layers are packed
-// on the device, copied to the host, exchanged there by the domain's halo, and the halo layers
-// copied back and unpacked: staged through the host, not overlapped with the interior update,
-// and not yet using a CUDA-aware MPI's device pointers.
+// Under MPI (one GPU per rank: the local rank picks it) the physical faces are still filled on
+// the device; each exchanged face's first interior layer is packed on a second stream, copied
+// to pinned host memory (or handed to a CUDA-aware MPI as it is), exchanged by the domain's
+// halo, copied back and unpacked, while the first stream updates the cells that do not need
+// it; the layers next to those faces follow (kernels.hpp's DeviceSteps orders it all).
 //
 // Temporal blocking on the device would be a second advance() path that keeps several steps'
 // planes in shared memory; steps_per_pass() is where it would say so.
@@ -98,55 +99,68 @@ int local_rank() {
 // keeps the host field alive, so its address cannot be reused by another field meanwhile.
 using DeviceCopies = std::map<std::shared_ptr<const Field>, Field>;
 
-// A device buffer that grows to the largest size asked for.
-struct DeviceBuffer {
-  double* data = nullptr;
-  std::size_t size = 0;
-  double* at_least(std::size_t n) {
-    if (n > size) {
-      (void)cudaFree(data);
-      data = nullptr;
-      size = 0;
-      cuda::check(cudaMalloc(&data, n * sizeof(double)), "allocating the halo buffer");
-      size = n;
-    }
-    return data;
+// Two streams and the step's events, made on first use and kept for the backend's life.
+// Blocking streams: they wait for, and are waited for by, the legacy default stream that the
+// field copies (copy_field) use.
+struct Queues {
+  cudaStream_t stream[2] = {nullptr, nullptr};
+  cudaEvent_t event[cuda::kEvents] = {};
+  void make() {
+    if (stream[0] != nullptr) return;
+    for (cudaStream_t& s : stream)
+      cuda::check(cudaStreamCreate(&s), "creating a stream");
+    for (cudaEvent_t& e : event)
+      cuda::check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "creating an event");
   }
-  DeviceBuffer() = default;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() { (void)cudaFree(data); }
+  Queues() = default;
+  Queues(const Queues&) = delete;
+  Queues& operator=(const Queues&) = delete;
+  ~Queues() {
+    for (cudaEvent_t e : event)
+      if (e != nullptr) (void)cudaEventDestroy(e);
+    for (cudaStream_t s : stream)
+      if (s != nullptr) (void)cudaStreamDestroy(s);
+  }
 };
 
-// The launches of cuda::advance_on as kernels on the current device.
+// The packed layers' buffers: device memory, and pinned host memory (so the copies run
+// asynchronously, beside the update), each growing to the largest size asked for.
+struct LayerMemory {
+  double* device = nullptr;
+  double* host = nullptr;
+  std::size_t size = 0;  // per buffer
+  cuda::LayerStore at_least(std::size_t n) {
+    if (n > size) {
+      release();
+      cuda::check(cudaMalloc(&device, 2 * n * sizeof(double)), "allocating the halo buffers");
+      cuda::check(cudaMallocHost(&host, 2 * n * sizeof(double)),
+                  "allocating pinned host memory for the halo buffers");
+      size = n;
+    }
+    return cuda::LayerStore{device, device + size, host, host + size};
+  }
+  void release() {
+    (void)cudaFree(device);
+    (void)cudaFreeHost(host);
+    device = host = nullptr;
+    size = 0;
+  }
+  LayerMemory() = default;
+  LayerMemory(const LayerMemory&) = delete;
+  LayerMemory& operator=(const LayerMemory&) = delete;
+  ~LayerMemory() { release(); }
+};
+
+// The launches of cuda::DeviceSteps as kernels on the current device's two streams.
 struct DeviceExec {
   const DeviceSources* many;
   DeviceCopies* copies;
-  DeviceBuffer* layers;
-  // Every face's first interior layer, packed on the device, into `host` (under MPI).
-  void layers_out(const std::vector<cuda::FaceParams>& faces, const double* u, double* host) {
-    const auto n = static_cast<std::size_t>(cuda::layer_values(faces));
-    double* d = layers->at_least(n);
-    for (const cuda::FaceParams& f : faces) {
-      const cuda::Launch l = cuda::face_launch(f);
-      layer_out_kernel<<<dims(l.grid), dims(l.block)>>>(f, u, d);
-      d += f.n1 * f.n2;
-    }
-    cuda::check(cudaMemcpy(host, layers->data, n * sizeof(double), cudaMemcpyDeviceToHost),
-                "copying the boundary layers to the host");
-  }
-  // Every face's halo layer from `host`, unpacked on the device.
-  void layers_in(const std::vector<cuda::FaceParams>& faces, const double* host, double* u) {
-    const auto n = static_cast<std::size_t>(cuda::layer_values(faces));
-    double* d = layers->at_least(n);
-    cuda::check(cudaMemcpy(d, host, n * sizeof(double), cudaMemcpyHostToDevice),
-                "copying the halo layers to the device");
-    for (const cuda::FaceParams& f : faces) {
-      const cuda::Launch l = cuda::face_launch(f);
-      layer_in_kernel<<<dims(l.grid), dims(l.block)>>>(f, u, d);
-      d += f.n1 * f.n2;
-    }
-  }
+  LayerMemory* memory;
+  Queues* q;
+
+  cudaStream_t on(cuda::Stream s) const { return q->stream[static_cast<int>(s)]; }
+  cudaEvent_t ev(cuda::Event e) const { return q->event[static_cast<int>(e)]; }
+
   const double* read(const std::shared_ptr<const Field>& f) {
     if (!f) return nullptr;
     auto it = copies->find(f);
@@ -157,14 +171,48 @@ struct DeviceExec {
     }
     return it->second.raw();
   }
-  void face(const cuda::FaceParams& f, const cuda::Launch& l, double* u) {
-    face_kernel<<<dims(l.grid), dims(l.block)>>>(f, u);
+  void face(cuda::Stream s, const cuda::FaceParams& f, const cuda::Launch& l, double* u) {
+    face_kernel<<<dims(l.grid), dims(l.block), 0, on(s)>>>(f, u);
   }
   template <class S>
-  void sweep(const cuda::SweepParams& p, const cuda::Launch& l, const double* in, double* out) {
-    sweep_kernel<S::dim, S::form, S::heat><<<dims(l.grid), dims(l.block)>>>(p, in, out);
+  void sweep(cuda::Stream s, const cuda::SweepParams& p, const cuda::Launch& l, const double* in,
+             double* out) {
+    sweep_kernel<S::dim, S::form, S::heat><<<dims(l.grid), dims(l.block), 0, on(s)>>>(p, in, out);
   }
-  void sources(double* u) { sources_kernel<<<1, 1>>>(many->data, many->count, u); }
+  void sources(cuda::Stream s, double* u) {
+    sources_kernel<<<1, 1, 0, on(s)>>>(many->data, many->count, u);
+  }
+  void layer_out(cuda::Stream s, const cuda::FaceParams& f, const double* u, double* buf) {
+    const cuda::Launch l = cuda::face_launch(f);
+    layer_out_kernel<<<dims(l.grid), dims(l.block), 0, on(s)>>>(f, u, buf);
+  }
+  void layer_in(cuda::Stream s, const cuda::FaceParams& f, double* u, const double* buf) {
+    const cuda::Launch l = cuda::face_launch(f);
+    layer_in_kernel<<<dims(l.grid), dims(l.block), 0, on(s)>>>(f, u, buf);
+  }
+  cuda::LayerStore layers(index_t values) {
+    return memory->at_least(static_cast<std::size_t>(values));
+  }
+  void copy(cuda::Stream s, double* to, const double* from, index_t values) {
+    cuda::check(cudaMemcpyAsync(to, from, static_cast<std::size_t>(values) * sizeof(double),
+                                cudaMemcpyDefault, on(s)),
+                "copying the halo layers between host and device");
+  }
+  void record(cuda::Event e, cuda::Stream s) {
+    cuda::check(cudaEventRecord(ev(e), on(s)), "recording an event");
+  }
+  void wait(cuda::Stream s, cuda::Event e) {
+    cuda::check(cudaStreamWaitEvent(on(s), ev(e), 0), "ordering the streams");
+  }
+  void sync(cuda::Event e) {
+    cuda::check(cudaGetLastError(), "launching the step kernels");
+    cuda::check(cudaEventSynchronize(ev(e)), "packing the halo layers on the device");
+  }
+  void finish() {
+    cuda::check(cudaGetLastError(), "launching the step kernels");
+    for (cudaStream_t s : q->stream)
+      cuda::check(cudaStreamSynchronize(s), "running the steps on the device");
+  }
 };
 
 class CudaBackend final : public Backend {
@@ -175,18 +223,22 @@ class CudaBackend final : public Backend {
   void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
                std::int64_t steps) override {
     cuda::check(cudaSetDevice(device_), "selecting device " + std::to_string(device_));
+    queues_.make();
     const DeviceSources many(scheme.sources);
-    DeviceExec exec{&many, &copies_, &layers_};
-    cuda::advance_on(exec, scheme, halo, cur, next, steps, cuda::staging_for(halo, cur, staging_));
-    cuda::check(cudaGetLastError(), "launching the step kernels");
-    cuda::check(cudaDeviceSynchronize(), "running the steps on the device");
+    DeviceExec exec{&many, &copies_, &layers_, &queues_};
+    try {
+      cuda::advance_on(exec, scheme, halo, cur, next, steps, halo.reads_device_memory());
+    } catch (...) {
+      (void)cudaDeviceSynchronize();  // nothing in flight may outlive the buffers it uses
+      throw;
+    }
   }
 
  private:
   int device_;
   DeviceCopies copies_;
-  DeviceBuffer layers_;
-  Field staging_;
+  LayerMemory layers_;
+  Queues queues_;
 };
 
 std::unique_ptr<Backend> make(const BackendOptions&) {

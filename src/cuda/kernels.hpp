@@ -20,6 +20,7 @@
 
 #include "backends/dispatch.hpp"
 #include "calor/boundary.hpp"
+#include "calor/box.hpp"
 #include "calor/error.hpp"
 #include "calor/field.hpp"
 #include "calor/halo.hpp"
@@ -35,10 +36,11 @@ inline constexpr int kFusedSources = 8;
 /// Everything a sweep thread needs, passed by value to the kernel.
 struct SweepParams {
   Weights<double> w{};
-  index_t n[3] = {1, 1, 1};  ///< interior cells per axis
-  index_t sy = 0, sz = 0;    ///< strides
-  index_t base = 0;          ///< offset of interior cell (0, 0, 0)
-  double dq = 0;             ///< Heating::uniform
+  index_t lo[3] = {0, 0, 0};  ///< the first interior cell this launch updates, per axis
+  index_t n[3] = {1, 1, 1};   ///< cells per axis from there (the launch's box)
+  index_t sy = 0, sz = 0;     ///< strides
+  index_t base = 0;           ///< offset of interior cell (0, 0, 0)
+  double dq = 0;              ///< Heating::uniform
   /// The conservative form: each axis's face-alpha field, laid out as u (Scheme::face).
   const double* face[3] = {nullptr, nullptr, nullptr};
   const double* heat = nullptr;  ///< Heating::field: the increment per cell, laid out as u
@@ -47,12 +49,12 @@ struct SweepParams {
   double source_energy[kFusedSources] = {};
 };
 
-/// The thread for interior cell (i, j, k): out = cell_update(in) + its point sources.
+/// The thread for cell (i, j, k) of the launch's box: out = cell_update(in) + its point sources.
 template <int Dim, StencilForm Form, Heating Heat>
 CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* out, index_t i,
                                 index_t j, index_t k) {
   if (i >= p.n[0] || j >= p.n[1] || k >= p.n[2]) return;
-  const index_t c = p.base + i + j * p.sy + k * p.sz;
+  const index_t c = p.base + (p.lo[0] + i) + (p.lo[1] + j) * p.sy + (p.lo[2] + k) * p.sz;
   FacePointers f;
   if constexpr (is_conservative(Form))
     for (int d = 0; d < Dim; ++d)
@@ -171,31 +173,40 @@ inline SweepParams sweep_params(const Scheme& s, const Field& f) {
   return p;
 }
 
-/// The parameters of face (axis, side) of `f` under condition `b`, with `alpha` the constant
-/// diffusivity and `alpha_field` (in the memory the launches read) the per-cell one where alpha
-/// varies (Robin); the same cells and values as fill_halo's fill_face.
-inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, int axis, int side,
-                              double alpha, const double* alpha_field) {
+/// Where face (axis, side) of `f` lies: its first interior layer over the other two axes'
+/// extents, their halos included (`with_halo`, as a physical face fills them) or not (as a
+/// packed exchange sends them: star stencils never read the corners).
+inline FaceParams face_geometry(const Field& f, int axis, int side, bool with_halo) {
   FaceParams p;
-  p.kind = b.kind;
   const index_t n = f.n(axis);
   const index_t inner = side == 0 ? 0 : n - 1, opposite = side == 0 ? n - 1 : 0;
   const index_t halo_layer = side == 0 ? -1 : n;
   const index_t step = axis == 0 ? 1 : axis == 1 ? f.stride_y() : f.stride_z();
   const int a1 = axis == 0 ? 1 : 0, a2 = axis == 2 ? 1 : 2;
   const index_t stride[3] = {1, f.stride_y(), f.stride_z()};
+  const index_t h1 = with_halo ? f.halo(a1) : 0, h2 = with_halo ? f.halo(a2) : 0;
   index_t at[3] = {0, 0, 0};
   at[axis] = inner;
-  at[a1] = -f.halo(a1);
-  at[a2] = -f.halo(a2);
+  at[a1] = -h1;
+  at[a2] = -h2;
   p.origin = f.offset(at[0], at[1], at[2]);
   p.s1 = stride[a1];
   p.s2 = stride[a2];
-  p.n1 = f.n(a1) + 2 * f.halo(a1);
-  p.n2 = f.n(a2) + 2 * f.halo(a2);
+  p.n1 = f.n(a1) + 2 * h1;
+  p.n2 = f.n(a2) + 2 * h2;
   p.to_halo = (halo_layer - inner) * step;
   p.to_opposite = (opposite - inner) * step;
   p.shift = (side == 0 ? -1 : 1) * step;
+  return p;
+}
+
+/// The parameters of face (axis, side) of `f` under condition `b`, with `alpha` the constant
+/// diffusivity and `alpha_field` (in the memory the launches read) the per-cell one where alpha
+/// varies (Robin); the same cells and values as fill_halo's fill_face.
+inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, int axis, int side,
+                              double alpha, const double* alpha_field) {
+  FaceParams p = face_geometry(f, axis, side, true);
+  p.kind = b.kind;
   p.layers = b.kind == BoundaryKind::periodic ? f.halo(axis) : 1;
   p.value = b.value;
   p.gh = b.value * g.h[axis];
@@ -207,22 +218,51 @@ inline FaceParams face_params(const Boundary& b, const Grid& g, const Field& f, 
   return p;
 }
 
-/// True where the halo is filled on the host: under MPI (the domain's halo exchanges host
-/// memory). A single process's BoundaryHalo is filled by face kernels on the device instead.
-inline bool halo_on_host(const Halo& halo) {
-  return dynamic_cast<const BoundaryHalo*>(&halo) == nullptr;
+/// The interior cells a step updates, split for overlap: `inner`, whose neighbours are not in
+/// the halo of a face in `sent` (updated while those faces travel), and `shell`, the layers next
+/// to those faces (updated once they have arrived). Together they cover every cell once; boxes
+/// may be empty. Without `overlap`, inner is empty and the shell is the whole interior.
+struct SweepBoxes {
+  Box inner;
+  std::vector<Box> shell;
+};
+
+inline SweepBoxes sweep_boxes(const Grid& g, const FaceMask& sent, bool overlap) {
+  SweepBoxes b;
+  Box rest = Box::of(g);
+  if (!overlap) {
+    b.inner = Box{rest.low, rest.low};
+    b.shell.push_back(rest);
+    return b;
+  }
+  for (int a = 0; a < g.dim; ++a) {  // peel each sent face's layer off what is left
+    if (sent[a][0] && rest.size(a) > 0) {
+      Box layer = rest;
+      layer.high[a] = layer.low[a] + 1;
+      b.shell.push_back(layer);
+      ++rest.low[a];
+    }
+    if (sent[a][1] && rest.size(a) > 0) {
+      Box layer = rest;
+      layer.low[a] = layer.high[a] - 1;
+      b.shell.push_back(layer);
+      --rest.high[a];
+    }
+  }
+  b.inner = rest;
+  return b;
 }
 
-/// The host field through which `halo` is filled under MPI (kept in `staging`, laid out as cur:
-/// the layers travel, not the field), or nullptr where the device fills the halo itself.
-inline Field* staging_for(const Halo& halo, const Field& cur, Field& staging) {
-  if (!halo_on_host(halo)) return nullptr;
-  if (staging.size() != cur.size() || staging.stride_y() != cur.stride_y())
-    staging = Field(cur.grid(), cur.halo());
-  return &staging;
+/// `p` restricted to the cells of `box`.
+inline SweepParams sweep_params_in(SweepParams p, const Box& box) {
+  for (int a = 0; a < 3; ++a) {
+    p.lo[a] = box.low[a];
+    p.n[a] = box.size(a);
+  }
+  return p;
 }
 
-/// The values of all `faces`' layers `shift` away from their first interior layer, in order.
+/// The values of all `faces`' layers, packed one after the other.
 inline index_t layer_values(const std::vector<FaceParams>& faces) {
   index_t n = 0;
   for (const FaceParams& f : faces)
@@ -230,77 +270,180 @@ inline index_t layer_values(const std::vector<FaceParams>& faces) {
   return n;
 }
 
-/// The halo of `cur` filled on the host, through `staging` (a host field laid out as cur):
-/// every face's first interior layer goes there (exec.layers_out), `halo` fills the staging
-/// field's halo as it would a CPU backend's (the MPI exchange, the physical faces), and every
-/// face's halo layer comes back (exec.layers_in). Stars never read corners, so faces suffice.
-template <class Exec>
-void fill_halo_on_host(Exec& exec, Halo& halo, const std::vector<FaceParams>& faces, Field& cur,
-                       Field& staging, std::vector<double>& buf) {
-  buf.resize(static_cast<std::size_t>(layer_values(faces)));
-  exec.layers_out(faces, cur.raw(), buf.data());
-  index_t at = 0;
-  for (const FaceParams& f : faces) {
-    for (index_t t2 = 0; t2 < f.n2; ++t2)
-      for (index_t t1 = 0; t1 < f.n1; ++t1)
-        layer_in(f, staging.raw(), buf.data() + at, 0, t1, t2);
-    at += f.n1 * f.n2;
-  }
-  halo.update(staging);
-  at = 0;
-  for (const FaceParams& f : faces) {
-    for (index_t t2 = 0; t2 < f.n2; ++t2)
-      for (index_t t1 = 0; t1 < f.n1; ++t1)
-        layer_out(f, staging.raw(), buf.data() + at, f.to_halo, t1, t2);
-    at += f.n1 * f.n2;
-  }
-  exec.layers_in(faces, buf.data(), cur.raw());
-}
+/// The two queues of work a step uses: `compute` fills the physical faces and updates cells,
+/// `comm` packs, copies and unpacks the exchanged layers, so an exchange overlaps the update of
+/// the inner cells. On the device they are CUDA streams; the host tests replay them in the
+/// orders that most strain the events between them.
+enum class Stream { compute, comm };
+/// The points the two queues and the host wait for, recorded once per step.
+enum class Event { faces_filled, packed, halo_in, step_done };
+inline constexpr int kEvents = 4;
 
-/// `steps` steps of `scheme` on `cur` (swapped with `next` after each), as launches on `exec`:
-/// exec.face(FaceParams, Launch, u) for each face, in the order fill_halo fills them (x low,
-/// x high, y low, ...: the corners come out as on the CPU), then
-/// exec.template sweep<Shape>(SweepParams, Launch, in, out), then exec.sources(out) when the
-/// point sources are too many to fuse. exec.read(field) gives the scheme's constant fields
-/// (alpha, face alphas, heat; nullptr for none) in the memory the launches read. Where
-/// halo_on_host(halo), the faces are filled through `staging` instead (fill_halo_on_host). The
-/// cuda backend launches kernels; the host tests run every thread of each launch on the CPU.
+/// The buffers of a packed exchange, `values` doubles each: the device's, which the pack and
+/// unpack launches use, and the host's (pinned on a device), which MPI reads and writes unless
+/// it takes device memory itself.
+struct LayerStore {
+  double* device_send = nullptr;
+  double* device_recv = nullptr;
+  double* host_send = nullptr;
+  double* host_recv = nullptr;
+};
+
+/// One step after another of `scheme`, as launches on `exec` (the cuda backend's kernels, or
+/// the host tests' emulation of them). What `exec` provides:
+/// - read(field): a constant field of the scheme (alpha, face alphas, heat) in the memory the
+///   launches read (nullptr for none);
+/// - face(stream, FaceParams, Launch, u), template sweep<Shape>(stream, SweepParams, Launch,
+///   in, out), sources(stream, u): the launches of face_cell, sweep_cell and the point sources
+///   too many to fuse;
+/// - layer_out(stream, FaceParams, u, buf), layer_in(stream, FaceParams, u, buf): a face's first
+///   interior layer packed into `buf`, a packed layer unpacked into the face's halo;
+/// - layers(values): a LayerStore of at least `values` doubles per buffer; copy(stream, to,
+///   from, values) between its device and host buffers;
+/// - record(event, stream), wait(stream, event) (the stream waits for the event's last record,
+///   as cudaStreamWaitEvent), sync(event) (the host waits), finish() (everything done).
+///
+/// Physical faces are filled on `compute` in fill_halo's order (x low, x high, y low, ...: the
+/// corners come out as on the CPU). Where `halo` sends layers (MPI), each exchanged face's first
+/// interior layer is packed on `comm`, copied to the host (unless `direct`: a CUDA-aware MPI
+/// reads the device buffer), exchanged by the halo, copied back and unpacked into the halo
+/// layer, while `compute` updates the inner cells (Halo::overlaps()); the shell follows.
+template <class Exec>
+class DeviceSteps {
+ public:
+  DeviceSteps(Exec& exec, const Scheme& scheme, Halo& halo, const Field& cur, bool direct)
+      : exec_(exec), halo_(halo), direct_(direct) {
+    const Grid& g = cur.grid();
+    const double* alpha = exec.read(scheme.alpha);
+    FaceMask sent{};
+    for (int a = 0; a < g.dim; ++a)
+      for (int s = 0; s < 2; ++s) {
+        sent[a][s] = halo.sends_layers() && halo.exchanged(a, s);
+        if (sent[a][s]) {
+          sent_.push_back(face_geometry(cur, a, s, false));
+          buffers_.count[a][s] = sent_.back().n1 * sent_.back().n2;
+        } else {
+          filled_.push_back(face_params(halo.boundaries().face[a][s], g, cur, a, s,
+                                        halo.conductivity().constant, alpha));
+        }
+      }
+    p_ = sweep_params(scheme, cur);
+    for (int d = 0; d < 3; ++d)
+      p_.face[d] = exec.read(scheme.face[static_cast<std::size_t>(d)]);
+    p_.heat = exec.read(scheme.heat);
+    fused_ = p_.sources == static_cast<int>(scheme.sources.size());
+    check_launches(g);
+    boxes_ = sweep_boxes(g, sent, !sent_.empty() && halo.overlaps());
+    if (!sent_.empty()) share_buffers(sent);
+  }
+
+  /// One step from `cur` into `next`.
+  template <class S>
+  void step(Field& cur, Field& next) {
+    for (const FaceParams& f : filled_)
+      exec_.face(Stream::compute, f, face_launch(f), cur.raw());
+    if (!sent_.empty()) send(cur);
+    sweep<S>(boxes_.inner, cur, next);
+    if (!sent_.empty()) receive(cur);
+    for (const Box& b : boxes_.shell)
+      sweep<S>(b, cur, next);
+    if (!fused_) exec_.sources(Stream::compute, next.raw());
+    exec_.record(Event::step_done, Stream::compute);
+  }
+
+ private:
+  void check_launches(const Grid& g) {
+    bool fits = launch_fits(sweep_launch(g.dim, p_.n));
+    for (const std::vector<FaceParams>* faces : {&filled_, &sent_})
+      for (const FaceParams& f : *faces)
+        fits = fits && launch_fits(face_launch(f));
+    if (!fits)
+      throw Error("the cuda backend cannot launch over a grid this thin (" +
+                  std::to_string(p_.n[0]) + " x " + std::to_string(p_.n[1]) + " x " +
+                  std::to_string(p_.n[2]) +
+                  " cells: more than CUDA's 65535 blocks along y or z): use a CPU backend");
+  }
+
+  // Each sent face's place in the packed buffers, and the buffers MPI is given.
+  void share_buffers(const FaceMask& sent) {
+    values_ = layer_values(sent_);
+    store_ = exec_.layers(values_);
+    double* send = direct_ ? store_.device_send : store_.host_send;
+    double* recv = direct_ ? store_.device_recv : store_.host_recv;
+    index_t at = 0;
+    for (int a = 0; a < 3; ++a)
+      for (int s = 0; s < 2; ++s)
+        if (sent[a][s]) {
+          buffers_.send[a][s] = send + at;
+          buffers_.recv[a][s] = recv + at;
+          at += buffers_.count[a][s];
+        }
+  }
+
+  // comm: once the last step's update is done, the sent faces' layers packed (and copied to
+  // the host).
+  void send(const Field& cur) {
+    exec_.record(Event::faces_filled, Stream::compute);
+    exec_.wait(Stream::comm, Event::step_done);
+    double* buf = store_.device_send;
+    for (const FaceParams& f : sent_) {
+      exec_.layer_out(Stream::comm, f, cur.raw(), buf);
+      buf += f.n1 * f.n2;
+    }
+    if (!direct_) exec_.copy(Stream::comm, store_.host_send, store_.device_send, values_);
+    exec_.record(Event::packed, Stream::comm);
+  }
+
+  // The host exchanges the layers (while the device updates the inner cells); comm unpacks them
+  // once the physical faces, which read the same layers' ends, are filled; compute then waits.
+  void receive(Field& cur) {
+    exec_.sync(Event::packed);
+    halo_.begin_layers(buffers_);
+    halo_.end_layers();
+    if (!direct_) exec_.copy(Stream::comm, store_.device_recv, store_.host_recv, values_);
+    exec_.wait(Stream::comm, Event::faces_filled);
+    const double* buf = store_.device_recv;
+    for (const FaceParams& f : sent_) {
+      exec_.layer_in(Stream::comm, f, cur.raw(), buf);
+      buf += f.n1 * f.n2;
+    }
+    exec_.record(Event::halo_in, Stream::comm);
+    exec_.wait(Stream::compute, Event::halo_in);
+  }
+
+  template <class S>
+  void sweep(const Box& box, const Field& cur, Field& next) {
+    if (box.count() <= 0) return;
+    const SweepParams p = sweep_params_in(p_, box);
+    exec_.template sweep<S>(Stream::compute, p, sweep_launch(cur.grid().dim, p.n), cur.raw(),
+                            next.raw());
+  }
+
+  Exec& exec_;
+  Halo& halo_;
+  bool direct_;
+  std::vector<FaceParams> filled_, sent_;
+  SweepParams p_;
+  bool fused_ = true;
+  SweepBoxes boxes_;
+  LayerStore store_;
+  LayerBuffers buffers_;
+  index_t values_ = 0;
+};
+
+/// `steps` steps of `scheme` on `cur` (swapped with `next` after each) as DeviceSteps on
+/// `exec`, which has finished them all on return.
 template <class Exec>
 void advance_on(Exec& exec, const Scheme& scheme, Halo& halo, Field& cur, Field& next,
-                std::int64_t steps, Field* staging = nullptr) {
-  const double* alpha = exec.read(scheme.alpha);
-  std::vector<FaceParams> faces;
-  for (int a = 0; a < cur.grid().dim; ++a)
-    for (int s = 0; s < 2; ++s)
-      faces.push_back(face_params(halo.boundaries().face[a][s], cur.grid(), cur, a, s,
-                                  halo.conductivity().constant, alpha));
-  SweepParams p = sweep_params(scheme, cur);
-  for (int d = 0; d < 3; ++d)
-    p.face[d] = exec.read(scheme.face[static_cast<std::size_t>(d)]);
-  p.heat = exec.read(scheme.heat);
-  const bool fused = p.sources == static_cast<int>(scheme.sources.size());
-  const Launch sweep = sweep_launch(cur.grid().dim, p.n);
-  bool fits = launch_fits(sweep);
-  for (const FaceParams& f : faces)
-    fits = fits && launch_fits(face_launch(f));
-  if (!fits)
-    throw Error("the cuda backend cannot launch over a grid this thin (" + std::to_string(p.n[0]) +
-                " x " + std::to_string(p.n[1]) + " x " + std::to_string(p.n[2]) +
-                " cells: more than CUDA's 65535 blocks along y or z): use a CPU backend");
-  std::vector<double> buf;
+                std::int64_t steps, bool direct = false) {
+  DeviceSteps<Exec> plan(exec, scheme, halo, cur, direct);
   detail::dispatch(scheme, [&](auto shape) {
-    using S = decltype(shape);
     for (std::int64_t step = 0; step < steps; ++step) {
-      if (staging != nullptr)
-        fill_halo_on_host(exec, halo, faces, cur, *staging, buf);
-      else
-        for (const FaceParams& f : faces)
-          exec.face(f, face_launch(f), cur.raw());
-      exec.template sweep<S>(p, sweep, cur.raw(), next.raw());
-      if (!fused) exec.sources(next.raw());
+      plan.template step<decltype(shape)>(cur, next);
       std::swap(cur, next);
     }
   });
+  exec.finish();
 }
 
 }  // namespace calor::cuda

@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "calor/error.hpp"
+#include "calor/halo.hpp"
+
 namespace calor {
 
 Boundaries Boundaries::all(Boundary b) {
@@ -155,6 +158,10 @@ void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_
 void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side,
                     const Conductivity& k) {
   fill_face(bc.face[axis][side], axis, side, grid, f, full_ranges(f), k);
+}
+
+void Halo::begin_layers(const LayerBuffers& /*b*/) {
+  throw Error("this halo sends no packed layers: only an MPI domain's halo does (sends_layers())");
 }
 
 }  // namespace calor

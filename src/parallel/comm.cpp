@@ -10,6 +10,9 @@
 
 #ifdef CALOR_HAVE_MPI
 #include <mpi.h>
+#if __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>  // Open MPI's MPIX_CUDA_AWARE_SUPPORT and MPIX_Query_cuda_support
+#endif
 
 #include "parallel/mpi_comm.hpp"
 #include "parallel/mpi_domain.hpp"
@@ -273,6 +276,34 @@ std::string Comm::library() {
   return v + " (MPI " + std::to_string(major) + "." + std::to_string(minor) + ")";
 #else
   return "not built (install libopenmpi-dev and rebuild)";
+#endif
+}
+
+bool Comm::reads_device_memory() {
+  const char* env = std::getenv("CALOR_CUDA_AWARE");
+  if (env != nullptr && std::string(env) == "0") return false;
+#if defined(CALOR_HAVE_MPI) && defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+  return MPIX_Query_cuda_support() == 1;
+#else
+  return false;
+#endif
+}
+
+std::string Comm::device_memory_support() {
+#ifndef CALOR_HAVE_MPI
+  return "no MPI";
+#else
+  const char* env = std::getenv("CALOR_CUDA_AWARE");
+  if (env != nullptr && std::string(env) == "0") return "CUDA-aware: off (CALOR_CUDA_AWARE=0)";
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+  if (MPIX_Query_cuda_support() == 1)
+    return "CUDA-aware: yes (device buffers go to MPI as they are)";
+  return "CUDA-aware: no (built with CUDA support, but not at run time): halos staged in pinned "
+         "host memory";
+#else
+  return "CUDA-aware: no (this MPI library was built without CUDA support): halos staged in pinned "
+         "host memory";
+#endif
 #endif
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "calor/comm.hpp"
 #include "calor/error.hpp"
 
 namespace calor {
@@ -67,6 +68,32 @@ class MpiHalo final : public Halo {
     if (pending_ == nullptr) return;
     MPI_Waitall(static_cast<int>(pending_->size()), pending_->data(), MPI_STATUSES_IGNORE);
     pending_ = nullptr;
+  }
+
+  // The packed exchange: one message per exchanged face, buffers owned by the backend.
+  [[nodiscard]] bool sends_layers() const override { return true; }
+  [[nodiscard]] bool reads_device_memory() const override { return Comm::reads_device_memory(); }
+  void begin_layers(const LayerBuffers& b) override {
+    layer_requests_.clear();
+    for (int axis = 0; axis < 3; ++axis)
+      for (int side = 0; side < 2; ++side) {
+        const int nbr = d_.neighbour(axis, side);
+        if (nbr == MPI_PROC_NULL) continue;
+        const int count = static_cast<int>(b.count[axis][side]);
+        // Tag: the direction the data travels (towards lower coordinates: 16 + 2 axis).
+        const int away = 16 + 2 * axis + side, towards = 16 + 2 * axis + (1 - side);
+        layer_requests_.push_back(MPI_REQUEST_NULL);
+        MPI_Irecv(b.recv[axis][side], count, MPI_DOUBLE, nbr, towards, d_.comm(),
+                  &layer_requests_.back());
+        layer_requests_.push_back(MPI_REQUEST_NULL);
+        MPI_Isend(b.send[axis][side], count, MPI_DOUBLE, nbr, away, d_.comm(),
+                  &layer_requests_.back());
+      }
+  }
+  void end_layers() override {
+    MPI_Waitall(static_cast<int>(layer_requests_.size()), layer_requests_.data(),
+                MPI_STATUSES_IGNORE);
+    layer_requests_.clear();
   }
 
   void update(Field& f) override {
@@ -191,6 +218,7 @@ class MpiHalo final : public Halo {
   std::map<const double*, RequestSet> sets_;
   std::map<const double*, std::vector<MPI_Request>> face_sets_;
   std::vector<MPI_Request>* pending_ = nullptr;
+  std::vector<MPI_Request> layer_requests_;
   bool overlap_ = true;
   std::array<MPI_Datatype, 12> face_types_{MPI_DATATYPE_NULL, MPI_DATATYPE_NULL, MPI_DATATYPE_NULL,
                                            MPI_DATATYPE_NULL, MPI_DATATYPE_NULL, MPI_DATATYPE_NULL,

@@ -1,79 +1,201 @@
 #pragma once
-// The cuda backend's step sequence (cuda::advance_on) with every launch run thread by thread on
-// the CPU, block by block, out-of-range threads included: the very code the device runs, its
+// The cuda backend's steps (cuda::DeviceSteps) with every launch run thread by thread on the
+// CPU, block by block, out-of-range threads included: the very code the device runs, its
 // launch geometry and its order, on host memory. Used by the unit tests (single process) and
-// the MPI tests (the halo filled on the host through a staging field, as on the device).
+// the MPI tests (the layers exchanged by the domain's halo, as on the device).
+//
+// The two streams are queues replayed as late as their events allow: `Order` says which one
+// runs ahead whenever both could. A missing event shows up as wrong bits in one of the two
+// orders (a layer packed before the update that writes it, a shell updated before its halo
+// arrived), a wait that can never be met as a thrown deadlock.
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
 #include "calor/backend.hpp"
+#include "calor/domain.hpp"
 #include "cuda/kernels.hpp"
 
 namespace calor::test {
 
-// Runs each launch's threads in order on the host.
-struct HostExec {
-  const std::vector<SourceCell>* cells;
+/// Which stream runs first when both can.
+enum class Order { compute_first, comm_first };
+
+// Runs each launch's threads in order on the host, each stream's work when the host waits.
+class HostExec {
+ public:
+  HostExec(const std::vector<SourceCell>* cells, Order order) : cells_(cells), order_(order) {}
   int launches = 0;
 
   const double* read(const std::shared_ptr<const Field>& f) { return f ? f->raw() : nullptr; }
 
-  template <class F>
-  void each_thread(const cuda::Launch& l, F&& f) {
-    ++launches;
-    for (std::uint32_t bz = 0; bz < l.grid[2]; ++bz)
-      for (std::uint32_t by = 0; by < l.grid[1]; ++by)
-        for (std::uint32_t bx = 0; bx < l.grid[0]; ++bx)
-          for (std::uint32_t tz = 0; tz < l.block[2]; ++tz)
-            for (std::uint32_t ty = 0; ty < l.block[1]; ++ty)
-              for (std::uint32_t tx = 0; tx < l.block[0]; ++tx)
-                f(index_t{bx} * l.block[0] + tx, index_t{by} * l.block[1] + ty,
-                  index_t{bz} * l.block[2] + tz);
-  }
-  void face(const cuda::FaceParams& p, const cuda::Launch& l, double* u) {
-    each_thread(l, [&](index_t t1, index_t t2, index_t) { cuda::face_cell(p, u, t1, t2); });
+  void face(cuda::Stream s, const cuda::FaceParams& p, const cuda::Launch& l, double* u) {
+    launch(s, l, [p, u](index_t t1, index_t t2, index_t) { cuda::face_cell(p, u, t1, t2); });
   }
   template <class S>
-  void sweep(const cuda::SweepParams& p, const cuda::Launch& l, const double* in, double* out) {
-    each_thread(l, [&](index_t i, index_t j, index_t k) {
+  void sweep(cuda::Stream s, const cuda::SweepParams& p, const cuda::Launch& l, const double* in,
+             double* out) {
+    launch(s, l, [p, in, out](index_t i, index_t j, index_t k) {
       cuda::sweep_cell<S::dim, S::form, S::heat>(p, in, out, i, j, k);
     });
   }
-  void layers_out(const std::vector<cuda::FaceParams>& faces, const double* u, double* buf) {
-    for (const cuda::FaceParams& f : faces) {
-      each_thread(cuda::face_launch(f),
-                  [&](index_t t1, index_t t2, index_t) { cuda::layer_out(f, u, buf, 0, t1, t2); });
-      buf += f.n1 * f.n2;
-    }
+  void sources(cuda::Stream s, double* u) {
+    enqueue(s, [cells = cells_, u] {
+      for (const SourceCell& c : *cells)
+        u[c.offset] += c.energy;
+    });
   }
-  void layers_in(const std::vector<cuda::FaceParams>& faces, const double* buf, double* u) {
-    for (const cuda::FaceParams& f : faces) {
-      each_thread(cuda::face_launch(f), [&](index_t t1, index_t t2, index_t) {
-        cuda::layer_in(f, u, buf, f.to_halo, t1, t2);
-      });
-      buf += f.n1 * f.n2;
-    }
+  void layer_out(cuda::Stream s, const cuda::FaceParams& f, const double* u, double* buf) {
+    launch(s, cuda::face_launch(f),
+           [f, u, buf](index_t t1, index_t t2, index_t) { cuda::layer_out(f, u, buf, 0, t1, t2); });
   }
-  void sources(double* u) {
-    for (const SourceCell& c : *cells)
-      u[c.offset] += c.energy;
+  void layer_in(cuda::Stream s, const cuda::FaceParams& f, double* u, const double* buf) {
+    launch(s, cuda::face_launch(f), [f, u, buf](index_t t1, index_t t2, index_t) {
+      cuda::layer_in(f, u, buf, f.to_halo, t1, t2);
+    });
   }
-};
-
-// The cuda backend's step sequence with HostExec in place of kernel launches.
-class EmulatedCuda final : public Backend {
- public:
-  [[nodiscard]] std::string_view name() const override { return "emulated-cuda"; }
-  void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
-               std::int64_t steps) override {
-    HostExec exec{&scheme.sources};
-    cuda::advance_on(exec, scheme, halo, cur, next, steps, cuda::staging_for(halo, cur, staging_));
+  cuda::LayerStore layers(index_t values) {
+    for (std::vector<double>& b : memory_)
+      b.assign(static_cast<std::size_t>(values), 0.0);
+    return cuda::LayerStore{memory_[0].data(), memory_[1].data(), memory_[2].data(),
+                            memory_[3].data()};
+  }
+  void copy(cuda::Stream s, double* to, const double* from, index_t values) {
+    enqueue(s, [to, from, values] { std::copy(from, from + values, to); });
+  }
+  void record(cuda::Event e, cuda::Stream s) {
+    const auto i = static_cast<std::size_t>(e);
+    queue(s).push_back(Item{nullptr, static_cast<int>(i), -1, ++recorded_[i]});
+  }
+  void wait(cuda::Stream s, cuda::Event e) {
+    const auto i = static_cast<std::size_t>(e);
+    queue(s).push_back(Item{nullptr, -1, static_cast<int>(i), recorded_[i]});
+  }
+  void sync(cuda::Event e) {
+    const auto i = static_cast<std::size_t>(e);
+    run_until([&] { return done_[i] >= recorded_[i]; });
+  }
+  void finish() {
+    run_until([&] { return queues_[0].empty() && queues_[1].empty(); });
   }
 
  private:
-  Field staging_;
+  // A launch, an event recorded (when done, it reaches generation `gen`), or a wait (until the
+  // event has reached `gen`).
+  struct Item {
+    std::function<void()> run;
+    int record = -1, wait = -1;
+    std::uint64_t gen = 0;
+  };
+
+  std::deque<Item>& queue(cuda::Stream s) { return queues_[static_cast<std::size_t>(s)]; }
+  void enqueue(cuda::Stream s, std::function<void()> f) {
+    queue(s).push_back(Item{std::move(f), -1, -1, 0});
+  }
+  template <class F>
+  void launch(cuda::Stream s, const cuda::Launch& l, F f) {
+    ++launches;
+    enqueue(s, [l, f] {
+      for (std::uint32_t bz = 0; bz < l.grid[2]; ++bz)
+        for (std::uint32_t by = 0; by < l.grid[1]; ++by)
+          for (std::uint32_t bx = 0; bx < l.grid[0]; ++bx)
+            for (std::uint32_t tz = 0; tz < l.block[2]; ++tz)
+              for (std::uint32_t ty = 0; ty < l.block[1]; ++ty)
+                for (std::uint32_t tx = 0; tx < l.block[0]; ++tx)
+                  f(index_t{bx} * l.block[0] + tx, index_t{by} * l.block[1] + ty,
+                    index_t{bz} * l.block[2] + tz);
+    });
+  }
+  // Runs the head of stream `s` if it is not waiting: false if it cannot.
+  bool step(std::size_t s) {
+    if (queues_[s].empty()) return false;
+    Item& it = queues_[s].front();
+    if (it.wait >= 0 && done_[static_cast<std::size_t>(it.wait)] < it.gen) return false;
+    if (it.run) it.run();
+    if (it.record >= 0) done_[static_cast<std::size_t>(it.record)] = it.gen;
+    queues_[s].pop_front();
+    return true;
+  }
+  template <class Done>
+  void run_until(Done done) {
+    const std::size_t first = order_ == Order::compute_first ? 0 : 1;
+    while (!done())
+      if (!step(first) && !step(1 - first))
+        throw std::logic_error("emulated cuda: both streams wait for events never recorded");
+  }
+
+  const std::vector<SourceCell>* cells_;
+  Order order_;
+  std::array<std::deque<Item>, 2> queues_;
+  std::array<std::uint64_t, cuda::kEvents> recorded_{}, done_{};
+  std::array<std::vector<double>, 4> memory_;
+};
+
+// The cuda backend's steps with HostExec in place of kernel launches; `direct`: the layers go to
+// MPI from the "device" buffers, as with a CUDA-aware MPI.
+class EmulatedCuda final : public Backend {
+ public:
+  explicit EmulatedCuda(Order order = Order::compute_first, bool direct = false)
+      : order_(order), direct_(direct) {}
+  [[nodiscard]] std::string_view name() const override { return "emulated-cuda"; }
+  void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
+               std::int64_t steps) override {
+    HostExec exec(&scheme.sources, order_);
+    cuda::advance_on(exec, scheme, halo, cur, next, steps, direct_);
+  }
+
+ private:
+  Order order_;
+  bool direct_;
+};
+
+// A single process whose periodic faces travel as packed layers, as an MPI rank's do when it is
+// its own neighbour: what the face across the low side sends arrives at the high side. It lets
+// the exchange path of the cuda backend (streams, pinned buffers, overlap) run without MPI, on
+// the emulation here and on a device in scripts/gpu-check.sh.
+class LoopbackHalo final : public Halo {
+ public:
+  explicit LoopbackHalo(Boundaries bc) : bc_(bc) {}
+  void update(Field& f) override { fill_halo(bc_, f.grid(), f, conductivity_); }
+  [[nodiscard]] bool exchanged(int axis, int /*side*/) const override { return bc_.periodic(axis); }
+  [[nodiscard]] const Boundaries& boundaries() const override { return bc_; }
+  void set_boundaries(const Boundaries& bc) override { bc_ = bc; }
+  [[nodiscard]] bool overlaps() const override { return true; }
+  [[nodiscard]] bool sends_layers() const override { return true; }
+  void begin_layers(const LayerBuffers& b) override {
+    for (int a = 0; a < 3; ++a)
+      if (bc_.periodic(a))
+        for (int s = 0; s < 2; ++s)
+          std::copy(b.send[a][s], b.send[a][s] + b.count[a][s], b.recv[a][1 - s]);
+  }
+
+ private:
+  Boundaries bc_;
+};
+
+class LoopbackDomain final : public Domain {
+ public:
+  explicit LoopbackDomain(const Grid& g) : whole_(g) {}
+  [[nodiscard]] Box box() const override { return whole_.box(); }
+  [[nodiscard]] std::unique_ptr<Halo> make_halo(const Boundaries& bc) const override {
+    return std::make_unique<LoopbackHalo>(bc);
+  }
+  [[nodiscard]] StatsAccumulator reduce(const StatsAccumulator& local) const override {
+    return local;
+  }
+  [[nodiscard]] std::vector<double> gather(const Field& local) const override {
+    return whole_.gather(local);
+  }
+
+ private:
+  WholeDomain whole_;
 };
 
 }  // namespace calor::test

@@ -1,5 +1,5 @@
 // The cuda backend without a GPU (issue 22). Its kernels are thin: each thread calls a
-// host-device function of src/cuda/kernels.hpp, and cuda::advance_on orders the launches. Here
+// host-device function of src/cuda/kernels.hpp, and cuda::DeviceSteps orders the launches. Here
 // an executor runs every thread of every launch on the CPU (block by block, out-of-range threads
 // included), so the very code the device runs, its launch geometry and its face order are checked
 // bit for bit against the serial backend. On a machine with a device the real backend is checked
@@ -22,8 +22,9 @@
 namespace calor {
 namespace {
 
-std::vector<double> run(const Problem& p, std::unique_ptr<Backend> b) {
-  Solver s(p, std::move(b));
+std::vector<double> run(const Problem& p, std::unique_ptr<Backend> b,
+                        std::shared_ptr<const Domain> d = nullptr) {
+  Solver s(p, std::move(b), std::move(d));
   std::vector<double> initial(static_cast<std::size_t>(p.grid.cells()));
   std::mt19937_64 rng(11);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
@@ -65,6 +66,37 @@ TEST(CudaKernels, EmulatedLaunchesMatchTheReferenceBitForBit) {
   EXPECT_EQ(compared, static_cast<int>(test::cases().size()) + 2);
 }
 
+// The cases with a periodic face, whose layers then travel as an MPI rank's do (LoopbackHalo).
+std::vector<test::Case> periodic_cases() {
+  std::vector<test::Case> v;
+  for (const test::Case& c : cuda_cases()) {
+    const Boundaries bc = test::problem(c.toml).boundaries;
+    if (bc.periodic(0) || bc.periodic(1) || bc.periodic(2)) v.push_back(c);
+  }
+  return v;
+}
+
+// The exchange path (layers packed, sent, unpacked; the inner cells updated meanwhile) with
+// each stream running ahead in turn, staged through host buffers or handed over directly.
+TEST(CudaKernels, LayersSentAsUnderMpiMatchTheReference) {
+  int compared = 0;
+  for (const test::Case& c : periodic_cases()) {
+    SCOPED_TRACE(c.name + ":\n" + c.toml);
+    const Problem p = test::problem(c.toml);
+    const auto ref = run(p, make_backend("serial"));
+    for (const test::Order order : {test::Order::compute_first, test::Order::comm_first})
+      for (const bool direct : {false, true}) {
+        EXPECT_TRUE(test::same_bits(run(p, std::make_unique<test::EmulatedCuda>(order, direct),
+                                        std::make_shared<test::LoopbackDomain>(p.grid)),
+                                    ref))
+            << (order == test::Order::comm_first ? "comm first" : "compute first")
+            << (direct ? ", direct" : ", staged");
+        ++compared;
+      }
+  }
+  EXPECT_GE(compared, 4 * 10);
+}
+
 TEST(CudaKernels, AGridTooThinToLaunchIsRefused) {
   // 524296 rows need 65537 blocks of 8 rows: one more than CUDA launches along y.
   const Problem p = test::problem("dim = 2\nn = [1, 524296]\nsteps = 1\n");
@@ -87,6 +119,44 @@ TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
   const cuda::Launch l3 = cuda::sweep_launch(3, m);
   EXPECT_GE(index_t{l3.grid[2]} * l3.block[2], 5);
   EXPECT_LT(index_t{l3.grid[2] - 1} * l3.block[2], 5);
+}
+
+// Under MPI the sweep is split so the exchange overlaps the inner cells: every cell once, and no
+// inner cell reads the halo of a face still in flight.
+TEST(CudaKernels, OverlapBoxesCoverEveryCellOnce) {
+  int checked = 0;
+  for (int dim = 1; dim <= 3; ++dim)
+    for (const index_t n : {1, 2, 3, 6})
+      for (int mask = 0; mask < (1 << (2 * dim)); ++mask) {
+        Grid g;
+        g.dim = dim;
+        g.n = {n, dim >= 2 ? n + 1 : 1, dim == 3 ? n + 2 : 1};
+        FaceMask sent{};
+        for (int f = 0; f < 2 * dim; ++f)
+          sent[f / 2][f % 2] = ((mask >> f) & 1) != 0;
+        for (const bool overlap : {true, false}) {
+          const cuda::SweepBoxes b = cuda::sweep_boxes(g, sent, overlap);
+          std::vector<int> hits(static_cast<std::size_t>(g.cells()), 0);
+          std::vector<Box> all = b.shell;
+          all.push_back(b.inner);
+          for (const Box& box : all)
+            for (index_t k = box.low[2]; k < box.high[2]; ++k)
+              for (index_t j = box.low[1]; j < box.high[1]; ++j)
+                for (index_t i = box.low[0]; i < box.high[0]; ++i)
+                  ++hits[static_cast<std::size_t>(i + g.n[0] * (j + g.n[1] * k))];
+          for (const int h : hits)
+            ASSERT_EQ(h, 1) << "dim " << dim << " n " << n << " mask " << mask;
+          for (int a = 0; a < dim && b.inner.count() > 0; ++a) {
+            EXPECT_GE(b.inner.low[a], sent[a][0] ? 1 : 0);
+            EXPECT_LE(b.inner.high[a], g.n[a] - (sent[a][1] ? 1 : 0));
+          }
+          if (!overlap) {
+            EXPECT_EQ(b.inner.count(), 0);
+          }
+          ++checked;
+        }
+      }
+  EXPECT_EQ(checked, 2 * 4 * (4 + 16 + 64));
 }
 
 TEST(CudaBackend, WithoutADeviceItIsRefusedWithTheReason) {
@@ -113,6 +183,15 @@ TEST(CudaBackend, OnTheDeviceMatchesTheReferenceBitForBit) {
     SCOPED_TRACE(c.name + ":\n" + c.toml);
     const Problem p = test::problem(c.toml);
     EXPECT_TRUE(test::same_bits(run(p, make_backend("cuda")), run(p, make_backend("serial"))));
+  }
+  // Periodic faces sent as packed layers, as under MPI: the two streams, the pinned buffers
+  // and the overlap on the device.
+  for (const test::Case& c : periodic_cases()) {
+    SCOPED_TRACE("layers sent: " + c.name + ":\n" + c.toml);
+    const Problem p = test::problem(c.toml);
+    EXPECT_TRUE(test::same_bits(
+        run(p, make_backend("cuda"), std::make_shared<test::LoopbackDomain>(p.grid)),
+        run(p, make_backend("serial"))));
   }
   // The case study at a size the device fills, with its own statistics.
   const Problem study = test::problem("preset = \"stencil\"\nn = 1200\nsteps = 50\n");
