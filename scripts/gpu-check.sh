@@ -11,7 +11,8 @@
 #
 # The run: lists the device (calor info); runs the cuda tests on the device (every bit-for-bit
 # case against the serial backend); runs the case study (4800^2, 500 steps) on cuda and on the
-# CPU, comparing the final fields byte for byte and the heat; times the steps against the
+# CPU, comparing the final fields byte for byte and the heat (and, where the device machine has
+# mpiexec, a smaller one on 2 ranks); times the steps against the
 # device's own copy bandwidth (calor_gpu_bench); runs the comparison's GPU rows
 # (bench/compare/compare.py --gpu-only) with the machine's python3 ($PYTHON to choose another).
 # Without a GPU each step says so and the report says that nothing was measured.
@@ -65,6 +66,25 @@ case_study() {
   fi
 }
 
+# Two ranks on the device(s), the layers exchanged through MPI (staged in pinned host memory, or
+# direct where calor info says MPI is CUDA-aware), against the CPU's bytes. Needs an mpiexec of
+# the bundle's Open MPI major version on the device machine; says so where there is none. The
+# exchange path without MPI (LoopbackHalo) is in the device tests above.
+case_study_mpi() {
+  command -v mpiexec > /dev/null || { echo "not run: no mpiexec on the device machine"; return 0; }
+  local tmp; tmp=$(mktemp -d)
+  mpiexec --allow-run-as-root --oversubscribe -n 2 .gpu/bin/calor run --preset stencil --n 1200 \
+    --steps 100 --backend cuda --no-progress --save-npy "$tmp/cuda.npy" || return
+  .gpu/bin/calor run --preset stencil --n 1200 --steps 100 --backend serial --no-progress \
+    --save-npy "$tmp/cpu.npy" || return
+  if cmp -s "$tmp/cuda.npy" "$tmp/cpu.npy"; then
+    echo "final fields: identical bytes (cuda on 2 ranks, serial on 1)"
+  else
+    echo "final fields: DIFFER"
+    return 1
+  fi
+}
+
 compare_gpu_rows() {
   "${PYTHON:-python3}" bench/compare/compare.py --gpu-only --calor .gpu/bin/calor --size 4800 --steps 500 \
     --repeat 3 --no-plots --timeout 300 --out "${OUT:-/tmp}/compare-gpu" || return
@@ -81,6 +101,7 @@ run() {
   step "cuda tests on the device (bit for bit against serial)" \
     .gpu/bin/calor_unit_tests --gtest_filter='Cuda*:Field.*'
   step "case study, cuda against the CPU, byte for byte" case_study
+  step "case study on 2 MPI ranks, cuda against the CPU, byte for byte" case_study_mpi
   step "the steps against the device copy bandwidth" .gpu/bin/calor_gpu_bench 4800 500
   step "the comparison's GPU rows" compare_gpu_rows
   echo "gpu-check: report in $report" >&2
