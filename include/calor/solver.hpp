@@ -60,7 +60,10 @@ class Solver {
   }
   [[nodiscard]] double time() const { return static_cast<double>(steps_done_) * problem_.dt; }
   /// Heat, min, max and L2 of the whole global interior (a collective call under MPI).
-  [[nodiscard]] Stats stats() const { return domain_->reduce(accumulate(host_field())).finish(); }
+  [[nodiscard]] Stats stats() const { return domain_->reduce(local_statistics()).finish(); }
+  /// This process's part of stats(), reduced where the field lives (Backend::statistics: a
+  /// device field is not copied).
+  [[nodiscard]] StatsAccumulator local_statistics() const { return backend_->statistics(cur_); }
   /// The global interior, dense and x fastest, on process 0; empty elsewhere (collective).
   [[nodiscard]] std::vector<double> gather() const { return domain_->gather(host_field()); }
   [[nodiscard]] const Domain& domain() const { return *domain_; }

@@ -3,6 +3,7 @@
 /// Reductions over the interior: total heat, extremes and L2 norm.
 
 #include "calor/field.hpp"
+#include "calor/hd.hpp"
 
 namespace calor {
 
@@ -14,19 +15,71 @@ struct Stats {
   double l2 = 0;  ///< sqrt of the sum of squares
 };
 
-/// Partial sums that can be combined across threads or ranks before finishing.
+/// Neumaier's compensated addition of `v` to `sum` (its compensation in `c`): the total is
+/// accurate to about one rounding, whatever the number of cells, so heat checks at 1e-9 hold on
+/// large grids.
+CALOR_HD inline void neumaier_add(double& sum, double& c, double v) {
+  const double t = sum + v;
+  const double abs_sum = sum < 0 ? -sum : sum, abs_v = v < 0 ? -v : v;
+  c += abs_sum >= abs_v ? (sum - t) + v : (v - t) + sum;
+  sum = t;
+}
+
+/// Partial sums that can be combined across rows, threads or ranks before finishing. Host and
+/// device share them (CALOR_HD): the cuda backend reduces rows on the device with this code.
 struct StatsAccumulator {
   double sum = 0, sum_c = 0;  ///< Neumaier sum and its compensation
   double sq = 0, sq_c = 0;    ///< same for squares
   double min = 0, max = 0;
   bool empty = true;
 
-  void add(double v);
-  void merge(const StatsAccumulator& o);
+  CALOR_HD void add(double v) {
+    neumaier_add(sum, sum_c, v);
+    neumaier_add(sq, sq_c, v * v);
+    if (empty) {
+      min = max = v;
+      empty = false;
+    } else {
+      min = v < min ? v : min;
+      max = v > max ? v : max;
+    }
+  }
+  CALOR_HD void merge(const StatsAccumulator& o) {
+    if (o.empty) return;
+    neumaier_add(sum, sum_c, o.sum);
+    neumaier_add(sum, sum_c, o.sum_c);
+    neumaier_add(sq, sq_c, o.sq);
+    neumaier_add(sq, sq_c, o.sq_c);
+    if (empty) {
+      min = o.min;
+      max = o.max;
+      empty = false;
+    } else {
+      min = o.min < min ? o.min : min;
+      max = o.max > max ? o.max : max;
+    }
+  }
   [[nodiscard]] Stats finish() const;
+  /// True when every value added was finite and within +-limit. False can also mean that the
+  /// sum overflowed: then look closer.
+  [[nodiscard]] bool surely_within(double limit) const;
 };
 
-/// Reduces the interior of `f`, visiting cells x fastest.
+/// One row of `n` values, added in order: the unit every reduction of a field is made of.
+CALOR_HD inline StatsAccumulator accumulate_row(const double* row, index_t n) {
+  StatsAccumulator a;
+  for (index_t i = 0; i < n; ++i)
+    a.add(row[i]);
+  return a;
+}
+
+/// Reduces the `n[0]` x `n[1]` x `n[2]` cells from `first` (rows `stride_y` apart, planes
+/// `stride_z`): each row accumulated by itself, the rows merged in order (y, then z). Every
+/// reduction of a field in calor has this order, so a device that reduces the rows in parallel
+/// gets the same bits.
+StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t stride_y,
+                            index_t stride_z);
+/// The interior of `f`, as above.
 StatsAccumulator accumulate(const Field& f);
 inline Stats compute_stats(const Field& f) {
   return accumulate(f).finish();

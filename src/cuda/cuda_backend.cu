@@ -59,6 +59,10 @@ __global__ void layer_in_kernel(cuda::FaceParams f, double* u, const double* buf
   cuda::layer_in(f, u, buf, f.to_halo, t1, t2);
 }
 
+__global__ void row_stats_kernel(cuda::RowParams r, const double* u, StatsAccumulator* out) {
+  cuda::row_stats(r, u, out, static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x);
+}
+
 // More point sources than the sweep carries: added by one thread, in the Scheme's order (two
 // sources on one cell add in sequence, as on the CPU).
 __global__ void sources_kernel(const SourceCell* cells, int count, double* u) {
@@ -215,10 +219,38 @@ struct DeviceExec {
   }
 };
 
+// The statistics of a device field: one thread per row (kernels.hpp's row_stats), the rows'
+// accumulators copied back (48 bytes a row, not the row) and merged in order on the host: the
+// bits of accumulate() on the host. Too few rows to fill the device: the field is copied.
+StatsAccumulator device_statistics(const Field& f) {
+  const cuda::RowParams r = cuda::row_params(f);
+  const index_t rows = r.n[1] * r.n[2];
+  if (rows < cuda::kMinDeviceRows) {
+    Field host(f.grid(), f.halo());
+    copy_field(f, host);
+    return accumulate(host);
+  }
+  std::vector<StatsAccumulator> partial(static_cast<std::size_t>(rows));
+  const std::size_t bytes = partial.size() * sizeof(StatsAccumulator);
+  StatsAccumulator* d = nullptr;
+  cuda::check(cudaMalloc(&d, bytes), "allocating the statistics' rows");
+  const auto blocks = static_cast<unsigned>((rows + 255) / 256);
+  row_stats_kernel<<<blocks, 256>>>(r, f.raw(), d);
+  cudaError_t e = cudaGetLastError();
+  if (e == cudaSuccess) e = cudaMemcpy(partial.data(), d, bytes, cudaMemcpyDeviceToHost);
+  (void)cudaFree(d);
+  cuda::check(e, "reducing the field's rows on the device");
+  return cuda::merge_rows(partial);
+}
+
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(int device) : device_(device) {}
   [[nodiscard]] std::string_view name() const override { return "cuda"; }
+  [[nodiscard]] StatsAccumulator statistics(const Field& f) const override {
+    cuda::check(cudaSetDevice(device_), "selecting device " + std::to_string(device_));
+    return device_statistics(f);
+  }
 
   void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
                std::int64_t steps) override {

@@ -26,6 +26,7 @@
 #include "calor/halo.hpp"
 #include "calor/hd.hpp"
 #include "calor/scheme.hpp"
+#include "calor/stats.hpp"
 #include "calor/stencil.hpp"
 
 namespace calor::cuda {
@@ -119,6 +120,44 @@ CALOR_HD inline void layer_in(const FaceParams& f, double* u, const double* buf,
                               index_t t1, index_t t2) {
   if (t1 >= f.n1 || t2 >= f.n2) return;
   u[f.origin + t1 * f.s1 + t2 * f.s2 + shift] = buf[t1 + f.n1 * t2];
+}
+
+/// The rows of a field's interior, reduced one per thread for the statistics (stats.hpp's
+/// order: each row by itself, then the rows merged in order on the host).
+struct RowParams {
+  index_t n[3] = {1, 1, 1};  ///< interior cells per axis
+  index_t sy = 0, sz = 0;    ///< strides
+  index_t base = 0;          ///< offset of interior cell (0, 0, 0)
+};
+
+inline RowParams row_params(const Field& f) {
+  RowParams r;
+  for (int a = 0; a < 3; ++a)
+    r.n[a] = f.n(a);
+  r.sy = f.stride_y();
+  r.sz = f.stride_z();
+  r.base = f.offset(0, 0, 0);
+  return r;
+}
+
+/// The thread for row t = j + n[1] k: its cells accumulated into out[t].
+CALOR_HD inline void row_stats(const RowParams& r, const double* u, StatsAccumulator* out,
+                               index_t t) {
+  if (t >= r.n[1] * r.n[2]) return;
+  const index_t j = t % r.n[1], k = t / r.n[1];
+  out[t] = accumulate_row(u + r.base + j * r.sy + k * r.sz, r.n[0]);
+}
+
+/// Rows reduced on the device only where there are enough of them to keep it busy; fewer, long
+/// rows (a 1D grid is one) are copied to the host and reduced there.
+inline constexpr index_t kMinDeviceRows = 1024;
+
+/// The rows' accumulators merged in order: the field's statistics, as accumulate() has them.
+inline StatsAccumulator merge_rows(const std::vector<StatsAccumulator>& rows) {
+  StatsAccumulator total;
+  for (const StatsAccumulator& r : rows)
+    total.merge(r);
+  return total;
 }
 
 /// A launch: blocks per grid and threads per block, x fastest.

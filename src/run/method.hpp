@@ -11,6 +11,7 @@
 #include "calor/comm.hpp"
 #include "calor/config.hpp"
 #include "calor/field.hpp"
+#include "calor/health.hpp"
 #include "calor/state.hpp"
 
 namespace calor {
@@ -29,6 +30,8 @@ class Method {
   /// Sets the field from this process's dense block and the step count (after a restart).
   virtual void load(const std::vector<double>& block, std::int64_t step) = 0;
   [[nodiscard]] virtual Stats stats() const = 0;
+  /// This process's health check (check_field): empty, or what blew up where.
+  [[nodiscard]] virtual std::string check_health() const { return check_field(state()); }
   [[nodiscard]] virtual std::vector<double> gather() const = 0;
   /// The backend's or mode's name, why it runs, and how it cut the grid.
   [[nodiscard]] virtual std::string engine() const = 0;

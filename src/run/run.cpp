@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 #include <utility>
 
 #include "calor/analytic.hpp"
@@ -311,20 +312,25 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
   const bool asked = (options_.handle_signals && stop_requested()) ||
                      (options_.stop_requested && options_.stop_requested());
   const bool stop = comm_.max(asked ? 1.0 : 0.0) > 0;
-  const State state = method_->state();
+  // The state is made only when something reads it: on a device that is a copy of the field.
+  std::optional<State> viewed;
+  const auto state = [&]() -> const State& {
+    if (!viewed) viewed = method_->state();
+    return *viewed;
+  };
   std::vector<Schedule::ScheduledOutput*> due;
   for (auto& o : s.outputs)
     if (o.when.due(p.step, now) || (last && o.at_end)) due.push_back(&o);
   // Every written state has just been checked: no checkpoint of a blown-up field.
   if ((s.check_every > 0 && p.step % s.check_every == 0) || last || stop || !due.empty())
-    comm_.agree_or_throw(check_field(state));
+    comm_.agree_or_throw(method_->check_health());
   bool written_checkpoint = false;
   if (!due.empty()) {    // the same on every rank: steps and `now` are agreed
     std::string failed;  // an output that fails on some ranks fails on all
     const auto w0 = Clock::now();
     for (Schedule::ScheduledOutput* o : due)
       try {
-        o->output->write(state);
+        o->output->write(state());
         ++report.files_written;
         written_checkpoint = written_checkpoint || o->output.get() == s.checkpoint;
       } catch (const Error& e) {
@@ -336,14 +342,14 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
   }
   bool go_on = true;
   for (auto& [monitor, when] : s.monitors)
-    if (when.due(p.step, now) && !monitor.call(state)) go_on = false;
+    if (when.due(p.step, now) && !monitor.call(state())) go_on = false;
   if (stop) {
     // Interrupted: save the state (unless just saved) so that the job can be resubmitted.
     if (s.checkpoint != nullptr) {
-      if (!written_checkpoint) s.checkpoint->write(state);
+      if (!written_checkpoint) s.checkpoint->write(state());
       report.checkpoint = s.checkpoint->last_path();
     } else if (!options_.stop_checkpoint.empty()) {
-      write_checkpoint(state, options_.stop_checkpoint);
+      write_checkpoint(state(), options_.stop_checkpoint);
       report.checkpoint = options_.stop_checkpoint;
     }
     report.end = RunEnd::interrupted;

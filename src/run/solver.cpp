@@ -31,6 +31,8 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
   next_ = Field(local, width, space);
   if (space == MemorySpace::host) {
     apply_initial(problem_.initial, cur_, problem_.grid, box.low);
+  } else if (problem_.initial.kind == InitialKind::zero) {
+    // Device memory comes zeroed: no mirror to fill and copy (host_field() makes it if read).
   } else {  // set on the host mirror, then copied over
     host_ = Field(local, width);
     apply_initial(problem_.initial, host_, problem_.grid, box.low);
@@ -47,6 +49,7 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
 const Field& Solver::host_field() const {
   if (cur_.space() == MemorySpace::host) return cur_;
   if (host_step_ != steps_done_) {
+    if (host_.size() == 0) host_ = Field(cur_.grid(), cur_.halo());
     copy_field(cur_, host_);
     host_step_ = steps_done_;
   }

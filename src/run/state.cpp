@@ -17,12 +17,8 @@ std::vector<double> State::gather() const {
 }
 
 Stats State::stats() const {
-  StatsAccumulator acc;
-  for (index_t k = 0; k < box.size(2); ++k)
-    for (index_t j = 0; j < box.size(1); ++j)
-      for (index_t i = 0; i < box.size(0); ++i)
-        acc.add(at(i, j, k));
-  return comm->reduce(acc).finish();
+  const index_t n[3] = {box.size(0), box.size(1), box.size(2)};
+  return comm->reduce(accumulate(cells, n, stride_y, stride_z)).finish();
 }
 
 State State::dense(const Problem& p, std::int64_t step, const Box& box, const double* cells,

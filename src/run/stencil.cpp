@@ -6,6 +6,7 @@
 
 #include "calor/backend.hpp"
 #include "calor/error.hpp"
+#include "calor/health.hpp"
 #include "calor/solver.hpp"
 #include "run/method.hpp"
 
@@ -58,8 +59,16 @@ class StencilMethod final : public Method {
     solver_->load_interior(block.data());
     solver_->restart_at(step);
   }
-  // Statistics and gathers read the field through its host view, as outputs do.
-  [[nodiscard]] Stats stats() const override { return state().stats(); }
+  // Statistics are reduced where the field lives (no copy of a device field); gathers read the
+  // field through its host view, as outputs do.
+  [[nodiscard]] Stats stats() const override { return solver_->stats(); }
+  // On a device the statistics say "healthy" without copying the field; only a field they
+  // cannot clear is copied, to find the cell.
+  [[nodiscard]] std::string check_health() const override {
+    if (space() == MemorySpace::device && solver_->local_statistics().surely_within(kBlowUp))
+      return {};
+    return check_field(state());
+  }
   [[nodiscard]] std::vector<double> gather() const override { return state().gather(); }
   [[nodiscard]] std::string engine() const override {
     return std::string(solver_->backend().name());

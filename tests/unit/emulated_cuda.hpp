@@ -145,6 +145,15 @@ class EmulatedCuda final : public Backend {
   explicit EmulatedCuda(Order order = Order::compute_first, bool direct = false)
       : order_(order), direct_(direct) {}
   [[nodiscard]] std::string_view name() const override { return "emulated-cuda"; }
+  // The row reduction's threads (whatever the number of rows), merged as on the device.
+  [[nodiscard]] StatsAccumulator statistics(const Field& f) const override {
+    const cuda::RowParams r = cuda::row_params(f);
+    std::vector<StatsAccumulator> rows(static_cast<std::size_t>(r.n[1] * r.n[2]));
+    const index_t threads = (r.n[1] * r.n[2] + 255) / 256 * 256;  // out-of-range ones too
+    for (index_t t = 0; t < threads; ++t)
+      cuda::row_stats(r, f.raw(), rows.data(), t);
+    return cuda::merge_rows(rows);
+  }
   void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
                std::int64_t steps) override {
     HostExec exec(&scheme.sources, order_);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -54,6 +56,20 @@ std::vector<test::Case> cuda_cases() {
   return v;
 }
 
+// Heat, min, max and L2 with the same bits as the host's reduction.
+void expect_same_stats(const Stats& a, const Stats& b) {
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(a.heat), std::bit_cast<std::uint64_t>(b.heat));
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(a.min), std::bit_cast<std::uint64_t>(b.min));
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(a.max), std::bit_cast<std::uint64_t>(b.max));
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(a.l2), std::bit_cast<std::uint64_t>(b.l2));
+}
+
+Stats final_stats(const Problem& p, std::unique_ptr<Backend> b) {
+  Solver s(p, std::move(b));
+  s.step(p.steps);
+  return s.stats();
+}
+
 TEST(CudaKernels, EmulatedLaunchesMatchTheReferenceBitForBit) {
   int compared = 0;
   for (const test::Case& c : cuda_cases()) {
@@ -61,6 +77,9 @@ TEST(CudaKernels, EmulatedLaunchesMatchTheReferenceBitForBit) {
     const Problem p = test::problem(c.toml);
     EXPECT_TRUE(test::same_bits(run(p, std::make_unique<test::EmulatedCuda>()),
                                 run(p, make_backend("serial"))));
+    // The statistics, reduced row by row as the device does.
+    expect_same_stats(final_stats(p, std::make_unique<test::EmulatedCuda>()),
+                      final_stats(p, make_backend("serial")));
     ++compared;
   }
   EXPECT_EQ(compared, static_cast<int>(test::cases().size()) + 2);
@@ -193,10 +212,12 @@ TEST(CudaBackend, OnTheDeviceMatchesTheReferenceBitForBit) {
         run(p, make_backend("cuda"), std::make_shared<test::LoopbackDomain>(p.grid)),
         run(p, make_backend("serial"))));
   }
-  // The case study at a size the device fills, with its own statistics.
+  // The case study at a size the device fills, with its statistics reduced on the device.
   const Problem study = test::problem("preset = \"stencil\"\nn = 1200\nsteps = 50\n");
   EXPECT_TRUE(
       test::same_bits(run(study, make_backend("cuda")), run(study, make_backend("serial"))));
+  expect_same_stats(final_stats(study, make_backend("cuda")),
+                    final_stats(study, make_backend("serial")));
 }
 
 }  // namespace

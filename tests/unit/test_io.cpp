@@ -7,9 +7,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -295,6 +297,48 @@ TEST(Health, BlowUpNamesStepValueCellAndStability) {
   EXPECT_NE(m.find("r = alpha*dt*sum(1/h^2) = 0.8 exceeds the FTCS limit 0.5"), std::string::npos)
       << m;
   EXPECT_NE(m.find("at cell ("), std::string::npos) << m;
+}
+
+// The device's health check clears a field from its statistics alone: only when every value is
+// finite and within the limit (NaN and infinities poison the sum), else the host looks.
+TEST(Health, StatisticsClearOnlyAHealthyField) {
+  const auto of = [](std::vector<double> v) {
+    StatsAccumulator a;
+    for (double x : v)
+      a.add(x);
+    return a.surely_within(kBlowUp);
+  };
+  EXPECT_TRUE(StatsAccumulator{}.surely_within(kBlowUp));
+  EXPECT_TRUE(of({1.0, -3.0, 1e149, -1e149}));
+  EXPECT_FALSE(of({1.0, std::nan(""), 2.0}));
+  EXPECT_FALSE(of({std::nan(""), 1.0}));  // a NaN first: min and max stay NaN, the sum says so
+  EXPECT_FALSE(of({1.0, INFINITY}));
+  EXPECT_FALSE(of({-INFINITY, 1.0}));
+  EXPECT_FALSE(of({INFINITY, -INFINITY}));
+  EXPECT_FALSE(of({0.0, 2e150}));
+  EXPECT_FALSE(of({-2e150, 0.0}));
+}
+
+// Every reduction of a field has one order (each row by itself, rows merged in order), so a
+// device reducing rows in parallel, a Field and a State's view give the same bits.
+TEST(Stats, OneOrderForFieldsViewsAndRows) {
+  const Problem p = test::problem("dim = 3\nn = [7, 5, 4]\nsteps = 3\n");
+  Solver s(p, make_backend("serial"));
+  std::vector<double> v(static_cast<std::size_t>(p.grid.cells()));
+  for (std::size_t i = 0; i < v.size(); ++i)
+    v[i] = std::sin(0.37 * static_cast<double>(i)) * 1e3 + 1e-3 * static_cast<double>(i);
+  s.load_interior(v.data());
+  const Stats a = compute_stats(s.field()), b = test::state_of(s).stats();
+  StatsAccumulator rows;
+  for (std::size_t r = 0; r < v.size() / 7; ++r)
+    rows.merge(accumulate_row(v.data() + 7 * r, 7));
+  const Stats c = rows.finish();
+  for (const Stats& x : {b, c}) {
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(a.heat), std::bit_cast<std::uint64_t>(x.heat));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(a.l2), std::bit_cast<std::uint64_t>(x.l2));
+    EXPECT_EQ(a.min, x.min);
+    EXPECT_EQ(a.max, x.max);
+  }
 }
 
 // ---- hostile input: the readers refuse what they cannot hold, naming file and problem ----
