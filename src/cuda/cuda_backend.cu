@@ -109,12 +109,15 @@ using DeviceCopies = std::map<std::shared_ptr<const Field>, Field>;
 struct Queues {
   cudaStream_t stream[2] = {nullptr, nullptr};
   cudaEvent_t event[cuda::kEvents] = {};
+  bool made = false;  // all of them: a failure part way is retried whole at the next advance
   void make() {
-    if (stream[0] != nullptr) return;
+    if (made) return;
     for (cudaStream_t& s : stream)
-      cuda::check(cudaStreamCreate(&s), "creating a stream");
+      if (s == nullptr) cuda::check(cudaStreamCreate(&s), "creating a stream");
     for (cudaEvent_t& e : event)
-      cuda::check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "creating an event");
+      if (e == nullptr)
+        cuda::check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "creating an event");
+    made = true;
   }
   Queues() = default;
   Queues(const Queues&) = delete;
@@ -220,13 +223,15 @@ struct DeviceExec {
 };
 
 // The statistics of a device field: one thread per row (kernels.hpp's row_stats), the rows'
-// accumulators copied back (48 bytes a row, not the row) and merged in order on the host: the
-// bits of accumulate() on the host. Too few rows to fill the device: the field is copied.
-StatsAccumulator device_statistics(const Field& f) {
+// accumulators copied back (56 bytes a row, not the row) and merged in order on the host: the
+// bits of accumulate() on the host. Too few rows to fill the device: the field is copied into
+// `host` (kept, laid out as f) and reduced there.
+StatsAccumulator device_statistics(const Field& f, Field& host) {
   const cuda::RowParams r = cuda::row_params(f);
   const index_t rows = r.n[1] * r.n[2];
   if (rows < cuda::kMinDeviceRows) {
-    Field host(f.grid(), f.halo());
+    if (host.size() != f.size() || host.stride_y() != f.stride_y())
+      host = Field(f.grid(), f.halo());
     copy_field(f, host);
     return accumulate(host);
   }
@@ -249,7 +254,7 @@ class CudaBackend final : public Backend {
   [[nodiscard]] std::string_view name() const override { return "cuda"; }
   [[nodiscard]] StatsAccumulator statistics(const Field& f) const override {
     cuda::check(cudaSetDevice(device_), "selecting device " + std::to_string(device_));
-    return device_statistics(f);
+    return device_statistics(f, few_rows_);
   }
 
   void advance(const Scheme& scheme, Halo& halo, Field& cur, Field& next,
@@ -271,6 +276,7 @@ class CudaBackend final : public Backend {
   DeviceCopies copies_;
   LayerMemory layers_;
   Queues queues_;
+  mutable Field few_rows_;  // statistics of fields with too few rows for the device
 };
 
 std::unique_ptr<Backend> make(const BackendOptions&) {

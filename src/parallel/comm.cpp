@@ -296,6 +296,12 @@ std::string Comm::device_memory_support() {
   const char* env = std::getenv("CALOR_CUDA_AWARE");
   if (env != nullptr && std::string(env) == "0") return "CUDA-aware: off (CALOR_CUDA_AWARE=0)";
 #if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+  // Open MPI 5 answers the run-time question only once MPI has started (calor info does not).
+  int started = 0;
+  MPI_Initialized(&started);
+  if (started == 0)
+    return "CUDA-aware: built with CUDA support (whether it is on is asked when a run starts "
+           "MPI)";
   if (MPIX_Query_cuda_support() == 1)
     return "CUDA-aware: yes (device buffers go to MPI as they are)";
   return "CUDA-aware: no (built with CUDA support, but not at run time): halos staged in pinned "

@@ -119,7 +119,11 @@ class HostExec {
     Item& it = queues_[s].front();
     if (it.wait >= 0 && done_[static_cast<std::size_t>(it.wait)] < it.gen) return false;
     if (it.run) it.run();
-    if (it.record >= 0) done_[static_cast<std::size_t>(it.record)] = it.gen;
+    if (it.record >= 0) {  // records of one event come in order: one stream records each
+      std::uint64_t& done = done_[static_cast<std::size_t>(it.record)];
+      if (it.gen < done) throw std::logic_error("emulated cuda: an event recorded on two streams");
+      done = it.gen;
+    }
     queues_[s].pop_front();
     return true;
   }
