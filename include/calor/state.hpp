@@ -24,6 +24,9 @@ struct State {
   index_t stride_y = 0;           ///< elements between neighbours along y (x is contiguous)
   index_t stride_z = 0;           ///< elements between neighbours along z
   const Comm* comm = nullptr;     ///< the processes holding the other blocks
+  /// Every process holds the whole field (the spectral method in 1D under MPI): statistics are
+  /// this process's own, not summed over the processes.
+  bool replicated = false;
 
   /// The value of local cell (i, j, k), 0 <= i < box.size(0) and so on.
   [[nodiscard]] double at(index_t i, index_t j = 0, index_t k = 0) const {

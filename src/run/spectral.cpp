@@ -34,8 +34,11 @@ class SpectralMethod final : public Method {
     return std::numeric_limits<std::int32_t>::max();
   }
   [[nodiscard]] State state() const override {
-    return State::dense(solver_->problem(), step(), solver_->local_box(), solver_->field().data(),
-                        comm_);
+    State s = State::dense(solver_->problem(), step(), solver_->local_box(),
+                           solver_->field().data(), comm_);
+    // 1D under MPI each rank transforms the whole line (fftw_mpi.cpp).
+    s.replicated = comm_.size() > 1 && solver_->problem().grid.dim == 1;
+    return s;
   }
   void set_values(const Problem&) override {
     throw Error(

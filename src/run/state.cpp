@@ -18,7 +18,8 @@ std::vector<double> State::gather() const {
 
 Stats State::stats() const {
   const index_t n[3] = {box.size(0), box.size(1), box.size(2)};
-  return comm->reduce(accumulate(cells, n, stride_y, stride_z)).finish();
+  const StatsAccumulator local = accumulate(cells, n, stride_y, stride_z);
+  return (replicated ? local : comm->reduce(local)).finish();
 }
 
 State State::dense(const Problem& p, std::int64_t step, const Box& box, const double* cells,

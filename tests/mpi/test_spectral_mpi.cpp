@@ -9,7 +9,9 @@
 #include <random>
 
 #include "../unit/helpers.hpp"
+#include "calor/config.hpp"
 #include "calor/error.hpp"
+#include "calor/run.hpp"
 #include "calor/spectral.hpp"
 
 namespace calor {
@@ -145,6 +147,21 @@ TEST(SpectralMpi, CaseStudyHeat) {
   EXPECT_NEAR(dist.stats().heat, serial.stats().heat, 1e-12 * 1500.0);
   EXPECT_NEAR(dist.stats().heat, 1500.0, 2.0);
   EXPECT_EQ(dist.local_box().size(0), 240);  // slabs along y: every rank holds whole x rows
+}
+
+// In 1D every rank transforms the whole line: a State's statistics (what a monitor sees) count
+// the line once, as the run's do, not once per rank.
+TEST(SpectralMpi, OneDimensionalStateCountsTheLineOnce) {
+  const Config c = load_config(
+      "dim = 1\nn = 96\nsteps = 20\nmethod = \"spectral\"\n"
+      "initial = { type = \"gaussian\", centre = [48.0], width = 5.0 }\n",
+      "1d spectral");
+  calor::Run run(c, world());
+  run.advance(10);
+  const Stats from_state = run.state().stats(), from_run = run.stats();
+  EXPECT_GT(from_run.heat, 1.0);
+  EXPECT_EQ(from_state.heat, from_run.heat);
+  EXPECT_EQ(from_state.l2, from_run.l2);
 }
 
 TEST(SpectralMpi, WisdomRoundTrip) {
