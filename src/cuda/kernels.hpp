@@ -168,11 +168,16 @@ struct Launch {
 /// Blocks of 256 threads, 32 along x (one warp per row segment: coalesced loads and stores);
 /// 8 rows in 2D, 4 x 2 in 3D. Thin grids can need more than CUDA's 65535 blocks along y or z
 /// (a 2D grid of more than 524280 rows, a 3D one of more than 131070 planes): launch_fits.
+/// A box one cell thin along x (the shell beside an exchanged x face under MPI, or a grid one
+/// column wide) gets its 256 threads along y (and z) instead, not 31 idle ones in every 32.
 inline Launch sweep_launch(int dim, const index_t (&n)[3]) {
   Launch l;
+  const bool thin = dim >= 2 && n[0] == 1;
   l.block = dim == 1   ? std::array<std::uint32_t, 3>{256, 1, 1}
-            : dim == 2 ? std::array<std::uint32_t, 3>{32, 8, 1}
-                       : std::array<std::uint32_t, 3>{32, 4, 2};
+            : dim == 2 ? (thin ? std::array<std::uint32_t, 3>{1, 256, 1}
+                               : std::array<std::uint32_t, 3>{32, 8, 1})
+                       : (thin ? std::array<std::uint32_t, 3>{1, 32, 8}
+                               : std::array<std::uint32_t, 3>{32, 4, 2});
   for (int a = 0; a < 3; ++a)
     l.grid[a] = static_cast<std::uint32_t>((n[a] + l.block[a] - 1) / l.block[a]);
   return l;

@@ -117,8 +117,9 @@ TEST(CudaKernels, LayersSentAsUnderMpiMatchTheReference) {
 }
 
 TEST(CudaKernels, AGridTooThinToLaunchIsRefused) {
-  // 524296 rows need 65537 blocks of 8 rows: one more than CUDA launches along y.
-  const Problem p = test::problem("dim = 2\nn = [1, 524296]\nsteps = 1\n");
+  // 524296 rows need 65537 blocks of 8 rows: one more than CUDA launches along y (a single
+  // column would go 256 rows to a block).
+  const Problem p = test::problem("dim = 2\nn = [2, 524296]\nsteps = 1\n");
   Solver s(p, std::make_unique<test::EmulatedCuda>());
   try {
     s.step(1);
@@ -138,6 +139,17 @@ TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
   const cuda::Launch l3 = cuda::sweep_launch(3, m);
   EXPECT_GE(index_t{l3.grid[2]} * l3.block[2], 5);
   EXPECT_LT(index_t{l3.grid[2] - 1} * l3.block[2], 5);
+  // A shell one cell thin along x: no thread idle along x, every cell covered.
+  for (const int dim : {2, 3}) {
+    const index_t t[3] = {1, 300, dim == 3 ? 70 : 1};
+    const cuda::Launch s = cuda::sweep_launch(dim, t);
+    EXPECT_EQ(s.block[0] * s.grid[0], 1u);
+    EXPECT_EQ(s.block[0] * s.block[1] * s.block[2], 256u);
+    for (int a = 1; a < dim; ++a) {
+      EXPECT_GE(index_t{s.grid[a]} * s.block[a], t[a]);
+      EXPECT_LT(index_t{s.grid[a] - 1} * s.block[a], t[a]);
+    }
+  }
 }
 
 // Under MPI the sweep is split so the exchange overlaps the inner cells: every cell once, and no
