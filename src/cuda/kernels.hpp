@@ -306,14 +306,6 @@ inline SweepParams sweep_params_in(SweepParams p, const Box& box) {
   return p;
 }
 
-/// The values of all `faces`' layers, packed one after the other.
-inline index_t layer_values(const std::vector<FaceParams>& faces) {
-  index_t n = 0;
-  for (const FaceParams& f : faces)
-    n += f.n1 * f.n2;
-  return n;
-}
-
 /// The two queues of work a step uses: `compute` fills the physical faces and updates cells,
 /// `comm` packs, copies and unpacks the exchanged layers, so an exchange overlaps the update of
 /// the inner cells. On the device they are CUDA streams; the host tests replay them in the
@@ -363,9 +355,11 @@ class DeviceSteps {
     for (int a = 0; a < g.dim; ++a)
       for (int s = 0; s < 2; ++s) {
         sent[a][s] = halo.sends_layers() && halo.exchanged(a, s);
-        if (sent[a][s]) {
+        if (sent[a][s]) {  // packed one after the other, in this order
           sent_.push_back(face_geometry(cur, a, s, false));
           buffers_.count[a][s] = sent_.back().n1 * sent_.back().n2;
+          at_.push_back(Packed{a, s, values_});
+          values_ += buffers_.count[a][s];
         } else {
           filled_.push_back(face_params(halo.boundaries().face[a][s], g, cur, a, s,
                                         halo.conductivity().constant, alpha));
@@ -378,7 +372,7 @@ class DeviceSteps {
     fused_ = p_.sources == static_cast<int>(scheme.sources.size());
     check_launches(g);
     boxes_ = sweep_boxes(g, sent, !sent_.empty() && halo.overlaps());
-    if (!sent_.empty()) share_buffers(sent);
+    if (!sent_.empty()) share_buffers();
   }
 
   /// One step from `cur` into `next`.
@@ -408,20 +402,15 @@ class DeviceSteps {
                   " cells: more than CUDA's 65535 blocks along y or z): use a CPU backend");
   }
 
-  // Each sent face's place in the packed buffers, and the buffers MPI is given.
-  void share_buffers(const FaceMask& sent) {
-    values_ = layer_values(sent_);
+  // The packed buffers, and each sent face's place in those MPI is given.
+  void share_buffers() {
     store_ = exec_.layers(values_);
     double* send = direct_ ? store_.device_send : store_.host_send;
     double* recv = direct_ ? store_.device_recv : store_.host_recv;
-    index_t at = 0;
-    for (int a = 0; a < 3; ++a)
-      for (int s = 0; s < 2; ++s)
-        if (sent[a][s]) {
-          buffers_.send[a][s] = send + at;
-          buffers_.recv[a][s] = recv + at;
-          at += buffers_.count[a][s];
-        }
+    for (const Packed& p : at_) {
+      buffers_.send[p.axis][p.side] = send + p.offset;
+      buffers_.recv[p.axis][p.side] = recv + p.offset;
+    }
   }
 
   // comm: once the last step's update is done, the sent faces' layers packed (and copied to
@@ -429,11 +418,8 @@ class DeviceSteps {
   void send(const Field& cur) {
     exec_.record(Event::faces_filled, Stream::compute);
     exec_.wait(Stream::comm, Event::step_done);
-    double* buf = store_.device_send;
-    for (const FaceParams& f : sent_) {
-      exec_.layer_out(Stream::comm, f, cur.raw(), buf);
-      buf += f.n1 * f.n2;
-    }
+    for (std::size_t i = 0; i < sent_.size(); ++i)
+      exec_.layer_out(Stream::comm, sent_[i], cur.raw(), store_.device_send + at_[i].offset);
     if (!direct_) exec_.copy(Stream::comm, store_.host_send, store_.device_send, values_);
     exec_.record(Event::packed, Stream::comm);
   }
@@ -446,11 +432,8 @@ class DeviceSteps {
     halo_.end_layers();
     if (!direct_) exec_.copy(Stream::comm, store_.device_recv, store_.host_recv, values_);
     exec_.wait(Stream::comm, Event::faces_filled);
-    const double* buf = store_.device_recv;
-    for (const FaceParams& f : sent_) {
-      exec_.layer_in(Stream::comm, f, cur.raw(), buf);
-      buf += f.n1 * f.n2;
-    }
+    for (std::size_t i = 0; i < sent_.size(); ++i)
+      exec_.layer_in(Stream::comm, sent_[i], cur.raw(), store_.device_recv + at_[i].offset);
     exec_.record(Event::halo_in, Stream::comm);
     exec_.wait(Stream::compute, Event::halo_in);
   }
@@ -470,9 +453,15 @@ class DeviceSteps {
   SweepParams p_;
   bool fused_ = true;
   SweepBoxes boxes_;
+  // Where sent_[i] lies in the packed buffers: its face and first value.
+  struct Packed {
+    int axis, side;
+    index_t offset;
+  };
+  std::vector<Packed> at_;
+  index_t values_ = 0;  // in all the packed layers
   LayerStore store_;
   LayerBuffers buffers_;
-  index_t values_ = 0;
 };
 
 /// `steps` steps of `scheme` on `cur` (swapped with `next` after each) as DeviceSteps on

@@ -279,9 +279,16 @@ std::string Comm::library() {
 #endif
 }
 
-bool Comm::reads_device_memory() {
+namespace {
+// CALOR_CUDA_AWARE=0: stage the cuda backend's halos in host memory whatever MPI says.
+bool cuda_aware_turned_off() {
   const char* env = std::getenv("CALOR_CUDA_AWARE");
-  if (env != nullptr && std::string(env) == "0") return false;
+  return env != nullptr && std::string(env) == "0";
+}
+}  // namespace
+
+bool Comm::reads_device_memory() {
+  if (cuda_aware_turned_off()) return false;
 #if defined(CALOR_HAVE_MPI) && defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
   return MPIX_Query_cuda_support() == 1;
 #else
@@ -293,8 +300,7 @@ std::string Comm::device_memory_support() {
 #ifndef CALOR_HAVE_MPI
   return "no MPI";
 #else
-  const char* env = std::getenv("CALOR_CUDA_AWARE");
-  if (env != nullptr && std::string(env) == "0") return "CUDA-aware: off (CALOR_CUDA_AWARE=0)";
+  if (cuda_aware_turned_off()) return "CUDA-aware: off (CALOR_CUDA_AWARE=0)";
 #if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
   // Open MPI 5 answers the run-time question only once MPI has started (calor info does not).
   int started = 0;
