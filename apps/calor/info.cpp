@@ -52,6 +52,13 @@ int info_command() {
   const Caches& cc = caches();
   std::printf("  caches        L1d %zu KiB, L2 %zu KiB, last level %zu MiB\n", cc.l1d >> 10,
               cc.l2 >> 10, cc.llc >> 20);
+  const double speed = llc_sweep_speed();
+  std::printf(
+      "                a plain sweep runs %.2fx as fast from the last level as from the L2:"
+      " %s\n",
+      speed,
+      llc_feeds_sweeps() ? "blocking pays once the fields outgrow the last level"
+                         : "blocking pays once they outgrow the L2");
   const char* omp = std::getenv("OMP_NUM_THREADS");
   std::printf("  threads       %d by default (%u hardware threads; OMP_NUM_THREADS=%s)\n",
               default_threads(), std::thread::hardware_concurrency(), omp ? omp : "(unset)");

@@ -16,6 +16,21 @@ struct Caches {
 /// This machine's caches (read once from /sys, with conservative fallbacks; the environment
 /// variable CALOR_LLC, e.g. 32M, overrides the last-level size and a bad value throws Error).
 const Caches& caches();
+/// How fast a plain sweep runs with its two fields in the last-level cache, as a fraction of its
+/// rate with them in the L2: the case study's kernel timed on both, once per process, the first
+/// time it is asked (about 10 ms). 1 without a last-level cache 8 L2s or more in size. The
+/// environment variable CALOR_LLC_SPEED, e.g. 0.5, gives the ratio instead (a bad value throws
+/// Error). "auto" and the tiled backend's strips size themselves by it.
+double llc_sweep_speed();
+/// The least llc_sweep_speed() at which the last-level cache counts as feeding a plain sweep at
+/// its in-cache rate: about 1.0 on the AMD EPYC development VM, 0.5 on an Intel Xeon VM.
+inline constexpr double kFastLlc = 0.75;
+/// llc_sweep_speed() >= kFastLlc.
+bool llc_feeds_sweeps();
+/// Makes llc_sweep_speed() answer `speed` in this process from now on (a negative speed: its own
+/// measurement again). The processes of an MPI run agree on one (the least any measured) before
+/// "auto" chooses, so that all choose alike.
+void use_llc_sweep_speed(double speed);
 /// The cores this process may run on: its affinity mask (a batch job's share), at least 1.
 int available_cores();
 /// Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores available.

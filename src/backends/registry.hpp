@@ -33,7 +33,8 @@ struct BackendEntry {
 
 /// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
 /// `calor bench node --auto-only` and the 3D runs of docs/benchmarks.md ("Temporal blocking in
-/// 3D") measured it (2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core):
+/// 3D", "A slow last-level cache") measured it. Where the last-level cache feeds a plain sweep at
+/// its in-cache rate (`fast_llc`; the 2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core):
 /// - 2D: once the two fields exceed 0.4 of the last-level cache at one thread, 0.8 at two or
 ///   more (the second core adds its L2 and its bandwidth from L3 to a plain sweep; more cores
 ///   were not measured);
@@ -43,11 +44,30 @@ struct BackendEntry {
 ///   (56^3 to 72^3 here), where the threads backend ran 5-30% faster in its good runs (the
 ///   plain sweep's barrier every step costs most on smaller grids, its trips to memory on
 ///   larger ones).
-inline bool prefer_temporal_blocking(const Grid& block, int threads) {
+/// Where it does not (the 2-core Intel Xeon, 260 MiB L3 at half the L2's rate, 2 MiB L2 per
+/// core), the L2 is what a plain sweep runs from:
+/// - 2D: once the fields exceed the L2 at one thread, 3 L2s per thread at two or more (below
+///   that, a block too narrow for two strips per thread runs whole rows, with a barrier per
+///   wave, and the threads backend beat it);
+/// - 3D: always.
+inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_llc) {
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
-  const auto llc = static_cast<double>(caches().llc);
-  if (block.dim < 3) return bytes > 0.4 * std::min(std::max(threads, 1), 2) * llc;
-  return threads <= 1 || bytes <= 0.075 * llc || bytes > 0.25 * llc;
+  const auto llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
+  threads = std::max(threads, 1);
+  if (block.dim < 3) {
+    const double by_llc = 0.4 * std::min(threads, 2) * llc;
+    const double by_l2 = l2 * (threads == 1 ? 1.0 : 3.0 * threads);
+    return bytes > (fast_llc ? by_llc : std::min(by_l2, by_llc));
+  }
+  return !fast_llc || threads == 1 || bytes <= 0.075 * llc || bytes > 0.25 * llc;
+}
+
+/// prefer_temporal_blocking on this machine: its last-level cache is measured (llc_feeds_sweeps)
+/// only where the answer depends on it.
+inline bool prefer_temporal_blocking(const Grid& block, int threads) {
+  const bool fast = prefer_temporal_blocking(block, threads, true);
+  if (fast == prefer_temporal_blocking(block, threads, false)) return fast;
+  return llc_feeds_sweeps() ? fast : !fast;
 }
 
 }  // namespace calor

@@ -7,6 +7,7 @@
 #include "calor/backend.hpp"
 #include "calor/error.hpp"
 #include "calor/health.hpp"
+#include "calor/machine.hpp"
 #include "calor/solver.hpp"
 #include "run/method.hpp"
 
@@ -44,6 +45,10 @@ class StencilMethod final : public Method {
     Grid block = domain->box().grid_in(c.problem.grid);
     for (int a = 0; a < block.dim; ++a)
       block.n[a] = static_cast<index_t>(domain->max_over_ranks(static_cast<double>(block.n[a])));
+    // The speed of the last-level cache, measured by each process, is agreed for the same
+    // reason: the least any measured.
+    if (c.run.backend == "auto" && comm.size() > 1)
+      use_llc_sweep_speed(-domain->max_over_ranks(-llc_sweep_speed()));
     auto backend = select_backend(c.run.backend, bo, block, &reason_);
     solver_ = std::make_unique<Solver>(c.problem, std::move(backend), std::move(domain));
   }

@@ -190,9 +190,13 @@ TEST(Backends, AutoPicksAndExplains) {
 }
 
 // The thresholds bench node's auto sweep measured (registry.hpp, prefer_temporal_blocking), on
-// grids sized from this machine's caches.
+// grids sized from this machine's caches, for a last-level cache that feeds a plain sweep at its
+// in-cache rate and for one that does not.
 TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
-  const double llc = static_cast<double>(caches().llc);
+  struct Measured {  // back to this machine's own measurement, whatever the test does
+    ~Measured() { use_llc_sweep_speed(-1); }
+  } measured;
+  const double llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
   const auto square = [](double bytes) {  // a 2D grid whose two fields take `bytes`
     Grid g;
     const auto n = static_cast<index_t>(std::sqrt(bytes / 16.0));
@@ -206,6 +210,8 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
     g.n = {n, n, n};
     return g;
   };
+  use_llc_sweep_speed(1.0);  // the AMD EPYC's L3
+  EXPECT_TRUE(llc_feeds_sweeps());
   EXPECT_EQ(auto_backend_choice(square(0.45 * llc), 1).name, "tiled");  // 1024^2 in 32 MiB
   EXPECT_EQ(auto_backend_choice(square(0.35 * llc), 1).name, "simd");
   EXPECT_EQ(auto_backend_choice(square(0.45 * llc), 2).name, "threads");
@@ -217,6 +223,43 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   EXPECT_EQ(auto_backend_choice(cube(0.15 * llc), 2).name, "threads");  // 64^3
   EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 2).name, "tiled");
   EXPECT_EQ(auto_backend_choice(cube(0.55 * llc), 2).name, "tiled");
+  // The Intel Xeon's L3, at 0.4-0.5 of the L2's rate: the L2 decides. (Only where the last
+  // level is large enough for the two rules to differ.)
+  use_llc_sweep_speed(0.4);
+  EXPECT_FALSE(llc_feeds_sweeps());
+  if (llc >= 16 * l2) {
+    EXPECT_EQ(auto_backend_choice(square(0.8 * l2), 1).name, "simd");
+    EXPECT_EQ(auto_backend_choice(square(1.3 * l2), 1).name, "tiled");  // 512^2 in 2 MiB
+    EXPECT_EQ(auto_backend_choice(square(0.35 * llc), 1).name, "tiled");
+    EXPECT_EQ(auto_backend_choice(square(5 * l2), 2).name, "threads");
+    EXPECT_EQ(auto_backend_choice(square(7 * l2), 2).name, "tiled");  // 1024^2 in 2 x 2 MiB
+    EXPECT_EQ(auto_backend_choice(cube(0.15 * llc), 2).name, "tiled");
+  }
+}
+
+// Where the last-level cache does not feed a sweep at its in-cache rate, 3D strips are sized to
+// half the L2, not to a share of the last level: more of them.
+TEST(Backends, TiledStripsIn3DFitTheL2WhereTheLastLevelIsSlow) {
+  struct Measured {
+    ~Measured() { use_llc_sweep_speed(-1); }
+  } measured;
+  const auto strips = [](double speed) {
+    use_llc_sweep_speed(speed);
+    Solver s(test::problem("dim = 3\nn = 96\nsteps = 32\n"),
+             make_backend("tiled", BackendOptions{1, 16}));
+    s.step(16);
+    const std::string plan = s.backend().plan();
+    return std::stoi(plan.substr(plan.find(", ") + 2));  // "blocks of 16 steps, N strips of ..."
+  };
+  const double l2 = static_cast<double>(caches().l2), llc = static_cast<double>(caches().llc);
+  const int slow = strips(0.4);
+  // A strip of y-rows holds 2 x 18 planes' rows of 98 cells: half the L2 takes l2 / 56 KB.
+  const double rows = 0.5 * l2 / (2.0 * 18 * 98 * 8);
+  const int wanted = static_cast<int>(std::ceil(96 / std::max(2.0, std::floor(rows))));
+  EXPECT_EQ(slow, 96 / (96 / wanted));
+  if (llc / 8 > 0.5 * l2) {
+    EXPECT_LT(strips(1.0), slow);
+  }
 }
 
 }  // namespace

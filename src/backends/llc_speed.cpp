@@ -1,0 +1,123 @@
+// How fast the last-level cache feeds a plain sweep: measured once per process, by the case
+// study's own row kernel on a grid in the L2 cache and on one in the last-level cache.
+//
+// Why measure: on the AMD EPYC development VM (32 MiB L3 per CCD) a plain sweep ran as fast from
+// the L3 as from the L2, so temporal blocking only paid once the fields outgrew the L3. On an
+// Intel Xeon VM (2 MiB L2, 260 MiB mesh L3) the same sweep ran at half its L2 rate from the L3,
+// and blocking paid from twice the L2 (docs/benchmarks.md, "A slow last-level cache"). The
+// cache sizes alone do not tell the two apart.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "calor/error.hpp"
+#include "calor/field.hpp"
+#include "calor/machine.hpp"
+#include "dispatch.hpp"
+#include "rows.hpp"
+
+namespace calor {
+
+namespace {
+
+using Shape2D = detail::Shape<2, StencilForm::factored, Heating::none>;
+
+// Best MLUP/s of a few sweeps over a square 2D grid whose two fields take `bytes`, each timing
+// long enough (about 4 million updates) to rise above the clock's resolution.
+class SweepProbe {
+ public:
+  explicit SweepProbe(double bytes) {
+    Grid g;
+    const auto n = std::max<index_t>(16, static_cast<index_t>(std::sqrt(bytes / 16.0)));
+    g.n = {n, n, 1};
+    a_ = Field(g);
+    b_ = Field(g);
+    passes_ = std::max<index_t>(1, index_t{4'000'000} / g.cells());
+  }
+
+  // One timing; the best of several is kept.
+  void time() {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (index_t p = 0; p < passes_; ++p) {
+      sweep(a_, b_);
+      std::swap(a_, b_);
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double rate = static_cast<double>(passes_ * a_.grid().cells()) / std::max(s, 1e-9);
+    best_ = std::max(best_, rate);
+  }
+  [[nodiscard]] double best() const { return best_; }
+
+ private:
+  // The case study's kernel (factored 5-point, two rows at a time), as the simd backend runs it.
+  static void sweep(const Field& in, Field& out) {
+    Coefficients k;
+    k.c0 = 0.5;
+    k.c1 = 0.1;
+    const auto w = Weights<double>::from(k);
+    const auto wv = Weights<detail::vec>::from(k);
+    const index_t nx = in.grid().n[0], ny = in.grid().n[1];
+    for (index_t j = 0; j + 1 < ny; j += 2) {
+      const index_t at = in.offset(0, j, 0);
+      const detail::Row r{in.raw() + at, out.raw() + at, in.stride_y(), in.stride_z(), {}, nullptr};
+      detail::rows2_simd<Shape2D, false>(w, wv, 0.0, r, 0, nx);
+    }
+  }
+
+  Field a_, b_;
+  index_t passes_ = 1;
+  double best_ = 0;
+};
+
+double measure_llc_speed() {
+  const Caches& c = caches();
+  const auto l2 = static_cast<double>(c.l2), llc = static_cast<double>(c.llc);
+  // No cache beyond the L2 worth the name (or CALOR_LLC made it small): nothing to tell apart.
+  if (llc < 8.0 * l2) return 1.0;
+  SweepProbe in_l2(0.5 * l2), in_llc(std::min(4.0 * l2, 0.25 * llc));
+  for (int round = 0; round < 4; ++round) {  // interleaved, so a noisy moment hits both alike
+    in_l2.time();
+    in_llc.time();
+  }
+  return in_llc.best() / in_l2.best();
+}
+
+// CALOR_LLC_SPEED: the ratio to use instead of measuring it.
+double speed_override(const char* text) {
+  const std::string s(text);
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end != '\0' || !(v > 0.0 && v <= 4.0))
+    throw Error("CALOR_LLC_SPEED='" + s +
+                "' is not a speed ratio: give a number in (0, 4], e.g. 1 for a last-level "
+                "cache as fast as the L2, 0.5 for one half as fast");
+  return v;
+}
+
+// The ratio the processes of a run agreed on (use_llc_sweep_speed), or < 0.
+std::atomic<double> agreed{-1.0};
+
+}  // namespace
+
+double llc_sweep_speed() {
+  static const double measured = [] {
+    if (const char* e = std::getenv("CALOR_LLC_SPEED")) return speed_override(e);
+    return measure_llc_speed();
+  }();
+  const double a = agreed.load(std::memory_order_relaxed);
+  return a >= 0 ? a : measured;
+}
+
+void use_llc_sweep_speed(double speed) {
+  agreed.store(speed, std::memory_order_relaxed);
+}
+
+bool llc_feeds_sweeps() {
+  return llc_sweep_speed() >= kFastLlc;
+}
+
+}  // namespace calor
