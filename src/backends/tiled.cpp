@@ -251,8 +251,10 @@ class TiledBackend final : public Backend {
   // Else what is in flight per strip should fit in a budget: in 2D the 2 depth + 2 rows of each
   // array in a core's L2 cache, in 3D the depth + 2 planes of each in a share of the last-level
   // cache (below); the strips are as many as that needs,
-  // rounded up to a multiple of the threads so that none waits for the others. 2D uses strips
-  // if every thread gets two of them or more (narrower grids stay in the cache anyway); 3D
+  // rounded up to a multiple of the threads so that none waits for the others. 2D gives every
+  // thread two strips or more, narrower than the budget if need be, while a strip keeps
+  // 4 vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.5x faster in four
+  // strips than in whole rows, which block() runs with a barrier per wave); 3D uses strips
   // always, if a strip gets two rows (its lag of one plane beats block()'s two, with a barrier).
   // Strips beat whole rows on the case study, and the width is not critical within a factor of
   // a few around this choice (docs/benchmarks.md has the measurements).
@@ -278,7 +280,8 @@ class TiledBackend final : public Backend {
     const index_t wanted = (n + fits - 1) / fits;
     const index_t strips = (wanted + threads_ - 1) / threads_ * threads_;
     if (g.dim == 3) return n / strips >= 2 ? n / strips : 0;
-    return strips >= 2 * index_t{threads_} ? n / strips : 0;
+    const index_t across = n / std::max(strips, 2 * index_t{threads_});
+    return across >= 4 * detail::kLanes ? across : 0;
   }
 
   // Advances `depth` steps of a 2D or 3D grid in strips across the second-outermost axis (columns

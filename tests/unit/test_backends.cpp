@@ -229,10 +229,10 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   EXPECT_FALSE(llc_feeds_sweeps());
   if (llc >= 16 * l2) {
     EXPECT_EQ(auto_backend_choice(square(0.8 * l2), 1).name, "simd");
-    EXPECT_EQ(auto_backend_choice(square(1.3 * l2), 1).name, "tiled");  // 512^2 in 2 MiB
+    EXPECT_EQ(auto_backend_choice(square(1.0 * l2), 1).name, "tiled");  // 360^2 in 2 MiB
     EXPECT_EQ(auto_backend_choice(square(0.35 * llc), 1).name, "tiled");
-    EXPECT_EQ(auto_backend_choice(square(5 * l2), 2).name, "threads");
-    EXPECT_EQ(auto_backend_choice(square(7 * l2), 2).name, "tiled");  // 1024^2 in 2 x 2 MiB
+    EXPECT_EQ(auto_backend_choice(square(2.0 * l2), 2).name, "threads");
+    EXPECT_EQ(auto_backend_choice(square(2.4 * l2), 2).name, "tiled");  // 560^2 in 2 x 2 MiB
     EXPECT_EQ(auto_backend_choice(cube(0.15 * llc), 2).name, "tiled");
   }
 }
