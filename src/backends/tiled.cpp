@@ -189,10 +189,14 @@ class TiledBackend final : public Backend {
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
     if (width > 0)
-      plan_ += std::to_string(Region{g, physical, depth}.strips(g.dim - 2, width)) +
-               (g.dim == 2 ? " column strips of " : " strips of ") + std::to_string(width) +
-               (g.dim == 2 ? " (rows in flight sized to the L2 cache)"
-                           : " y-rows (planes in flight sized to a share of the cache)");
+      plan_ +=
+          std::to_string(Region{g, physical, depth}.strips(g.dim - 2, width)) +
+          (g.dim == 2 ? " column strips of " : " strips of ") + std::to_string(width) +
+          (g.dim == 2 ? "" : " y-rows") +
+          (width_ > 0          ? " (the user's width)"
+           : g.dim == 2        ? " (rows in flight sized to the L2 cache)"
+           : strips_3d_by_l2() ? " (planes in flight sized to half the L2 cache)"
+                               : " (planes in flight sized to a share of the last-level cache)");
     else
       plan_ += std::string(slabs) + " (too narrow for strips)";
     while (steps > 0) {
@@ -246,6 +250,17 @@ class TiledBackend final : public Backend {
     return false;
   }
 
+  // A thread's share of the last-level cache for its 3D strip in flight.
+  double llc_share() const {
+    return static_cast<double>(caches().llc) / (4.0 * std::max(threads_, 2));
+  }
+
+  // Whether 3D strips are sized to half the L2 rather than to llc_share() (see strip_width):
+  // where the share is no larger, or where the last level is slow (measured only then).
+  bool strips_3d_by_l2() const {
+    return llc_share() <= 0.5 * static_cast<double>(caches().l2) || !llc_feeds_sweeps();
+  }
+
   // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
   // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
   // Else what is in flight per strip should fit in a budget: in 2D the 2 depth + 2 rows of each
@@ -270,11 +285,9 @@ class TiledBackend final : public Backend {
     // the L2's size, ran 25% slower), where that cache feeds a sweep at its in-cache rate. Where
     // it does not, half the L2: at 328^3 on the Intel VM, strips of 8-16 y-rows (1-1.5 MB in
     // flight) ran 1.3-1.6x faster than one of 328 rows sized to a share of its 260 MiB L3.
-    const double half_l2 = 0.5 * static_cast<double>(caches().l2);
-    const double share = static_cast<double>(caches().llc) / (4.0 * std::max(threads_, 2));
-    const double budget = g.dim == 2                              ? static_cast<double>(caches().l2)
-                          : share > half_l2 && llc_feeds_sweeps() ? share
-                                                                  : half_l2;
+    const double budget = g.dim == 2          ? static_cast<double>(caches().l2)
+                          : strips_3d_by_l2() ? 0.5 * static_cast<double>(caches().l2)
+                                              : llc_share();
     const auto fits = std::max<index_t>(g.dim == 2 ? 4 * detail::kLanes : 2,
                                         static_cast<index_t>(budget / per_unit));
     const index_t wanted = (n + fits - 1) / fits;
