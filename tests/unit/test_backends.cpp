@@ -237,6 +237,20 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   }
 }
 
+// The measured ratio is a plausible one (a timing on a noisy machine: no exact value), and
+// use_llc_sweep_speed replaces it until a negative speed gives the measurement back.
+TEST(Backends, LastLevelSpeedIsMeasuredOnceAndCanBeAgreed) {
+  const double measured = llc_sweep_speed();
+  EXPECT_GT(measured, 0.02);
+  EXPECT_LT(measured, 4.0);
+  EXPECT_EQ(llc_sweep_speed(), measured);  // once per process
+  use_llc_sweep_speed(0.3);
+  EXPECT_EQ(llc_sweep_speed(), 0.3);
+  EXPECT_FALSE(llc_feeds_sweeps());
+  use_llc_sweep_speed(-1);
+  EXPECT_EQ(llc_sweep_speed(), measured);
+}
+
 // Where the last-level cache does not feed a sweep at its in-cache rate, 3D strips are sized to
 // half the L2, not to a share of the last level: more of them.
 TEST(Backends, TiledStripsIn3DFitTheL2WhereTheLastLevelIsSlow) {
