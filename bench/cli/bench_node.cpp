@@ -230,11 +230,13 @@ struct NodeSetup {
 };
 
 // The edge of a grid whose field fills 8 last-level caches, rounded up to a multiple of 64;
-// --quick halves it (at least 1024).
+// --quick halves it (at least 1024), and keeps it at most 4096 (fields of 268 MB): on a 260 MiB
+// L3 the half-width grid took 3 minutes of CI, where --quick is there to show that every row
+// runs.
 index_t out_of_cache_edge(std::size_t llc, bool quick) {
   index_t n = static_cast<index_t>(std::ceil(std::sqrt(8.0 * static_cast<double>(llc) / 8.0)));
   n = (n + 63) / 64 * 64;
-  if (quick) n = std::max<index_t>(n / 2, 1024);
+  if (quick) n = std::clamp<index_t>(n / 2, 1024, 4096);
   return n;
 }
 
@@ -260,7 +262,9 @@ struct Roofline {
 };
 
 Roofline measure_roofline(const NodeSetup& s) {
-  const std::size_t bytes = std::max<std::size_t>(s.quick ? 4 * s.cc.llc : 8 * s.cc.llc, 64u << 20);
+  // --quick: at most 512 MiB per array (see out_of_cache_edge).
+  const std::size_t bytes = std::max<std::size_t>(
+      s.quick ? std::min<std::size_t>(4 * s.cc.llc, 512u << 20) : 8 * s.cc.llc, 64u << 20);
   Roofline roof;
   std::printf("\nMemory bandwidth (copy, %zu MiB per array, 16 B per element, best of %d):\n",
               bytes >> 20, s.reps + 2);
@@ -405,14 +409,15 @@ std::vector<Override> grid_settings(int dim, index_t n) {
 }
 
 // Temporal blocking in 3D (issue 20): the factored 7-point stencil on an n^3 grid out of cache
-// (fields of 32 last-level caches, at least 400^3; --quick 2 caches, at least 64^3), the single
+// (fields of 32 last-level caches, at least 400^3; --quick 2 caches, 64^3 to 256^3), the single
 // sweep (simd at 1 thread, threads at more) against tiled, the same whole blocks of steps,
 // repetitions interleaved (each round starting with the next backend), the copy timed before
 // each round. A roofline fraction of 2 means two updates per cell per trip to memory at the
 // copy's rate.
 std::vector<Row> run_blocking_3d(const NodeSetup& s, Roofline& roof, const Kernel& kernel) {
   const double cells = (s.quick ? 2.0 : 32.0) * static_cast<double>(s.cc.llc) / 16.0;
-  const index_t n = std::max<index_t>(s.quick ? 64 : 400, std::lround(std::cbrt(cells) / 8) * 8);
+  index_t n = std::max<index_t>(s.quick ? 64 : 400, std::lround(std::cbrt(cells) / 8) * 8);
+  if (s.quick) n = std::min<index_t>(n, 256);  // fields of 268 MB at most (see out_of_cache_edge)
   const int reps = std::max(s.reps, 2);
   const double mb = 16.0 * std::pow(static_cast<double>(n), 3) / 1e6;
   std::printf(
