@@ -18,7 +18,7 @@ struct Caches {
 const Caches& caches();
 /// How fast a plain sweep runs with its two fields in the last-level cache, as a fraction of its
 /// rate with them in the L2: the case study's kernel timed on both, once per process, the first
-/// time it is asked (about 10 ms). 1 without a last-level cache 8 L2s or more in size. The
+/// time it is asked (10-20 ms). 1 without a last-level cache 8 L2s or more in size. The
 /// environment variable CALOR_LLC_SPEED, e.g. 0.5, gives the ratio instead (a bad value throws
 /// Error). "auto" and the tiled backend's strips size themselves by it.
 double llc_sweep_speed();

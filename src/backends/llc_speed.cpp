@@ -3,9 +3,9 @@
 //
 // Why measure: on the AMD EPYC development VM (32 MiB L3 per CCD) a plain sweep ran as fast from
 // the L3 as from the L2, so temporal blocking only paid once the fields outgrew the L3. On an
-// Intel Xeon VM (2 MiB L2, 260 MiB mesh L3) the same sweep ran at half its L2 rate from the L3,
-// and blocking paid from twice the L2 (docs/benchmarks.md, "A slow last-level cache"). The
-// cache sizes alone do not tell the two apart.
+// Intel Xeon VM (2 MiB L2, 260 MiB mesh L3) the same sweep ran at 0.4-0.5 of its L2 rate from
+// the L3, and blocking paid from about the L2's size (docs/benchmarks.md, "A slow last-level
+// cache"). The cache sizes alone do not tell the two apart.
 
 #include <algorithm>
 #include <atomic>

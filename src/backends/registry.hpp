@@ -44,7 +44,7 @@ struct BackendEntry {
 ///   (56^3 to 72^3 here), where the threads backend ran 5-30% faster in its good runs (the
 ///   plain sweep's barrier every step costs most on smaller grids, its trips to memory on
 ///   larger ones).
-/// Where it does not (the 2-core Intel Xeon, 260 MiB L3 at half the L2's rate, 2 MiB L2 per
+/// Where it does not (the 2-core Intel Xeon, 260 MiB L3 at 0.4-0.5 of the L2's rate, 2 MiB L2 per
 /// core), the L2 is what a plain sweep runs from:
 /// - 2D: once the fields exceed 0.9 of the L2 at one thread, 1.1 L2s per thread at two or more
 ///   (the crossings measured: 340^2-360^2 at one thread, 530^2-560^2 at two);

@@ -268,7 +268,7 @@ class TiledBackend final : public Backend {
   // cache (below); the strips are as many as that needs,
   // rounded up to a multiple of the threads so that none waits for the others. 2D gives every
   // thread two strips or more, narrower than the budget if need be, while a strip keeps
-  // 4 vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.5x faster in four
+  // 4 vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.4x faster in four
   // strips than in whole rows, which block() runs with a barrier per wave); 3D uses strips
   // always, if a strip gets two rows (its lag of one plane beats block()'s two, with a barrier).
   // Strips beat whole rows on the case study, and the width is not critical within a factor of
