@@ -27,7 +27,7 @@ except ImportError as e:
 
 from . import presets
 from ._calor import (Error, backends, build_flags, build_type, compiler, default_threads,
-                     have_mpi, read_dataset)
+                     have_mpi, llc_sweep_speed, read_dataset)
 from ._problem import Problem
 from ._simulation import Simulation, Stats
 
@@ -35,5 +35,6 @@ __version__: str = _calor.version
 
 __all__ = [
     "Error", "Problem", "Simulation", "Stats", "backends", "default_threads", "have_mpi",
+    "llc_sweep_speed",
     "presets", "read_dataset", "__version__", "build_flags", "build_type", "compiler",
 ]

@@ -416,3 +416,18 @@ def test_type_stubs_are_installed():
     assert "def step(self, n: int = 1) -> None" in text
     assert "def field(self) -> numpy.typing.NDArray[numpy.float64]" in text
     assert Path(calor.__file__).with_name("py.typed").is_file()
+
+
+def test_the_last_level_speed_is_measured_or_given(python_subprocess, monkeypatch):
+    # calor info's ratio from Python: a plausible timing here; under CALOR_LLC_SPEED the given
+    # value, and "auto" then sizes blocking by the L2 (600^2, 5.8 MB: tiled at one thread,
+    # where a fast 64 MiB last level would keep the plain sweep).
+    assert 0.02 < calor.llc_sweep_speed() < 4
+    code = ("import calor\n"
+            "sim = calor.Simulation(calor.Problem(n=600, steps=1, threads=1))\n"
+            "print(calor.llc_sweep_speed(), sim.backend)\n")
+    monkeypatch.setenv("CALOR_LLC", "64M")
+    for speed, backend in (("0.5", "tiled"), ("1", "simd")):
+        monkeypatch.setenv("CALOR_LLC_SPEED", speed)
+        out = python_subprocess(code)
+        assert out.stdout.split() == [str(float(speed)), backend], out.stderr
