@@ -65,8 +65,8 @@ inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_l
 /// only where the answer depends on it.
 inline bool prefer_temporal_blocking(const Grid& block, int threads) {
   const bool fast = prefer_temporal_blocking(block, threads, true);
-  if (fast == prefer_temporal_blocking(block, threads, false)) return fast;
-  return llc_feeds_sweeps() ? fast : !fast;
+  const bool slow = prefer_temporal_blocking(block, threads, false);
+  return fast == slow || llc_feeds_sweeps() ? fast : slow;
 }
 
 }  // namespace calor

@@ -189,13 +189,19 @@ TEST(Backends, AutoPicksAndExplains) {
   EXPECT_NE(c.reason.find("1D"), std::string::npos) << c.reason;
 }
 
+// Gives llc_sweep_speed() back its own measurement when a test that set one ends.
+struct MeasuredLlcSpeedAfter {
+  MeasuredLlcSpeedAfter() = default;
+  MeasuredLlcSpeedAfter(const MeasuredLlcSpeedAfter&) = delete;
+  MeasuredLlcSpeedAfter& operator=(const MeasuredLlcSpeedAfter&) = delete;
+  ~MeasuredLlcSpeedAfter() { use_llc_sweep_speed(-1); }
+};
+
 // The thresholds bench node's auto sweep measured (registry.hpp, prefer_temporal_blocking), on
 // grids sized from this machine's caches, for a last-level cache that feeds a plain sweep at its
 // in-cache rate and for one that does not.
 TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
-  struct Measured {  // back to this machine's own measurement, whatever the test does
-    ~Measured() { use_llc_sweep_speed(-1); }
-  } measured;
+  const MeasuredLlcSpeedAfter measured;
   const double llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
   const auto square = [](double bytes) {  // a 2D grid whose two fields take `bytes`
     Grid g;
@@ -254,9 +260,7 @@ TEST(Backends, LastLevelSpeedIsMeasuredOnceAndCanBeAgreed) {
 // Where the last-level cache does not feed a sweep at its in-cache rate, 3D strips are sized to
 // half the L2, not to a share of the last level: more of them.
 TEST(Backends, TiledStripsIn3DFitTheL2WhereTheLastLevelIsSlow) {
-  struct Measured {
-    ~Measured() { use_llc_sweep_speed(-1); }
-  } measured;
+  const MeasuredLlcSpeedAfter measured;
   const auto strips = [](double speed) {
     use_llc_sweep_speed(speed);
     Solver s(test::problem("dim = 3\nn = 96\nsteps = 32\n"),
