@@ -31,6 +31,10 @@ bool llc_feeds_sweeps();
 /// measurement again). The processes of an MPI run agree on one (the least any measured) before
 /// "auto" chooses, so that all choose alike.
 void use_llc_sweep_speed(double speed);
+/// Reads the environment's machine settings (CALOR_LLC, CALOR_LLC_SPEED) and throws Error on a
+/// bad one, measuring nothing: a run calls it before its ranks' first collective step, so that
+/// a setting bad on one rank only ends every rank with its message.
+void check_machine_settings();
 /// The cores this process may run on: its affinity mask (a batch job's share), at least 1.
 int available_cores();
 /// Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores available.

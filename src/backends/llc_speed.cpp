@@ -17,8 +17,9 @@
 #include "calor/error.hpp"
 #include "calor/field.hpp"
 #include "calor/machine.hpp"
+#include "calor/scheme.hpp"
 #include "dispatch.hpp"
-#include "rows.hpp"
+#include "sweep.hpp"
 
 namespace calor {
 
@@ -37,13 +38,18 @@ class SweepProbe {
     a_ = Field(g);
     b_ = Field(g);
     passes_ = std::max<index_t>(1, index_t{4'000'000} / g.cells());
+    scheme_.form = StencilForm::factored;
+    scheme_.coeffs.c0 = 0.5;
+    scheme_.coeffs.c1 = 0.1;
   }
 
   // One timing; the best of several is kept.
   void time() {
     const auto t0 = std::chrono::steady_clock::now();
+    // The case study's kernel, as the simd backend sweeps it in cache.
+    const index_t rows = detail::row_count(a_.grid());
     for (index_t p = 0; p < passes_; ++p) {
-      sweep(a_, b_);
+      detail::sweep_rows<Shape2D, false>(scheme_, a_, b_, 0, rows);
       std::swap(a_, b_);
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -53,21 +59,7 @@ class SweepProbe {
   [[nodiscard]] double best() const { return best_; }
 
  private:
-  // The case study's kernel (factored 5-point, two rows at a time), as the simd backend runs it.
-  static void sweep(const Field& in, Field& out) {
-    Coefficients k;
-    k.c0 = 0.5;
-    k.c1 = 0.1;
-    const auto w = Weights<double>::from(k);
-    const auto wv = Weights<detail::vec>::from(k);
-    const index_t nx = in.grid().n[0], ny = in.grid().n[1];
-    for (index_t j = 0; j + 1 < ny; j += 2) {
-      const index_t at = in.offset(0, j, 0);
-      const detail::Row r{in.raw() + at, out.raw() + at, in.stride_y(), in.stride_z(), {}, nullptr};
-      detail::rows2_simd<Shape2D, false>(w, wv, 0.0, r, 0, nx);
-    }
-  }
-
+  Scheme scheme_;
   Field a_, b_;
   index_t passes_ = 1;
   double best_ = 0;
@@ -98,22 +90,33 @@ double speed_override(const char* text) {
   return v;
 }
 
+// CALOR_LLC_SPEED's ratio, or -1 where it is not set (read once; a bad value throws each time).
+double speed_setting() {
+  static const double v = [] {
+    const char* e = std::getenv("CALOR_LLC_SPEED");
+    return e != nullptr ? speed_override(e) : -1.0;
+  }();
+  return v;
+}
+
 // The ratio the processes of a run agreed on (use_llc_sweep_speed), or < 0.
 std::atomic<double> agreed{-1.0};
 
 }  // namespace
 
 double llc_sweep_speed() {
-  static const double measured = [] {
-    if (const char* e = std::getenv("CALOR_LLC_SPEED")) return speed_override(e);
-    return measure_llc_speed();
-  }();
+  static const double measured = speed_setting() >= 0 ? speed_setting() : measure_llc_speed();
   const double a = agreed.load(std::memory_order_relaxed);
   return a >= 0 ? a : measured;
 }
 
 void use_llc_sweep_speed(double speed) {
   agreed.store(speed, std::memory_order_relaxed);
+}
+
+void check_machine_settings() {
+  (void)caches();
+  (void)speed_setting();
 }
 
 bool llc_feeds_sweeps() {

@@ -10,6 +10,7 @@
 #include "calor/error.hpp"
 #include "calor/health.hpp"
 #include "calor/image.hpp"
+#include "calor/machine.hpp"
 #include "calor/npy.hpp"
 #include "calor/output.hpp"
 #include "calor/signals.hpp"
@@ -90,6 +91,7 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
   // it succeeded before any collective step, so that no rank waits for one that gave up.
   std::string error;
   try {
+    check_machine_settings();
     // One rank checks the paths (and creates the directories) for all: the files are shared
     // (MPI-IO writes them collectively), and the check may read existing files.
     if (comm_.root()) created_dirs_ = check_output_paths(planned_files(), options_.overwrite);
