@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backends/rows.hpp"
+#include "backends/sweep_probe.hpp"
 #include "bandwidth.hpp"
 #include "bench.hpp"
 #include "calor/backend.hpp"
@@ -347,6 +348,46 @@ std::vector<Kernel> measure_in_core(const NodeSetup& s) {
   return ks;
 }
 
+// The case study's kernel alone (no halo refill, sources or checks) on one core, with its
+// fields in each level of the memory hierarchy: what each level feeds it. The in-core ceilings
+// above run the whole simd backend in half the L2; this shows how much of the gap to the core's
+// own limit is the kernel waiting on the L2 (on the Intel VM the kernel ran 1.3-1.5x faster
+// from the L1 than from the L2: docs/benchmarks.md, "The L2 feeds the tiled strips").
+struct Level {
+  std::string where;
+  index_t nx = 0, ny = 0;
+  double mlups = 0;
+};
+
+std::vector<Level> measure_levels(const NodeSetup& s) {
+  const auto l1 = static_cast<double>(s.cc.l1d), l2 = static_cast<double>(s.cc.l2),
+             llc = static_cast<double>(s.cc.llc);
+  const std::pair<const char*, double> sizes[] = {
+      {"half the L1", 0.5 * l1},
+      {"half the L2", 0.5 * l2},
+      {"4 L2s, in the last level", std::min(4.0 * l2, 0.25 * llc)}};
+  std::vector<detail::SweepProbe> probes;
+  for (const auto& [where, bytes] : sizes)
+    probes.emplace_back(bytes);
+  for (int round = 0; round < s.reps + 3; ++round)  // interleaved: noise hits every level alike
+    for (detail::SweepProbe& p : probes)
+      p.time();
+  std::vector<Level> levels;
+  std::printf(
+      "\nThe case-study kernel alone (its row loop, without the backend's halo refill, sources "
+      "and checks), 1 core, best of %d interleaved:\n",
+      s.reps + 3);
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const Grid& g = probes[i].grid();
+    levels.push_back({sizes[i].first, g.n[0], g.n[1], probes[i].best() / 1e6});
+    std::printf("  fields in %-26s %5lld x %-5lld %10.1f MLUP/s  %.2f of the rate from the L1\n",
+                sizes[i].first, static_cast<long long>(g.n[0]), static_cast<long long>(g.n[1]),
+                levels.back().mlups, levels.back().mlups / levels.front().mlups);
+  }
+  std::fflush(stdout);
+  return levels;
+}
+
 // Every backend in cache and far out of it, at 1 and all threads (serial and simd at 1 only),
 // each set against the copy timed between its own repetitions.
 std::vector<Row> run_backends(const NodeSetup& s, Roofline& roof, const std::vector<Kernel>& ks) {
@@ -569,6 +610,7 @@ CaseStudy run_case_study(const NodeSetup& s, Roofline& roof, const Kernel& kerne
 struct NodeResults {
   Roofline roof;
   std::vector<Kernel> kernels;  // their in-core ceilings
+  std::vector<Level> levels;    // the case-study kernel alone, from each cache level
   std::vector<Row> rows;        // the backends in and out of cache
   std::vector<SweepRow> sweep;  // auto against the fastest backend
   CaseStudy study;
@@ -620,6 +662,12 @@ void write_json(std::ostream& js, const NodeSetup& s, const NodeResults& res) {
        << ", \"loads\": " << k.loads << ", \"stores\": " << k.stores << ", \"flops\": " << k.flops
        << "}";
   }
+  js << "],\n  \"kernel_alone\": [";
+  for (std::size_t i = 0; i < res.levels.size(); ++i) {
+    const Level& l = res.levels[i];
+    js << (i ? ", " : "") << "{\"fields_in\": " << json_str(l.where) << ", \"nx\": " << l.nx
+       << ", \"ny\": " << l.ny << ", \"mlups\": " << l.mlups << "}";
+  }
   js << "],\n  \"runs\": [\n";
   write_json_runs(js, res.rows, false);
   write_json_runs(js, res.study.rows, true);
@@ -651,6 +699,14 @@ void write_markdown_tables(std::ostream& md, const NodeResults& res) {
   for (const Kernel& k : res.kernels) {
     std::snprintf(buf, sizeof buf, "| %s | %.0f | %.0f | %.0f | %.1f | %.2f |\n", k.name.c_str(),
                   k.loads, k.stores, k.flops, k.mlups, k.mlups * k.flops / 1e3);
+    md << buf;
+  }
+  md << "\nThe case-study kernel alone, 1 core:\n\n| fields in | grid | MLUP/s | of the rate "
+        "from the L1 |\n|---|---|---|---|\n";
+  for (const Level& l : res.levels) {
+    std::snprintf(buf, sizeof buf, "| %s | %lld × %lld | %.1f | %.2f |\n", l.where.c_str(),
+                  static_cast<long long>(l.nx), static_cast<long long>(l.ny), l.mlups,
+                  l.mlups / res.levels.front().mlups);
     md << buf;
   }
   md << "\n| grid | backend | threads | MLUP/s | GB/s | copy GB/s beside it | fraction of "
@@ -713,6 +769,7 @@ int bench_node_command(const BenchOptions& o) {
   }
   res.roof = measure_roofline(s);
   res.kernels = measure_in_core(s);
+  res.levels = measure_levels(s);
   res.rows = run_backends(s, res.roof, res.kernels);
   const auto k3 = std::find_if(res.kernels.begin(), res.kernels.end(),
                                [](const Kernel& k) { return k.dim == 3; });

@@ -9,68 +9,23 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cmath>
 #include <cstdlib>
 #include <string>
 
 #include "calor/error.hpp"
-#include "calor/field.hpp"
 #include "calor/machine.hpp"
-#include "calor/scheme.hpp"
-#include "dispatch.hpp"
-#include "sweep.hpp"
+#include "sweep_probe.hpp"
 
 namespace calor {
 
 namespace {
-
-using Shape2D = detail::Shape<2, StencilForm::factored, Heating::none>;
-
-// Best MLUP/s of a few sweeps over a square 2D grid whose two fields take `bytes`, each timing
-// long enough (about 4 million updates) to rise above the clock's resolution.
-class SweepProbe {
- public:
-  explicit SweepProbe(double bytes) {
-    Grid g;
-    const auto n = std::max<index_t>(16, static_cast<index_t>(std::sqrt(bytes / 16.0)));
-    g.n = {n, n, 1};
-    a_ = Field(g);
-    b_ = Field(g);
-    passes_ = std::max<index_t>(1, index_t{4'000'000} / g.cells());
-    scheme_.form = StencilForm::factored;
-    scheme_.coeffs.c0 = 0.5;
-    scheme_.coeffs.c1 = 0.1;
-  }
-
-  // One timing; the best of several is kept.
-  void time() {
-    const auto t0 = std::chrono::steady_clock::now();
-    // The case study's kernel, as the simd backend sweeps it in cache.
-    const index_t rows = detail::row_count(a_.grid());
-    for (index_t p = 0; p < passes_; ++p) {
-      detail::sweep_rows<Shape2D, false>(scheme_, a_, b_, 0, rows);
-      std::swap(a_, b_);
-    }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double rate = static_cast<double>(passes_ * a_.grid().cells()) / std::max(s, 1e-9);
-    best_ = std::max(best_, rate);
-  }
-  [[nodiscard]] double best() const { return best_; }
-
- private:
-  Scheme scheme_;
-  Field a_, b_;
-  index_t passes_ = 1;
-  double best_ = 0;
-};
 
 double measure_llc_speed() {
   const Caches& c = caches();
   const auto l2 = static_cast<double>(c.l2), llc = static_cast<double>(c.llc);
   // No cache beyond the L2 worth the name (or CALOR_LLC made it small): nothing to tell apart.
   if (llc < 8.0 * l2) return 1.0;
-  SweepProbe in_l2(0.5 * l2), in_llc(std::min(4.0 * l2, 0.25 * llc));
+  detail::SweepProbe in_l2(0.5 * l2), in_llc(std::min(4.0 * l2, 0.25 * llc));
   for (int round = 0; round < 4; ++round) {  // interleaved, so a noisy moment hits both alike
     in_l2.time();
     in_llc.time();
