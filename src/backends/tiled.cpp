@@ -67,9 +67,18 @@ int slab_depth(const Grid& g) {
 /// gained nothing more).
 constexpr int kStripDepth3D = 16;
 
+/// The most automatic depth of 2D strips where the last-level cache is slow (llc_feeds_sweeps):
+/// the rows in flight must then fit in the L2 with room to spare, and shallower blocks keep the
+/// strips wide. In isolation (a strip's waves alone, 4800 rows, one core, the Intel VM, four
+/// interleaved rounds), 960 columns 32 steps deep (1 MB in flight) ran 2390-2590 MLUP/s, against
+/// 1660-1920 at 64 steps (2 MB, the whole L2) and 1780-2210 for 480 columns 64 deep
+/// (docs/benchmarks.md, "Strips for a slow last level").
+constexpr int kSlowLlcDepth2D = 32;
+
 /// Depth of a block when the user gives none.
 int auto_tile_depth(const Grid& g) {
-  return g.dim == 3 ? std::max(slab_depth(g), kStripDepth3D) : slab_depth(g);
+  if (g.dim == 3) return std::max(slab_depth(g), kStripDepth3D);
+  return llc_feeds_sweeps() ? slab_depth(g) : std::min(slab_depth(g), kSlowLlcDepth2D);
 }
 
 // Waits until `counter` >= `value` (acquire: what was written before it was raised is visible).
@@ -194,7 +203,9 @@ class TiledBackend final : public Backend {
           (g.dim == 2 ? " column strips of " : " strips of ") + std::to_string(width) +
           (g.dim == 2 ? "" : " y-rows") +
           (width_ > 0          ? " (the user's width)"
-           : g.dim == 2        ? " (rows in flight sized to the L2 cache)"
+           : g.dim == 2        ? (llc_feeds_sweeps() ? " (rows in flight sized to the L2 cache)"
+                                                     : " (rows in flight sized to half the L2 "
+                                                       "cache)")
            : strips_3d_by_l2() ? " (planes in flight sized to half the L2 cache)"
                                : " (planes in flight sized to a share of the last-level cache)");
     else
@@ -264,8 +275,9 @@ class TiledBackend final : public Backend {
   // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
   // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
   // Else what is in flight per strip should fit in a budget: in 2D the 2 depth + 2 rows of each
-  // array in a core's L2 cache, in 3D the depth + 2 planes of each in a share of the last-level
-  // cache (below); the strips are as many as that needs,
+  // array in a core's L2 cache (half of it where the last level is slow: a strip that spills
+  // from the L2 then waits on the last level; see kSlowLlcDepth2D), in 3D the depth + 2 planes
+  // of each in a share of the last-level cache (below); the strips are as many as that needs,
   // rounded up to a multiple of the threads so that none waits for the others. 2D gives every
   // thread two strips or more, narrower than the budget if need be, while a strip keeps
   // 4 vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.4x faster in four
@@ -285,7 +297,8 @@ class TiledBackend final : public Backend {
     // the L2's size, ran 25% slower), where that cache feeds a sweep at its in-cache rate. Where
     // it does not, half the L2: at 328^3 on the Intel VM, strips of 8-16 y-rows (1-1.5 MB in
     // flight) ran 1.3-1.6x faster than one of 328 rows sized to a share of its 260 MiB L3.
-    const double budget = g.dim == 2          ? static_cast<double>(caches().l2)
+    const double budget = g.dim == 2
+                              ? (llc_feeds_sweeps() ? 1.0 : 0.5) * static_cast<double>(caches().l2)
                           : strips_3d_by_l2() ? 0.5 * static_cast<double>(caches().l2)
                                               : llc_share();
     const auto fits = std::max<index_t>(g.dim == 2 ? 4 * detail::kLanes : 2,

@@ -280,5 +280,40 @@ TEST(Backends, TiledStripsIn3DFitTheL2WhereTheLastLevelIsSlow) {
   }
 }
 
+// Where the last-level cache is slow, 2D strips keep their rows in flight within half the L2,
+// and blocks at most 32 steps deep keep the strips wide (kSlowLlcDepth2D in tiled.cpp).
+TEST(Backends, TiledStripsIn2DFitHalfTheL2WhereTheLastLevelIsSlow) {
+  const MeasuredLlcSpeedAfter measured;
+  struct Cut {
+    int depth = 0, strips = 0, width = 0;
+    std::string plan;
+  };
+  const auto cut = [](double speed) {
+    use_llc_sweep_speed(speed);
+    Solver s(test::problem("dim = 2\nn = [4096, 64]\nsteps = 64\n"),
+             make_backend("tiled", BackendOptions{1}));
+    s.step(64);
+    Cut c;
+    c.plan = s.backend().plan();  // "blocks of D steps, N column strips of W (...)"
+    c.depth = std::stoi(c.plan.substr(c.plan.find("of ") + 3));
+    c.strips = std::stoi(c.plan.substr(c.plan.find(", ") + 2));
+    c.width = std::stoi(c.plan.substr(c.plan.find("strips of ") + 10));
+    return c;
+  };
+  const Cut slow = cut(0.4), fast = cut(1.0);
+  EXPECT_EQ(slow.depth, std::min(32, fast.depth)) << slow.plan << " | " << fast.plan;
+  EXPECT_NE(slow.plan.find("half the L2 cache"), std::string::npos) << slow.plan;
+  EXPECT_EQ(fast.plan.find("half the L2 cache"), std::string::npos) << fast.plan;
+  // Two arrays of 2 depth + 2 rows in flight, 8 bytes a cell: within half the L2, and with one
+  // strip fewer they would not be (unless every thread's two strips set the count).
+  const double half_l2 = 0.5 * static_cast<double>(caches().l2);
+  const double per_column = 2.0 * (2 * slow.depth + 2) * 8;
+  EXPECT_LE(per_column * slow.width, half_l2) << slow.plan;
+  if (slow.strips > 2) {
+    EXPECT_GT(per_column * (4096.0 / (slow.strips - 1)), half_l2) << slow.plan;
+  }
+  EXPECT_GE(slow.strips, fast.strips);
+}
+
 }  // namespace
 }  // namespace calor

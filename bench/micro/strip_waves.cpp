@@ -1,0 +1,112 @@
+// The tiled backend's 2D schedule in isolation (issue 20): the waves of one column strip, with
+// no threads, halo, sources or checks around them, so that a strip's width and depth can be
+// timed against each other without the noise of a whole run. One core, the case-study update
+// (rows2_simd, the backends' own kernel), a random field; every configuration does the same
+// cells and steps, and they run interleaved, best of the rounds.
+//   build/bin/calor_strip_waves [rows] [rounds] [width:depth ...]   (pin it: taskset -c 1)
+// A wave advances step t on the two rows at 2 (wave - t + 1), t = 1..depth, the strip leaning
+// back one column per step, as TiledBackend::block_strips does.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/dispatch.hpp"
+#include "backends/rows.hpp"
+
+namespace {
+
+using calor::index_t;
+using S = calor::detail::Shape<2, calor::StencilForm::factored, calor::Heating::none>;
+
+struct Config {
+  index_t width = 0;
+  int depth = 0;
+  double best = 0;  // MLUP/s
+};
+
+// Two fields of `rows` rows, wide enough for the strip and its lean, rows padded to cache lines.
+class Strip {
+ public:
+  Strip(index_t width, int depth, index_t rows)
+      : width_(width), depth_(depth), rows_(rows), sy_((width + depth + 24) / 8 * 8) {
+    std::mt19937_64 rng(42);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    const auto n = static_cast<std::size_t>(sy_ * (rows + 2) + 16);
+    for (Buffer* f : {&a_, &b_})
+      f->reset(static_cast<double*>(std::aligned_alloc(64, n * sizeof(double))));
+    for (std::size_t i = 0; i < n; ++i)
+      a_[i] = b_[i] = u(rng);
+  }
+
+  // Seconds for `blocks` blocks of depth steps over the strip.
+  double time(int blocks) {
+    calor::Coefficients c{};
+    c.c0 = 0.5;
+    c.c1 = 0.1;
+    const auto w = calor::Weights<double>::from(c);
+    const auto wv = calor::Weights<calor::detail::vec>::from(c);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int blk = 0; blk < blocks; ++blk)
+      for (index_t wave = 0; wave < rows_ / 2 + depth_ - 1; ++wave)
+        for (int t = 1; t <= depth_; ++t) {
+          const index_t j = 2 * (wave - (t - 1));
+          if (j < 0 || j + 1 >= rows_) continue;
+          double* in = t % 2 == 1 ? a_.get() : b_.get();
+          double* out = t % 2 == 1 ? b_.get() : a_.get();
+          const index_t at = 8 + (j + 1) * sy_;  // cell (0, j): 64-byte aligned, as in a Field
+          const calor::detail::Row r{in + at, out + at, sy_, 0, {}, nullptr};
+          const index_t c0 = depth_ - (t - 1);
+          calor::detail::rows2_simd<S, false, true>(w, wv, 0.0, r, c0, c0 + width_);
+        }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+ private:
+  index_t width_;
+  int depth_;
+  index_t rows_, sy_;
+  struct Free {
+    void operator()(double* p) const { std::free(p); }
+  };
+  using Buffer = std::unique_ptr<double[], Free>;
+  Buffer a_, b_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const index_t rows = argc > 1 ? std::atol(argv[1]) : 4800;
+  const int rounds = argc > 2 ? std::atoi(argv[2]) : 4;
+  std::vector<Config> configs;
+  for (int i = 3; i < argc; ++i) {
+    const std::string s = argv[i];
+    configs.push_back({std::stol(s.substr(0, s.find(':'))), std::stoi(s.substr(s.find(':') + 1))});
+  }
+  if (configs.empty()) configs = {{960, 64}, {480, 64}, {960, 32}, {640, 48}, {480, 32}};
+  std::printf(
+      "one column strip of the case-study update, %lld rows, 1 thread, random field; best of "
+      "%d interleaved rounds (columns x steps per block; in flight = 2 arrays of 2 depth + 2 "
+      "rows):\n",
+      static_cast<long long>(rows), rounds);
+  for (int r = 0; r < rounds; ++r)
+    for (Config& c : configs) {
+      Strip strip(c.width, c.depth, rows);
+      // About 200 million updates a timing, in whole blocks.
+      const int blocks =
+          std::max<int>(1, static_cast<int>(2e8 / (static_cast<double>(c.width * rows) * c.depth)));
+      const double s = strip.time(blocks);
+      c.best = std::max(c.best, static_cast<double>(blocks) * c.depth *
+                                    static_cast<double>(c.width * rows) / s / 1e6);
+    }
+  for (const Config& c : configs)
+    std::printf("  %5lld columns x %3d steps  (%6.2f MB in flight)  %8.1f MLUP/s\n",
+                static_cast<long long>(c.width), c.depth,
+                2.0 * (2 * c.depth + 2) * static_cast<double>(c.width) * 8 / 1e6, c.best);
+  return 0;
+}
