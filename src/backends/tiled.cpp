@@ -69,10 +69,10 @@ constexpr int kStripDepth3D = 16;
 
 /// The most automatic depth of 2D strips where the last-level cache is slow (llc_feeds_sweeps):
 /// the rows in flight must then fit in the L2 with room to spare, and shallower blocks keep the
-/// strips wide. In isolation (a strip's waves alone, 4800 rows, one core, the Intel VM, four
-/// interleaved rounds), 960 columns 32 steps deep (1 MB in flight) ran 2390-2590 MLUP/s, against
-/// 1660-1920 at 64 steps (2 MB, the whole L2) and 1780-2210 for 480 columns 64 deep
-/// (docs/benchmarks.md, "Strips for a slow last level").
+/// strips wide. A strip's waves alone on the Intel VM (build/bin/calor_strip_waves: 4800 rows,
+/// one core, best of 4 interleaved rounds, two runs): 960 columns 32 steps deep (1 MB in flight)
+/// ran at 2682-3155 MLUP/s, 64 deep (2 MB, the whole L2) at 1974-2113, and 480 columns 64 deep
+/// at 2585 (docs/benchmarks.md, "Strips for a slow last level").
 constexpr int kSlowLlcDepth2D = 32;
 
 /// Depth of a block when the user gives none.
