@@ -365,9 +365,9 @@ std::vector<Kernel> measure_in_core(const NodeSetup& s) {
 
 // The case study's kernel alone (no halo refill, sources or checks) on one core, with its
 // fields in each level of the memory hierarchy: what each level feeds it. The in-core ceilings
-// above run the whole simd backend in half the L2; this shows how much of the gap to the core's
-// own limit is the kernel waiting on the L2 (on the Intel VM the kernel ran 1.3-1.5x faster
-// from the L1 than from the L2: docs/benchmarks.md, "The L2 feeds the tiled strips").
+// above run the whole simd backend in half the L2; this shows what the backend around the kernel
+// costs, and what each cache level does (on the Intel VM the L2 fed it at 0.90-0.93 of its L1
+// rate and the L3 at a third: docs/benchmarks.md, "Strips for a slow last level").
 struct Level {
   std::string where;
   index_t nx = 0, ny = 0;
