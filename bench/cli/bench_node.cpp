@@ -372,18 +372,22 @@ struct Level {
   std::string where;
   index_t nx = 0, ny = 0;
   double mlups = 0;
+  /// The two fields' kilobytes, halo rows and columns included.
+  [[nodiscard]] double kb() const { return 16.0 * static_cast<double>((nx + 2) * (ny + 2)) / 1e3; }
 };
 
 std::vector<Level> measure_levels(const NodeSetup& s) {
   const auto l1 = static_cast<double>(s.cc.l1d), l2 = static_cast<double>(s.cc.l2),
              llc = static_cast<double>(s.cc.llc);
-  const std::pair<const char*, double> sizes[] = {
-      {"half the L1", 0.5 * l1},
-      {"half the L2", 0.5 * l2},
-      {"4 L2s, in the last level", std::min(4.0 * l2, 0.25 * llc)}};
+  // The L1 grid is as small as the probe goes (rows of 256 cells, two of them or more): about
+  // 26 KB of a 32 KiB L1, 35 KB of a 48 KiB one. The last level only where it is 8 L2s or more,
+  // as llc_sweep_speed() has it.
+  std::vector<std::pair<std::string, double>> sizes = {{"the L1", 0.5 * l1},
+                                                       {"half the L2", 0.5 * l2}};
+  if (llc >= 8.0 * l2) sizes.emplace_back("the last level", std::min(4.0 * l2, 0.25 * llc));
   std::vector<detail::SweepProbe> probes;
-  for (const auto& [where, bytes] : sizes)
-    probes.emplace_back(bytes);
+  for (const auto& size : sizes)
+    probes.emplace_back(size.second);
   for (int round = 0; round < s.reps + 3; ++round)  // interleaved: noise hits every level alike
     for (detail::SweepProbe& p : probes)
       p.time();
@@ -395,9 +399,11 @@ std::vector<Level> measure_levels(const NodeSetup& s) {
   for (std::size_t i = 0; i < probes.size(); ++i) {
     const Grid& g = probes[i].grid();
     levels.push_back({sizes[i].first, g.n[0], g.n[1], probes[i].best() / 1e6});
-    std::printf("  fields in %-26s %5lld x %-5lld %10.1f MLUP/s  %.2f of the rate from the L1\n",
-                sizes[i].first, static_cast<long long>(g.n[0]), static_cast<long long>(g.n[1]),
-                levels.back().mlups, levels.back().mlups / levels.front().mlups);
+    std::printf(
+        "  fields in %-15s %5lld x %-5lld (%7.0f KB) %10.1f MLUP/s  %.2f of the rate from the "
+        "L1\n",
+        sizes[i].first.c_str(), static_cast<long long>(g.n[0]), static_cast<long long>(g.n[1]),
+        levels.back().kb(), levels.back().mlups, levels.back().mlups / levels.front().mlups);
   }
   std::fflush(stdout);
   return levels;
@@ -681,7 +687,7 @@ void write_json(std::ostream& js, const NodeSetup& s, const NodeResults& res) {
   for (std::size_t i = 0; i < res.levels.size(); ++i) {
     const Level& l = res.levels[i];
     js << (i ? ", " : "") << "{\"fields_in\": " << json_str(l.where) << ", \"nx\": " << l.nx
-       << ", \"ny\": " << l.ny << ", \"mlups\": " << l.mlups << "}";
+       << ", \"ny\": " << l.ny << ", \"kb\": " << l.kb() << ", \"mlups\": " << l.mlups << "}";
   }
   js << "],\n  \"runs\": [\n";
   write_json_runs(js, res.rows, false);
@@ -716,11 +722,11 @@ void write_markdown_tables(std::ostream& md, const NodeResults& res) {
                   k.loads, k.stores, k.flops, k.mlups, k.mlups * k.flops / 1e3);
     md << buf;
   }
-  md << "\nThe case-study kernel alone, 1 core:\n\n| fields in | grid | MLUP/s | of the rate "
-        "from the L1 |\n|---|---|---|---|\n";
+  md << "\nThe case-study kernel alone, 1 core:\n\n| fields in | grid | KB | MLUP/s | of the "
+        "rate from the L1 |\n|---|---|---|---|---|\n";
   for (const Level& l : res.levels) {
-    std::snprintf(buf, sizeof buf, "| %s | %lld × %lld | %.1f | %.2f |\n", l.where.c_str(),
-                  static_cast<long long>(l.nx), static_cast<long long>(l.ny), l.mlups,
+    std::snprintf(buf, sizeof buf, "| %s | %lld × %lld | %.0f | %.1f | %.2f |\n", l.where.c_str(),
+                  static_cast<long long>(l.nx), static_cast<long long>(l.ny), l.kb(), l.mlups,
                   l.mlups / res.levels.front().mlups);
     md << buf;
   }

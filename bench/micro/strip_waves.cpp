@@ -1,17 +1,21 @@
 // The tiled backend's 2D schedule in isolation (issue 20): the waves of one column strip, with
 // no threads, halo, sources or checks around them, so that a strip's width and depth can be
 // timed against each other without the noise of a whole run. One core, the case-study update
-// (rows2_simd, the backends' own kernel), a random field; every configuration does the same
-// cells and steps, and they run interleaved, best of the rounds.
+// (rows2_simd, the backends' own kernel), a random field. Each timing runs whole blocks, at
+// least 200 million updates (one block where that is more), the configurations interleaved,
+// best of the rounds.
 //   build/bin/calor_strip_waves [rows] [rounds] [width:depth ...]   (pin it: taskset -c 1)
 // A wave advances step t on the two rows at 2 (wave - t + 1), t = 1..depth, the strip leaning
 // back one column per step, as TiledBackend::block_strips does.
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -38,8 +42,11 @@ class Strip {
     std::mt19937_64 rng(42);
     std::uniform_real_distribution<double> u(0.0, 1.0);
     const auto n = static_cast<std::size_t>(sy_ * (rows + 2) + 16);
-    for (Buffer* f : {&a_, &b_})
-      f->reset(static_cast<double*>(std::aligned_alloc(64, n * sizeof(double))));
+    for (Buffer* f : {&a_, &b_}) {
+      // aligned_alloc wants a multiple of the alignment.
+      f->reset(static_cast<double*>(std::aligned_alloc(64, (n * sizeof(double) + 63) / 64 * 64)));
+      if (!*f) throw std::bad_alloc();
+    }
     for (std::size_t i = 0; i < n; ++i)
       a_[i] = b_[i] = u(rng);
   }
@@ -81,12 +88,35 @@ class Strip {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const index_t rows = argc > 1 ? std::atol(argv[1]) : 4800;
-  const int rounds = argc > 2 ? std::atoi(argv[2]) : 4;
+  // Numbers from the command line, each checked: a bad one ends the run with its name.
+  auto number = [](const std::string& text, long lo, const char* what) {
+    std::size_t used = 0;
+    long v = 0;
+    try {
+      v = std::stol(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != text.size() || v < lo || v > 1'000'000) {
+      std::fprintf(stderr,
+                   "calor_strip_waves: %s '%s' must be a whole number from %ld to 1000000\n", what,
+                   text.c_str(), lo);
+      std::exit(2);
+    }
+    return v;
+  };
+  const index_t rows = argc > 1 ? number(argv[1], 2, "rows") : 4800;
+  const int rounds = argc > 2 ? static_cast<int>(number(argv[2], 1, "rounds")) : 4;
   std::vector<Config> configs;
   for (int i = 3; i < argc; ++i) {
     const std::string s = argv[i];
-    configs.push_back({std::stol(s.substr(0, s.find(':'))), std::stoi(s.substr(s.find(':') + 1))});
+    const auto colon = s.find(':');
+    if (colon == std::string::npos) {
+      std::fprintf(stderr, "calor_strip_waves: '%s' is not width:depth, e.g. 960:32\n", s.c_str());
+      return 2;
+    }
+    configs.push_back({number(s.substr(0, colon), 8, "width"),
+                       static_cast<int>(number(s.substr(colon + 1), 1, "depth"))});
   }
   if (configs.empty()) configs = {{960, 64}, {480, 64}, {960, 32}, {640, 48}, {480, 32}};
   std::printf(
@@ -97,9 +127,9 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r)
     for (Config& c : configs) {
       Strip strip(c.width, c.depth, rows);
-      // About 200 million updates a timing, in whole blocks.
-      const int blocks =
-          std::max<int>(1, static_cast<int>(2e8 / (static_cast<double>(c.width * rows) * c.depth)));
+      // At least 200 million updates a timing, in whole blocks.
+      const int blocks = std::max<int>(
+          1, static_cast<int>(std::ceil(2e8 / (static_cast<double>(c.width * rows) * c.depth))));
       const double s = strip.time(blocks);
       c.best = std::max(c.best, static_cast<double>(blocks) * c.depth *
                                     static_cast<double>(c.width * rows) / s / 1e6);
