@@ -377,14 +377,13 @@ struct Level {
 };
 
 std::vector<Level> measure_levels(const NodeSetup& s) {
-  const auto l1 = static_cast<double>(s.cc.l1d), l2 = static_cast<double>(s.cc.l2),
-             llc = static_cast<double>(s.cc.llc);
   // The L1 grid is as small as the probe goes (rows of 256 cells, two of them or more): about
-  // 26 KB of a 32 KiB L1, 35 KB of a 48 KiB one. The last level only where it is 8 L2s or more,
-  // as llc_sweep_speed() has it.
-  std::vector<std::pair<std::string, double>> sizes = {{"the L1", 0.5 * l1},
-                                                       {"half the L2", 0.5 * l2}};
-  if (llc >= 8.0 * l2) sizes.emplace_back("the last level", std::min(4.0 * l2, 0.25 * llc));
+  // 25 KB of a 32 KiB L1, 33 KB of a 48 KiB one. The L2 and last-level grids are the ones
+  // llc_sweep_speed() compares (none in a last level under 8 L2s).
+  const detail::ProbeSizes probed = detail::probe_sizes(s.cc);
+  std::vector<std::pair<std::string, double>> sizes = {
+      {"the L1", 0.5 * static_cast<double>(s.cc.l1d)}, {"half the L2", probed.l2}};
+  if (probed.llc > 0) sizes.emplace_back("the last level", probed.llc);
   std::vector<detail::SweepProbe> probes;
   for (const auto& size : sizes)
     probes.emplace_back(size.second);

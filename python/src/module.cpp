@@ -582,7 +582,7 @@ void bind_functions(nb::module_& m) {
         "How fast a plain sweep runs with its fields in the last-level cache, as a fraction of "
         "its rate in the L2: the case study's kernel timed on both, once per process (10-20 "
         "ms; the environment variable CALOR_LLC_SPEED gives it instead). Below 0.75, \"auto\" "
-        "and the tiled backend's 3D strips size temporal blocking by the L2, not the last level.");
+        "and the tiled backend's strips size temporal blocking by the L2, not the last level.");
 }
 
 /// Problem's settings beyond grid and time step: stencil form, boundaries, sources and run

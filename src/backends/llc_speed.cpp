@@ -7,7 +7,6 @@
 // the L3, and blocking paid from about the L2's size (docs/benchmarks.md, "A slow last-level
 // cache"). The cache sizes alone do not tell the two apart.
 
-#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <string>
@@ -21,11 +20,10 @@ namespace calor {
 namespace {
 
 double measure_llc_speed() {
-  const Caches& c = caches();
-  const auto l2 = static_cast<double>(c.l2), llc = static_cast<double>(c.llc);
+  const detail::ProbeSizes bytes = detail::probe_sizes(caches());
   // No cache beyond the L2 worth the name (or CALOR_LLC made it small): nothing to tell apart.
-  if (llc < 8.0 * l2) return 1.0;
-  detail::SweepProbe in_l2(0.5 * l2), in_llc(std::min(4.0 * l2, 0.25 * llc));
+  if (bytes.llc <= 0) return 1.0;
+  detail::SweepProbe in_l2(bytes.l2), in_llc(bytes.llc);
   for (int round = 0; round < 4; ++round) {  // interleaved, so a noisy moment hits both alike
     in_l2.time();
     in_llc.time();

@@ -8,11 +8,23 @@
 #include <utility>
 
 #include "calor/field.hpp"
+#include "calor/machine.hpp"
 #include "calor/scheme.hpp"
 #include "dispatch.hpp"
 #include "sweep.hpp"
 
 namespace calor::detail {
+
+/// The fields' bytes of the two grids llc_sweep_speed() compares: one in half the L2, and one in
+/// the last level (4 L2s, at most a quarter of it). A last level under 8 L2s gets none (0):
+/// there is nothing to tell apart from the L2.
+struct ProbeSizes {
+  double l2 = 0, llc = 0;
+};
+inline ProbeSizes probe_sizes(const Caches& c) {
+  const auto l2 = static_cast<double>(c.l2), llc = static_cast<double>(c.llc);
+  return {0.5 * l2, llc >= 8.0 * l2 ? std::min(4.0 * l2, 0.25 * llc) : 0.0};
+}
 
 /// The best rate (updates per second) of a few sweeps of the case study's kernel (factored 5-point,
 /// no sources: what the simd backend runs in cache, without its halo refill and checks) over a 2D
