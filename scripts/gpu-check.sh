@@ -4,17 +4,19 @@
 #
 #   scripts/gpu-check.sh bundle   # here (Debian 12, CUDA 13): builds build-gpu/ with the cuda
 #                                 # backend (CALOR_CUDA=ON, sm_80 + sm_90 + PTX) and packs .gpu/:
-#                                 # calor, its unit tests, calor_gpu_bench and the shared
-#                                 # libraries they load (about 40 MB)
-#   scripts/gpu-check.sh run      # on the device machine (the device tool, carry .gpu), under 8
-#                                 # minutes on an H200: writes $OUT/gpu-report.md
+#                                 # calor, its unit tests, calor_gpu_bench, calor_gpu_variants,
+#                                 # the shared libraries they load and the pinned NumPy's wheel
+#                                 # for Python 3.12 (about 56 MB)
+#   scripts/gpu-check.sh run      # on the device machine (the device tool, carry .gpu), about
+#                                 # 4 minutes on an H200: writes $OUT/gpu-report.md
 #
 # The run: lists the device (calor info); runs the cuda tests on the device (every bit-for-bit
 # case against the serial backend); runs the case study (4800^2, 500 steps) on cuda and on the
 # CPU, comparing the final fields byte for byte and the heat (and, where the device machine has
-# mpiexec, a smaller one on 2 ranks); times the steps against the
-# device's own copy bandwidth (calor_gpu_bench); runs the comparison's GPU rows
-# (bench/compare/compare.py --gpu-only) with the machine's python3 ($PYTHON to choose another).
+# mpiexec, a smaller one on 2 ranks); times the steps against the device's own copy bandwidth
+# (calor_gpu_bench) and where their time goes (calor_gpu_variants: launch shapes, rows per
+# thread, face launches, in 2D and 3D); runs the comparison's GPU rows (bench/compare/compare.py
+# --gpu-only) with the machine's python3 ($PYTHON to choose another), the pinned NumPy first.
 # Without a GPU each step says so and the report says that nothing was measured.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,10 +26,10 @@ bundle() {
   set -e
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCALOR_CUDA=ON -DCALOR_WERROR=ON \
     -DCALOR_NATIVE=OFF > /dev/null
-  cmake --build build-gpu --target calor_cli calor_unit_tests calor_gpu_bench
-  rm -rf .gpu && mkdir -p .gpu/bin .gpu/libexec .gpu/lib
+  cmake --build build-gpu --target calor_cli calor_unit_tests calor_gpu_bench calor_gpu_variants
+  rm -rf .gpu && mkdir -p .gpu/bin .gpu/libexec .gpu/lib .gpu/wheels
   cp build-gpu/bin/calor build-gpu/bin/calor_unit_tests build-gpu/bin/calor_gpu_bench \
-     .gpu/libexec/
+     build-gpu/bin/calor_gpu_variants .gpu/libexec/
   strip .gpu/libexec/*
   # Every shared library they load but the C library's own and the driver's (the device
   # machine's are newer and must be used).
@@ -42,6 +44,12 @@ bundle() {
       "$(basename "$b")" > ".gpu/bin/$(basename "$b")"
     chmod +x ".gpu/bin/$(basename "$b")"
   done
+  # The device image's numba-cuda fails to import under its NumPy 2.5 (np.row_stack is gone);
+  # our pinned NumPy, for its Python 3.12, goes along and is put first for the comparison.
+  local numpy; numpy=$(grep -m1 '^numpy==' requirements.txt)
+  .venv/bin/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    -d .gpu/wheels "$numpy" || echo "gpu-check: $numpy for Python 3.12 not fetched" >&2
   grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
   echo "gpu-check: .gpu/ is $(du -sh .gpu | cut -f1); on the device: scripts/gpu-check.sh run" \
        "(carry .gpu)"
@@ -86,6 +94,13 @@ case_study_mpi() {
 }
 
 compare_gpu_rows() {
+  local site=/tmp/calor-gpu-site
+  if ls .gpu/wheels/*.whl > /dev/null 2>&1 &&
+     "${PYTHON:-python3}" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
+       --upgrade --target "$site" .gpu/wheels/*.whl; then
+    export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+    echo "with $(basename .gpu/wheels/*.whl) first on the path"
+  fi
   "${PYTHON:-python3}" bench/compare/compare.py --gpu-only --calor .gpu/bin/calor --size 4800 --steps 500 \
     --repeat 3 --no-plots --timeout 300 --out "${OUT:-/tmp}/compare-gpu" || return
   cat "${OUT:-/tmp}/compare-gpu/report.md"
@@ -103,6 +118,8 @@ run() {
   step "case study, cuda against the CPU, byte for byte" case_study
   step "case study on 2 MPI ranks, cuda against the CPU, byte for byte" case_study_mpi
   step "the steps against the device copy bandwidth" .gpu/bin/calor_gpu_bench 4800 500
+  step "where a step's time goes: launch shapes, rows per thread, face launches" \
+    .gpu/bin/calor_gpu_variants 4800 500 512 100
   step "the comparison's GPU rows" compare_gpu_rows
   echo "gpu-check: report in $report" >&2
   cat "$report"

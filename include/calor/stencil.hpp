@@ -117,6 +117,28 @@ struct FacePointers {
   const double* k[3] = {nullptr, nullptr, nullptr};
 };
 
+/// The volumetric increment added last: none, `dq`, or `*q` (a field's value at the cell).
+template <Heating Heat>
+CALOR_HD inline double heated(double v, double dq, const double* q) {
+  if constexpr (Heat == Heating::uniform) return v + dq;
+  if constexpr (Heat == Heating::field) return v + *q;
+  (void)dq;
+  (void)q;
+  return v;
+}
+
+/// cell_update of a non-conservative form with the cell's value `u0` and its neighbours along y
+/// given (a GPU thread walking down a column holds them in registers); its neighbours along x
+/// and z are read through `u`, which points at the cell. The same operations in the same order.
+template <int Dim, StencilForm Form, Heating Heat>
+CALOR_HD inline double cell_update_column(const Weights<double>& w, const double* u, double u0,
+                                          double ym, double yp, index_t sz, double dq,
+                                          const double* q = nullptr) {
+  static_assert(!is_conservative(Form), "the conservative forms read face alphas too");
+  const double zm = Dim >= 3 ? u[-sz] : 0.0, zp = Dim >= 3 ? u[sz] : 0.0;
+  return heated<Heat>(combine<Dim, Form>(w, u0, u[-1], u[1], ym, yp, zm, zp), dq, q);
+}
+
 /// New value of the cell at `u` (a pointer into a field with strides sy, sz), plus the volumetric
 /// increment (`dq`, or `*q` for a field), added last. The conservative forms read the cell's
 /// face alphas through `f`.
@@ -125,21 +147,17 @@ CALOR_HD inline double cell_update(const Weights<double>& w, const double* u, in
                                    index_t sz, double dq, const FacePointers& f = {},
                                    const double* q = nullptr) {
   const double ym = Dim >= 2 ? u[-sy] : 0.0, yp = Dim >= 2 ? u[sy] : 0.0;
-  const double zm = Dim >= 3 ? u[-sz] : 0.0, zp = Dim >= 3 ? u[sz] : 0.0;
-  double v;
   if constexpr (is_conservative(Form)) {
+    const double zm = Dim >= 3 ? u[-sz] : 0.0, zp = Dim >= 3 ? u[sz] : 0.0;
     const double ya = Dim >= 2 ? f.k[1][-sy] : 0.0, yb = Dim >= 2 ? f.k[1][0] : 0.0;
     const double za = Dim >= 3 ? f.k[2][-sz] : 0.0, zb = Dim >= 3 ? f.k[2][0] : 0.0;
-    v = combine_conservative<Dim>(w, u[0], u[-1], u[1], ym, yp, zm, zp, f.k[0][-1], f.k[0][0], ya,
-                                  yb, za, zb);
+    return heated<Heat>(combine_conservative<Dim>(w, u[0], u[-1], u[1], ym, yp, zm, zp, f.k[0][-1],
+                                                  f.k[0][0], ya, yb, za, zb),
+                        dq, q);
   } else {
-    v = combine<Dim, Form>(w, u[0], u[-1], u[1], ym, yp, zm, zp);
+    (void)f;
+    return cell_update_column<Dim, Form, Heat>(w, u, u[0], ym, yp, sz, dq, q);
   }
-  if constexpr (Heat == Heating::uniform) return v + dq;
-  if constexpr (Heat == Heating::field) return v + *q;
-  (void)dq;
-  (void)q;
-  return v;
 }
 
 }  // namespace calor

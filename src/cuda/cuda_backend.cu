@@ -1,7 +1,8 @@
 // The cuda backend: fields stay in device memory for the whole run; each step fills the halo
-// with one kernel per face (in the CPU's axis and side order, so corners match) and updates
-// every interior cell with one thread, point sources fused (kernels.hpp). The arithmetic is
-// stencil.hpp's, compiled with -fmad=false: the serial backend's bits.
+// with one kernel per axis (in the CPU's axis order, so corners match; Dirichlet-only faces in
+// the first two steps alone) and updates the interior cells, each thread four down a column,
+// point sources fused (kernels.hpp). The arithmetic is stencil.hpp's, compiled with
+// -fmad=false: the serial backend's bits.
 //
 // Under MPI (one GPU per rank: the local rank picks it) the physical faces are still filled on
 // the device; each exchanged face's first interior layer is packed on a second stream, copied
@@ -32,19 +33,19 @@ namespace calor {
 
 namespace {
 
-template <int D, StencilForm F, Heating H>
+template <int D, StencilForm F, Heating H, int Rows>
 __global__ void sweep_kernel(cuda::SweepParams p, const double* __restrict__ in,
                              double* __restrict__ out) {
   const index_t i = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const index_t j = static_cast<index_t>(blockIdx.y) * blockDim.y + threadIdx.y;
   const index_t k = static_cast<index_t>(blockIdx.z) * blockDim.z + threadIdx.z;
-  cuda::sweep_cell<D, F, H>(p, in, out, i, j, k);
+  cuda::sweep_column<D, F, H, Rows>(p, in, out, i, j, k);
 }
 
-__global__ void face_kernel(cuda::FaceParams f, double* u) {
+__global__ void faces_kernel(cuda::AxisFaces f, double* u) {
   const index_t t1 = static_cast<index_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const index_t t2 = static_cast<index_t>(blockIdx.y) * blockDim.y + threadIdx.y;
-  cuda::face_cell(f, u, t1, t2);
+  cuda::axis_face_cell(f, u, t1, t2, blockIdx.z);
 }
 
 __global__ void layer_out_kernel(cuda::FaceParams f, const double* u, double* buf) {
@@ -178,13 +179,16 @@ struct DeviceExec {
     }
     return it->second.raw();
   }
-  void face(cuda::Stream s, const cuda::FaceParams& f, const cuda::Launch& l, double* u) {
-    face_kernel<<<dims(l.grid), dims(l.block), 0, on(s)>>>(f, u);
+  void faces(cuda::Stream s, const cuda::AxisFaces& f, const cuda::Launch& l, double* u) {
+    faces_kernel<<<dims(l.grid), dims(l.block), 0, on(s)>>>(f, u);
   }
   template <class S>
   void sweep(cuda::Stream s, const cuda::SweepParams& p, const cuda::Launch& l, const double* in,
              double* out) {
-    sweep_kernel<S::dim, S::form, S::heat><<<dims(l.grid), dims(l.block), 0, on(s)>>>(p, in, out);
+    cuda::with_rows(l, [&](auto rows) {
+      sweep_kernel<S::dim, S::form, S::heat, decltype(rows)::value>
+          <<<dims(l.grid), dims(l.block), 0, on(s)>>>(p, in, out);
+    });
   }
   void sources(cuda::Stream s, double* u) {
     sources_kernel<<<1, 1, 0, on(s)>>>(many->data, many->count, u);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -50,21 +51,61 @@ struct SweepParams {
   double source_energy[kFusedSources] = {};
 };
 
+/// Where cell (i, j, k) of the launch's box lies in the fields.
+CALOR_HD inline index_t sweep_offset(const SweepParams& p, index_t i, index_t j, index_t k) {
+  return p.base + (p.lo[0] + i) + (p.lo[1] + j) * p.sy + (p.lo[2] + k) * p.sz;
+}
+
+/// `v` plus the fused point sources on cell `c`, in the Scheme's order.
+CALOR_HD inline double with_sources(const SweepParams& p, double v, index_t c) {
+  for (int s = 0; s < p.sources; ++s)
+    if (p.source_offset[s] == c) v += p.source_energy[s];
+  return v;
+}
+
 /// The thread for cell (i, j, k) of the launch's box: out = cell_update(in) + its point sources.
 template <int Dim, StencilForm Form, Heating Heat>
 CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* out, index_t i,
                                 index_t j, index_t k) {
   if (i >= p.n[0] || j >= p.n[1] || k >= p.n[2]) return;
-  const index_t c = p.base + (p.lo[0] + i) + (p.lo[1] + j) * p.sy + (p.lo[2] + k) * p.sz;
+  const index_t c = sweep_offset(p, i, j, k);
   FacePointers f;
   if constexpr (is_conservative(Form))
     for (int d = 0; d < Dim; ++d)
       f.k[d] = p.face[d] + c;
   const double* q = Heat == Heating::field ? p.heat + c : nullptr;
-  double v = cell_update<Dim, Form, Heat>(p.w, in + c, p.sy, p.sz, p.dq, f, q);
-  for (int s = 0; s < p.sources; ++s)
-    if (p.source_offset[s] == c) v += p.source_energy[s];
-  out[c] = v;
+  out[c] = with_sources(p, cell_update<Dim, Form, Heat>(p.w, in + c, p.sy, p.sz, p.dq, f, q), c);
+}
+
+/// The thread for cells (i, Rows j + r, k), r < Rows, of the launch's box: `Rows` cells down one
+/// column (along y). The non-conservative forms keep each cell's neighbours along y in registers as
+/// the thread walks (one load from `in` per cell along y instead of three); the conservative forms
+/// update the cells one by one. Either way each cell gets sweep_cell's bits.
+template <int Dim, StencilForm Form, Heating Heat, int Rows>
+CALOR_HD inline void sweep_column(const SweepParams& p, const double* in, double* out, index_t i,
+                                  index_t j, index_t k) {
+  if constexpr (Rows == 1 || Dim == 1 || is_conservative(Form)) {
+    for (int r = 0; r < Rows; ++r)
+      sweep_cell<Dim, Form, Heat>(p, in, out, i, Rows * j + r, k);
+  } else {
+    const index_t j0 = Rows * j;
+    if (i >= p.n[0] || j0 >= p.n[1] || k >= p.n[2]) return;
+    index_t c = sweep_offset(p, i, j0, k);
+    double ym = in[c - p.sy], u = in[c];
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+    for (int r = 0; r < Rows; ++r) {
+      if (j0 + r >= p.n[1]) return;
+      const double yp = in[c + p.sy];
+      const double* q = Heat == Heating::field ? p.heat + c : nullptr;
+      out[c] = with_sources(
+          p, cell_update_column<Dim, Form, Heat>(p.w, in + c, u, ym, yp, p.sz, p.dq, q), c);
+      ym = u;
+      u = yp;
+      c += p.sy;
+    }
+  }
 }
 
 /// One face: its halo cells, as t1 x t2 positions over the full extent of the two other axes.
@@ -160,26 +201,48 @@ inline StatsAccumulator merge_rows(const std::vector<StatsAccumulator>& rows) {
   return total;
 }
 
-/// A launch: blocks per grid and threads per block, x fastest.
+/// A launch: blocks per grid and threads per block, x fastest; each thread of a sweep updates
+/// `rows` cells down one column (sweep_column).
 struct Launch {
   std::array<std::uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+  int rows = 1;
 };
 
-/// Blocks of 256 threads, 32 along x (one warp per row segment: coalesced loads and stores);
-/// 8 rows in 2D, 4 x 2 in 3D. Thin grids can need more than CUDA's 65535 blocks along y or z
-/// (a 2D grid of more than 524280 rows, a 3D one of more than 131070 planes): launch_fits.
-/// A box one cell thin along x (the shell beside an exchanged x face under MPI, or a grid one
-/// column wide) gets its 256 threads along y (and z) instead, not 31 idle ones in every 32.
+/// Cells down one column (along y) a 2D or 3D sweep thread updates.
+inline constexpr int kSweepRows = 4;
+
+/// Calls f(std::integral_constant<int, R>{}) with R = l.rows: the sweep kernels are compiled for
+/// 1 and kSweepRows.
+template <class F>
+void with_rows(const Launch& l, F&& f) {
+  if (l.rows == kSweepRows)
+    f(std::integral_constant<int, kSweepRows>{});
+  else
+    f(std::integral_constant<int, 1>{});
+}
+
+/// Blocks of 256 threads, x fastest (whole warps along a row: coalesced loads and stores), each
+/// thread kSweepRows cells down its column: 128 x 2 threads in 2D (a block covers 128 x 8
+/// cells), 32 x 4 x 2 in 3D (32 x 16 x 2). On an H200 (bench/gpu/gpu_variants.cu,
+/// docs/benchmarks.md) the 2D sweep ran 1.26x as fast as 32 x 8 threads of one cell each, the 3D
+/// one 1.13x as fast as 32 x 4 x 2 of one. Thin grids can need more than CUDA's 65535 blocks
+/// along y or z (a 2D grid of more than 524280 rows, a 3D one of more than 131070 planes):
+/// launch_fits. A box one cell thin along x (the shell beside an exchanged x face under MPI, or
+/// a grid one column wide) gets its 256 threads along y (and z), one cell each, not 127 idle
+/// ones in every 128.
 inline Launch sweep_launch(int dim, const index_t (&n)[3]) {
   Launch l;
   const bool thin = dim >= 2 && n[0] == 1;
   l.block = dim == 1   ? std::array<std::uint32_t, 3>{256, 1, 1}
             : dim == 2 ? (thin ? std::array<std::uint32_t, 3>{1, 256, 1}
-                               : std::array<std::uint32_t, 3>{32, 8, 1})
+                               : std::array<std::uint32_t, 3>{128, 2, 1})
                        : (thin ? std::array<std::uint32_t, 3>{1, 32, 8}
                                : std::array<std::uint32_t, 3>{32, 4, 2});
-  for (int a = 0; a < 3; ++a)
-    l.grid[a] = static_cast<std::uint32_t>((n[a] + l.block[a] - 1) / l.block[a]);
+  l.rows = dim >= 2 && !thin ? kSweepRows : 1;
+  for (int a = 0; a < 3; ++a) {
+    const index_t cover = index_t{l.block[a]} * (a == 1 ? l.rows : 1);
+    l.grid[a] = static_cast<std::uint32_t>((n[a] + cover - 1) / cover);
+  }
   return l;
 }
 
@@ -194,6 +257,33 @@ inline Launch face_launch(const FaceParams& f) {
   l.block = {32, 8, 1};
   l.grid = {static_cast<std::uint32_t>((f.n1 + 31) / 32),
             static_cast<std::uint32_t>((f.n2 + 7) / 8), 1};
+  return l;
+}
+
+/// The physical faces of one axis, filled by one launch (blockIdx.z picks the face). The two
+/// sides write disjoint halo cells and neither reads a cell the other writes, so one launch
+/// gives fill_halo's bits; the next axis's faces, which read this axis's halo at the corners,
+/// follow in a launch of their own.
+struct AxisFaces {
+  FaceParams face[2];
+  int count = 0;
+};
+
+/// The thread for position (t1, t2) of face `side` of `a`.
+CALOR_HD inline void axis_face_cell(const AxisFaces& a, double* u, index_t t1, index_t t2,
+                                    index_t side) {
+  if (side < a.count) face_cell(side == 0 ? a.face[0] : a.face[1], u, t1, t2);
+}
+
+/// The launch of AxisFaces: face_launch over the larger face, once per face along z.
+inline Launch axis_faces_launch(const AxisFaces& a) {
+  Launch l = face_launch(a.face[0]);
+  for (int s = 1; s < a.count; ++s) {
+    const Launch o = face_launch(a.face[s]);
+    for (int d = 0; d < 2; ++d)
+      l.grid[d] = std::max(l.grid[d], o.grid[d]);
+  }
+  l.grid[2] = static_cast<std::uint32_t>(a.count);
   return l;
 }
 
@@ -329,9 +419,9 @@ struct LayerStore {
 /// the host tests' emulation of them). What `exec` provides:
 /// - read(field): a constant field of the scheme (alpha, face alphas, heat) in the memory the
 ///   launches read (nullptr for none);
-/// - face(stream, FaceParams, Launch, u), template sweep<Shape>(stream, SweepParams, Launch,
-///   in, out), sources(stream, u): the launches of face_cell, sweep_cell and the point sources
-///   too many to fuse;
+/// - faces(stream, AxisFaces, Launch, u), template sweep<Shape>(stream, SweepParams, Launch,
+///   in, out), sources(stream, u): the launches of axis_face_cell, sweep_column (launch.rows
+///   cells a thread) and the point sources too many to fuse;
 /// - layer_out(stream, FaceParams, u, buf), layer_in(stream, FaceParams, u, buf): a face's first
 ///   interior layer packed into `buf`, a packed layer unpacked into the face's halo;
 /// - layers(values): a LayerStore of at least `values` doubles per buffer; copy(stream, to,
@@ -339,11 +429,12 @@ struct LayerStore {
 /// - record(event, stream), wait(stream, event) (the stream waits for the event's last record,
 ///   as cudaStreamWaitEvent), sync(event) (the host waits), finish() (everything done).
 ///
-/// Physical faces are filled on `compute` in fill_halo's order (x low, x high, y low, ...: the
-/// corners come out as on the CPU). Where `halo` sends layers (MPI), each exchanged face's first
-/// interior layer is packed on `comm`, copied to the host (unless `direct`: a CUDA-aware MPI
-/// reads the device buffer), exchanged by the halo, copied back and unpacked into the halo
-/// layer, while `compute` updates the inner cells (Halo::overlaps()); the shell follows.
+/// Physical faces are filled on `compute` in fill_halo's order, an axis's two faces by one
+/// launch (x, then y, then z: the corners come out as on the CPU); where they are all Dirichlet,
+/// only in the first step for each of the two fields. Where `halo` sends layers (MPI), each
+/// exchanged face's first interior layer is packed on `comm`, copied to the host (unless `direct`:
+/// a CUDA-aware MPI reads the device buffer), exchanged by the halo, copied back and unpacked into
+/// the halo layer, while `compute` updates the inner cells (Halo::overlaps()); the shell follows.
 template <class Exec>
 class DeviceSteps {
  public:
@@ -361,8 +452,14 @@ class DeviceSteps {
           at_.push_back(Packed{a, s, values_});
           values_ += buffers_.count[a][s];
         } else {
-          filled_.push_back(face_params(halo.boundaries().face[a][s], g, cur, a, s,
-                                        halo.conductivity().constant, alpha));
+          if (filled_.empty() || filled_axis_.back() != a) {
+            filled_.emplace_back();
+            filled_axis_.push_back(a);
+          }
+          const Boundary& b = halo.boundaries().face[a][s];
+          filled_.back().face[filled_.back().count++] =
+              face_params(b, g, cur, a, s, halo.conductivity().constant, alpha);
+          refill_ = refill_ || b.kind != BoundaryKind::dirichlet;
         }
       }
     p_ = sweep_params(scheme, cur);
@@ -378,8 +475,11 @@ class DeviceSteps {
   /// One step from `cur` into `next`.
   template <class S>
   void step(Field& cur, Field& next) {
-    for (const FaceParams& f : filled_)
-      exec_.face(Stream::compute, f, face_launch(f), cur.raw());
+    if (refill_ || filled_steps_ < 2) {  // constant faces: each of the two fields once
+      for (const AxisFaces& f : filled_)
+        exec_.faces(Stream::compute, f, axis_faces_launch(f), cur.raw());
+      ++filled_steps_;
+    }
     if (!sent_.empty()) send(cur);
     sweep<S>(boxes_.inner, cur, next);
     if (!sent_.empty()) receive(cur);
@@ -392,9 +492,10 @@ class DeviceSteps {
  private:
   void check_launches(const Grid& g) {
     bool fits = launch_fits(sweep_launch(g.dim, p_.n));
-    for (const std::vector<FaceParams>* faces : {&filled_, &sent_})
-      for (const FaceParams& f : *faces)
-        fits = fits && launch_fits(face_launch(f));
+    for (const AxisFaces& f : filled_)
+      fits = fits && launch_fits(axis_faces_launch(f));
+    for (const FaceParams& f : sent_)
+      fits = fits && launch_fits(face_launch(f));
     if (!fits)
       throw Error("the cuda backend cannot launch over a grid this thin (" +
                   std::to_string(p_.n[0]) + " x " + std::to_string(p_.n[1]) + " x " +
@@ -449,7 +550,14 @@ class DeviceSteps {
   Exec& exec_;
   Halo& halo_;
   bool direct_;
-  std::vector<FaceParams> filled_, sent_;
+  std::vector<AxisFaces> filled_;  // the physical faces, one launch per axis
+  std::vector<int> filled_axis_;   // their axes
+  // Whether a step refills the physical faces. Dirichlet halos hold a constant (a time table's
+  // value changes only between advance() calls, each with a plan of its own) that no launch
+  // overwrites, so once each of the two fields has them they stay.
+  bool refill_ = false;
+  int filled_steps_ = 0;
+  std::vector<FaceParams> sent_;
   SweepParams p_;
   bool fused_ = true;
   SweepBoxes boxes_;

@@ -36,14 +36,19 @@ class HostExec {
 
   const double* read(const std::shared_ptr<const Field>& f) { return f ? f->raw() : nullptr; }
 
-  void face(cuda::Stream s, const cuda::FaceParams& p, const cuda::Launch& l, double* u) {
-    launch(s, l, [p, u](index_t t1, index_t t2, index_t) { cuda::face_cell(p, u, t1, t2); });
+  void faces(cuda::Stream s, const cuda::AxisFaces& f, const cuda::Launch& l, double* u) {
+    launch(s, l, [f, u](index_t t1, index_t t2, index_t side) {
+      cuda::axis_face_cell(f, u, t1, t2, side);
+    });
   }
   template <class S>
   void sweep(cuda::Stream s, const cuda::SweepParams& p, const cuda::Launch& l, const double* in,
              double* out) {
-    launch(s, l, [p, in, out](index_t i, index_t j, index_t k) {
-      cuda::sweep_cell<S::dim, S::form, S::heat>(p, in, out, i, j, k);
+    cuda::with_rows(l, [&](auto rows) {
+      constexpr int R = decltype(rows)::value;
+      launch(s, l, [p, in, out](index_t i, index_t j, index_t k) {
+        cuda::sweep_column<S::dim, S::form, S::heat, R>(p, in, out, i, j, k);
+      });
     });
   }
   void sources(cuda::Stream s, double* u) {
@@ -99,18 +104,24 @@ class HostExec {
   void enqueue(cuda::Stream s, std::function<void()> f) {
     queue(s).push_back(Item{std::move(f), -1, -1, 0});
   }
+  // Runs the threads block by block; comm_first runs them last to first, so that threads which
+  // depend on running in order (an axis's two faces, say) show up as wrong bits in one order.
   template <class F>
   void launch(cuda::Stream s, const cuda::Launch& l, F f) {
     ++launches;
-    enqueue(s, [l, f] {
-      for (std::uint32_t bz = 0; bz < l.grid[2]; ++bz)
-        for (std::uint32_t by = 0; by < l.grid[1]; ++by)
-          for (std::uint32_t bx = 0; bx < l.grid[0]; ++bx)
-            for (std::uint32_t tz = 0; tz < l.block[2]; ++tz)
-              for (std::uint32_t ty = 0; ty < l.block[1]; ++ty)
-                for (std::uint32_t tx = 0; tx < l.block[0]; ++tx)
-                  f(index_t{bx} * l.block[0] + tx, index_t{by} * l.block[1] + ty,
-                    index_t{bz} * l.block[2] + tz);
+    const bool reversed = order_ == Order::comm_first;
+    enqueue(s, [l, f, reversed] {
+      const index_t blocks = index_t{l.grid[0]} * l.grid[1] * l.grid[2];
+      const index_t threads = index_t{l.block[0]} * l.block[1] * l.block[2];
+      for (index_t n = 0; n < blocks * threads; ++n) {
+        const index_t t = reversed ? blocks * threads - 1 - n : n;
+        const index_t b = t / threads, in = t % threads;
+        const index_t bx = b % l.grid[0], by = b / l.grid[0] % l.grid[1],
+                      bz = b / l.grid[0] / l.grid[1];
+        const index_t tx = in % l.block[0], ty = in / l.block[0] % l.block[1],
+                      tz = in / l.block[0] / l.block[1];
+        f(bx * l.block[0] + tx, by * l.block[1] + ty, bz * l.block[2] + tz);
+      }
     });
   }
   // Runs the head of stream `s` if it is not waiting: false if it cannot.
@@ -162,7 +173,9 @@ class EmulatedCuda final : public Backend {
                std::int64_t steps) override {
     HostExec exec(&scheme.sources, order_);
     cuda::advance_on(exec, scheme, halo, cur, next, steps, direct_);
+    launches += exec.launches;
   }
+  int launches = 0;  ///< kernels launched, all advance() calls together
 
  private:
   Order order_;

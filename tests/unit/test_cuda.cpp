@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <random>
@@ -77,8 +78,9 @@ TEST(CudaKernels, EmulatedLaunchesMatchTheReferenceBitForBit) {
     const Problem p = test::problem(c.toml);
     EXPECT_TRUE(test::same_bits(run(p, std::make_unique<test::EmulatedCuda>()),
                                 run(p, make_backend("serial"))));
-    // The statistics, reduced row by row as the device does.
-    expect_same_stats(final_stats(p, std::make_unique<test::EmulatedCuda>()),
+    // The statistics, reduced row by row as the device does; each launch's threads last to
+    // first (comm_first), as no launch may depend on its threads' order.
+    expect_same_stats(final_stats(p, std::make_unique<test::EmulatedCuda>(test::Order::comm_first)),
                       final_stats(p, make_backend("serial")));
     ++compared;
   }
@@ -129,27 +131,64 @@ TEST(CudaKernels, AGridTooThinToLaunchIsRefused) {
   }
 }
 
+// Each cell of the launch's box, counted once per thread that updates it (sweep_column's
+// cells: (i, rows j + r, k)), threads out of range included.
+std::vector<int> sweep_hits(const cuda::Launch& l, const index_t (&n)[3]) {
+  std::vector<int> hits(static_cast<std::size_t>(n[0] * n[1] * n[2]), 0);
+  for (index_t k = 0; k < index_t{l.grid[2]} * l.block[2]; ++k)
+    for (index_t j = 0; j < index_t{l.grid[1]} * l.block[1]; ++j)
+      for (index_t i = 0; i < index_t{l.grid[0]} * l.block[0]; ++i)
+        for (index_t r = 0; r < l.rows; ++r) {
+          const index_t y = l.rows * j + r;
+          if (i < n[0] && y < n[1] && k < n[2])
+            ++hits[static_cast<std::size_t>(i + n[0] * (y + n[1] * k))];
+        }
+  return hits;
+}
+
 TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
-  const index_t n[3] = {1001, 3, 1};
-  const cuda::Launch l = cuda::sweep_launch(2, n);
-  EXPECT_EQ(l.block[0] * l.block[1] * l.block[2], 256u);
-  EXPECT_EQ(l.grid[0], 32u);  // 1001 / 32, rounded up
-  EXPECT_EQ(l.grid[1], 1u);
-  const index_t m[3] = {33, 7, 5};
-  const cuda::Launch l3 = cuda::sweep_launch(3, m);
-  EXPECT_GE(index_t{l3.grid[2]} * l3.block[2], 5);
-  EXPECT_LT(index_t{l3.grid[2] - 1} * l3.block[2], 5);
-  // A shell one cell thin along x: no thread idle along x, every cell covered.
-  for (const int dim : {2, 3}) {
-    const index_t t[3] = {1, 300, dim == 3 ? 70 : 1};
-    const cuda::Launch s = cuda::sweep_launch(dim, t);
-    EXPECT_EQ(s.block[0] * s.grid[0], 1u);
-    EXPECT_EQ(s.block[0] * s.block[1] * s.block[2], 256u);
-    for (int a = 1; a < dim; ++a) {
-      EXPECT_GE(index_t{s.grid[a]} * s.block[a], t[a]);
-      EXPECT_LT(index_t{s.grid[a] - 1} * s.block[a], t[a]);
+  // 2D: 128 x 2 threads of kSweepRows cells; 3D: 32 x 4 x 2 of kSweepRows; a box one cell thin
+  // along x: 256 threads along y (and z) of one cell, no thread idle along x.
+  for (const auto& [dim, n0, n1, n2] : std::vector<std::array<index_t, 4>>{{2, 1001, 3, 1},
+                                                                           {2, 130, 17, 1},
+                                                                           {2, 5, 9, 1},
+                                                                           {2, 1, 300, 1},
+                                                                           {3, 33, 7, 5},
+                                                                           {3, 1, 300, 70},
+                                                                           {1, 1001, 1, 1}}) {
+    const index_t n[3] = {n0, n1, n2};
+    const cuda::Launch l = cuda::sweep_launch(static_cast<int>(dim), n);
+    SCOPED_TRACE(std::to_string(dim) + "D, " + std::to_string(n0) + " x " + std::to_string(n1) +
+                 " x " + std::to_string(n2));
+    EXPECT_EQ(l.block[0] * l.block[1] * l.block[2], 256u);
+    EXPECT_EQ(l.rows, dim >= 2 && n0 > 1 ? cuda::kSweepRows : 1);
+    if (n0 == 1) {
+      EXPECT_EQ(l.block[0] * l.grid[0], 1u);
     }
+    for (const int h : sweep_hits(l, n))
+      ASSERT_EQ(h, 1);
+    for (int a = 0; a < 3; ++a)  // no block wholly outside the box
+      EXPECT_LT(index_t{l.grid[a] - 1} * l.block[a] * (a == 1 ? l.rows : 1), n[a]) << a;
   }
+}
+
+// An axis's two faces go in one launch, each axis after the one before; Dirichlet faces, whose
+// halo holds a constant, only in the first step for each of the two fields.
+TEST(CudaKernels, FacesLaunchPerAxisAndDirichletOnlyOncePerField) {
+  auto launches = [](const std::string& toml, std::int64_t steps) {
+    auto backend = std::make_unique<test::EmulatedCuda>();
+    const test::EmulatedCuda* emulated = backend.get();
+    Solver s(test::problem(toml), std::move(backend));
+    s.step(steps);
+    return emulated->launches;
+  };
+  const std::string grid = test::sizes(2, {13, 9});
+  // 2D, Dirichlet: two face launches in each of the first two steps, then sweeps alone.
+  EXPECT_EQ(launches(grid, 5), 2 * 2 + 5);
+  EXPECT_EQ(launches(grid, 1), 2 + 1);
+  // Neumann on one face: every step refills both axes.
+  EXPECT_EQ(launches(grid + "boundary.y_high = { type = \"neumann\", gradient = 1.0 }\n", 5),
+            5 * (2 + 1));
 }
 
 // Under MPI the sweep is split so the exchange overlaps the inner cells: every cell once, and no
