@@ -59,7 +59,7 @@ bundle() {
 step() {
   local title=$1; shift
   echo "== $title" >&2
-  { echo; echo "### $title"; echo; echo '```'; "$@" 2>&1 | tail -40; echo "exit status ${PIPESTATUS[0]}"; echo '```'; } >> "$report"
+  { echo; echo "### $title"; echo; echo '```'; "$@" 2>&1 | tail -150; echo "exit status ${PIPESTATUS[0]}"; echo '```'; } >> "$report"
 }
 
 case_study() {

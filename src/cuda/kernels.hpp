@@ -229,7 +229,7 @@ void with_rows(const Launch& l, F&& f) {
 /// along y or z (a 2D grid of more than 524280 rows, a 3D one of more than 131070 planes):
 /// launch_fits. A box one cell thin along x (the shell beside an exchanged x face under MPI, or
 /// a grid one column wide) gets its 256 threads along y (and z), one cell each, not 127 idle
-/// ones in every 128.
+/// ones in every 128 (31 in every 32 in 3D).
 inline Launch sweep_launch(int dim, const index_t (&n)[3]) {
   Launch l;
   const bool thin = dim >= 2 && n[0] == 1;
@@ -267,6 +267,7 @@ inline Launch face_launch(const FaceParams& f) {
 struct AxisFaces {
   FaceParams face[2];
   int count = 0;
+  int axis = 0;
 };
 
 /// The thread for position (t1, t2) of face `side` of `a`.
@@ -452,10 +453,7 @@ class DeviceSteps {
           at_.push_back(Packed{a, s, values_});
           values_ += buffers_.count[a][s];
         } else {
-          if (filled_.empty() || filled_axis_.back() != a) {
-            filled_.emplace_back();
-            filled_axis_.push_back(a);
-          }
+          if (filled_.empty() || filled_.back().axis != a) filled_.push_back(AxisFaces{{}, 0, a});
           const Boundary& b = halo.boundaries().face[a][s];
           filled_.back().face[filled_.back().count++] =
               face_params(b, g, cur, a, s, halo.conductivity().constant, alpha);
@@ -551,7 +549,6 @@ class DeviceSteps {
   Halo& halo_;
   bool direct_;
   std::vector<AxisFaces> filled_;  // the physical faces, one launch per axis
-  std::vector<int> filled_axis_;   // their axes
   // Whether a step refills the physical faces. Dirichlet halos hold a constant (a time table's
   // value changes only between advance() calls, each with a plan of its own) that no launch
   // overwrites, so once each of the two fields has them they stay.

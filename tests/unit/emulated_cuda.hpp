@@ -25,7 +25,8 @@
 
 namespace calor::test {
 
-/// Which stream runs first when both can.
+/// Which stream runs first when both can; comm_first also runs each launch's threads last to
+/// first (HostExec::launch).
 enum class Order { compute_first, comm_first };
 
 // Runs each launch's threads in order on the host, each stream's work when the host waits.

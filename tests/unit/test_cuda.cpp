@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -76,8 +77,9 @@ TEST(CudaKernels, EmulatedLaunchesMatchTheReferenceBitForBit) {
   for (const test::Case& c : cuda_cases()) {
     SCOPED_TRACE(c.name + ":\n" + c.toml);
     const Problem p = test::problem(c.toml);
-    EXPECT_TRUE(test::same_bits(run(p, std::make_unique<test::EmulatedCuda>()),
-                                run(p, make_backend("serial"))));
+    const auto ref = run(p, make_backend("serial"));
+    for (const test::Order order : {test::Order::compute_first, test::Order::comm_first})
+      EXPECT_TRUE(test::same_bits(run(p, std::make_unique<test::EmulatedCuda>(order)), ref));
     // The statistics, reduced row by row as the device does; each launch's threads last to
     // first (comm_first), as no launch may depend on its threads' order.
     expect_same_stats(final_stats(p, std::make_unique<test::EmulatedCuda>(test::Order::comm_first)),
@@ -170,6 +172,65 @@ TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
     for (int a = 0; a < 3; ++a)  // no block wholly outside the box
       EXPECT_LT(index_t{l.grid[a] - 1} * l.block[a] * (a == 1 ? l.rows : 1), n[a]) << a;
   }
+}
+
+// Every thread of `l` running sweep_column (l.rows cells each) from `in` into `out`.
+template <int Dim, StencilForm Form, Heating Heat>
+void run_columns(const cuda::Launch& l, const cuda::SweepParams& p, const Field& in, Field& out) {
+  cuda::with_rows(l, [&](auto rows) {
+    for (index_t k = 0; k < index_t{l.grid[2]} * l.block[2]; ++k)
+      for (index_t j = 0; j < index_t{l.grid[1]} * l.block[1]; ++j)
+        for (index_t i = 0; i < index_t{l.grid[0]} * l.block[0]; ++i)
+          cuda::sweep_column<Dim, Form, Heat, decltype(rows)::value>(p, in.raw(), out.raw(), i, j,
+                                                                     k);
+  });
+}
+
+// sweep_column through its launch over boxes offset into the grid, as the MPI split makes them,
+// with extents that are not multiples of kSweepRows: each cell of the box gets sweep_cell's
+// bits, and no other cell, halo included, is written.
+template <int Dim, StencilForm Form, Heating Heat>
+void expect_columns_write_their_box() {
+  Grid g;
+  g.dim = Dim;
+  g.n = {11, 13, Dim == 3 ? 7 : 1};
+  Field in(g, 1), want(g, 1), got(g, 1);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::generate(in.raw(), in.raw() + in.size(), [&] { return u(rng); });
+  cuda::SweepParams all;
+  all.w = Weights<double>{0.2, 0.25, 0.15, 0.1, 0.05};
+  all.sy = in.stride_y();
+  all.sz = in.stride_z();
+  all.base = in.offset(0, 0, 0);
+  all.dq = 0.125;
+  all.sources = 2;
+  all.source_offset[0] = in.offset(5, 6, Dim == 3 ? 3 : 0);
+  all.source_offset[1] = in.offset(1, 2, Dim == 3 ? 1 : 0);
+  all.source_energy[0] = all.source_energy[1] = 2.5;
+  const index_t top = Dim == 3 ? 1 : 0;
+  for (const Box& box : {Box{{0, 0, 0}, {11, 13, g.n[2]}}, Box{{1, 2, top}, {10, 11, g.n[2] - top}},
+                         Box{{3, 1, 0}, {4, 13, g.n[2]}}, Box{{0, 12, 0}, {11, 13, 1}}}) {
+    const cuda::SweepParams p = cuda::sweep_params_in(all, box);
+    std::fill(want.raw(), want.raw() + want.size(), 7.0);
+    std::fill(got.raw(), got.raw() + got.size(), 7.0);
+    for (index_t k = 0; k < p.n[2]; ++k)
+      for (index_t j = 0; j < p.n[1]; ++j)
+        for (index_t i = 0; i < p.n[0]; ++i)
+          cuda::sweep_cell<Dim, Form, Heat>(p, in.raw(), want.raw(), i, j, k);
+    run_columns<Dim, Form, Heat>(cuda::sweep_launch(Dim, p.n), p, in, got);
+    EXPECT_TRUE(test::same_bits(std::vector<double>(got.raw(), got.raw() + got.size()),
+                                std::vector<double>(want.raw(), want.raw() + want.size())))
+        << Dim << "D, box from (" << box.low[0] << ", " << box.low[1] << ", " << box.low[2]
+        << ") to (" << box.high[0] << ", " << box.high[1] << ", " << box.high[2] << ")";
+  }
+}
+
+TEST(CudaKernels, ColumnsWriteTheirBoxAndNothingElse) {
+  expect_columns_write_their_box<2, StencilForm::factored, Heating::none>();
+  expect_columns_write_their_box<2, StencilForm::expanded, Heating::uniform>();
+  expect_columns_write_their_box<3, StencilForm::factored, Heating::none>();
+  expect_columns_write_their_box<3, StencilForm::expanded, Heating::uniform>();
 }
 
 // An axis's two faces go in one launch, each axis after the one before; Dirichlet faces, whose
