@@ -124,7 +124,9 @@ void add_problem_flags(CLI::App& app, RunFlags& f) {
   value_flag("--h", "h", "Grid spacing: 1.0 or 0.5,1.0");
   value_flag("--form", "form", "Stencil arithmetic: expanded or factored");
   value_flag("--backend", "backend", "Backend: auto or one listed by `calor info`");
-  value_flag("--threads", "threads", "Threads per process (0 = OMP_NUM_THREADS or all cores)");
+  value_flag("--threads", "threads",
+             "Threads per process (0 = OMP_NUM_THREADS, else this process's cores; "
+             "under MPI at most an even share of the node's)");
   value_flag("--tile-depth", "tile_depth", "tiled backend: steps per block (0 = automatic)");
   value_flag(
       "--tile-width", "tile_width",

@@ -168,18 +168,36 @@ Config load_run_config(const RunCommand& o) {
   return load_config(info.config, "checkpoint '" + o.restart + "'", o.overrides);
 }
 
-// More threads on this node than it has cores: each thread then waits for the others at every
+// More threads on this node than its ranks may run on, or more in a rank than its own cores
+// (the launcher bound it to them): each thread then waits for the others at every
 // synchronisation, and the run is slower than with fewer.
 void warn_oversubscribed(const Run& run, const Comm& comm) {
-  const int cores = available_cores();
-  const int ranks = comm.local_size();
-  if (static_cast<long long>(run.threads()) * ranks <= cores) return;
-  const int fit = std::max(1, cores / std::max(1, ranks));
-  std::fprintf(stderr,
-               "calor: warning: %d thread%s x %d rank%s on this node, which has %d core%s: they "
-               "oversubscribe it and the run will be slower; use --threads %d%s\n",
-               run.threads(), run.threads() == 1 ? "" : "s", ranks, ranks == 1 ? "" : "s", cores,
-               cores == 1 ? "" : "s", fit, ranks > 1 ? " (or fewer ranks)" : "");
+  const int threads = run.threads(), ranks = comm.local_size();
+  const int own = available_cores(), node = comm.node_cores();
+  if (!oversubscribed(threads, ranks, own, node)) return;
+  const int fit = threads_per_rank(own, node, ranks);
+  const std::string fix =
+      threads > fit
+          ? "use --threads " + std::to_string(fit) + (ranks > 1 ? " (or fewer ranks)" : "")
+          : "use at most " + std::to_string(std::max(1, node / threads)) + " ranks on this node";
+  if (ranks == 1)
+    std::fprintf(stderr,
+                 "calor: warning: %d threads in a process that may run on %d core%s (its "
+                 "affinity mask): they oversubscribe them and the run will be slower; %s\n",
+                 threads, own, own == 1 ? "" : "s", fix.c_str());
+  else if (static_cast<long long>(threads) * ranks > node)
+    std::fprintf(stderr,
+                 "calor: warning: %d thread%s x %d rank%s on this node, whose ranks may run on "
+                 "%d core%s between them: they oversubscribe them and the run will be slower; "
+                 "%s\n",
+                 threads, threads == 1 ? "" : "s", ranks, ranks == 1 ? "" : "s", node,
+                 node == 1 ? "" : "s", fix.c_str());
+  else
+    std::fprintf(stderr,
+                 "calor: warning: %d threads in a rank bound to %d core%s (its affinity mask): "
+                 "they oversubscribe them and the run will be slower; %s, or give each rank more "
+                 "cores (Open MPI: mpiexec --map-by slot:PE=%d)\n",
+                 threads, own, own == 1 ? "" : "s", fix.c_str(), threads);
 }
 
 }  // namespace

@@ -40,8 +40,12 @@ class Comm {
   [[nodiscard]] bool root() const { return rank() == 0; }
   /// Ranks sharing this node.
   [[nodiscard]] int local_size() const;
-  /// Threads per process when `requested` is 0: the node's cores shared between its ranks;
-  /// otherwise `requested`.
+  /// The CPUs this node's ranks may run on between them (their affinity masks together; one
+  /// process: its own).
+  [[nodiscard]] int node_cores() const;
+  /// Threads per process when `requested` is 0: an even share of node_cores() between the
+  /// node's ranks, at most default_threads() (OMP_NUM_THREADS, else the rank's own cores: a rank
+  /// bound to cores of its own keeps them all); otherwise `requested`.
   [[nodiscard]] int threads(int requested) const;
   /// Throws calor::Error if MPI's thread level is too low for `threads` threads per rank.
   void check_thread_level(int threads) const;

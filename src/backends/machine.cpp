@@ -4,11 +4,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "calor/error.hpp"
 
@@ -75,6 +78,32 @@ int available_cores() {
   if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
   const unsigned hw = std::thread::hardware_concurrency();
   return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+std::vector<unsigned char> affinity_mask() {
+  std::vector<unsigned char> mask(sizeof(cpu_set_t), 0);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return mask;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set))
+      mask[static_cast<std::size_t>(c / 8)] |= static_cast<unsigned char>(1u << (c % 8));
+  return mask;
+}
+
+int cpus_in(const std::vector<unsigned char>& mask) {
+  int n = 0;
+  for (const unsigned char byte : mask)
+    n += std::popcount(static_cast<unsigned>(byte));
+  return n;
+}
+
+int threads_per_rank(int own, int node_cores, int ranks) {
+  return std::max(1, std::min(own, node_cores / std::max(1, ranks)));
+}
+
+bool oversubscribed(int threads, int ranks, int own_cores, int node_cores) {
+  return threads > own_cores || static_cast<long long>(threads) * ranks > node_cores;
 }
 
 int default_threads() {

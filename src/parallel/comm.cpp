@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "calor/error.hpp"
 #include "calor/machine.hpp"
@@ -22,6 +23,7 @@ namespace calor {
 
 struct Comm::State {
   int rank = 0, size = 1, local_size = 1;
+  int node_cores = available_cores();  // the CPUs this node's ranks may run on between them
 #ifdef CALOR_HAVE_MPI
   MPI_Comm comm = MPI_COMM_NULL;  // null: one process
   bool owns_mpi = false;          // this State called MPI_Init and finalises MPI
@@ -48,6 +50,12 @@ void describe_ranks(Comm::State& s, MPI_Comm c) {
   MPI_Comm node;
   MPI_Comm_split_type(c, MPI_COMM_TYPE_SHARED, s.rank, MPI_INFO_NULL, &node);
   MPI_Comm_size(node, &s.local_size);
+  // The node's ranks' affinity masks ORed together: 2 ranks bound to a core each may run on
+  // 2 CPUs between them, though each one's own mask holds 1.
+  std::vector<unsigned char> mask = affinity_mask();
+  MPI_Allreduce(MPI_IN_PLACE, mask.data(), static_cast<int>(mask.size()), MPI_UNSIGNED_CHAR,
+                MPI_BOR, node);
+  s.node_cores = std::max(cpus_in(mask), available_cores());
   MPI_Comm_free(&node);
 }
 
@@ -133,9 +141,13 @@ int Comm::local_size() const {
   return state_->local_size;
 }
 
+int Comm::node_cores() const {
+  return state_->node_cores;
+}
+
 int Comm::threads(int requested) const {
   if (requested > 0) return requested;
-  return std::max(1, default_threads() / std::max(1, local_size()));
+  return threads_per_rank(default_threads(), node_cores(), local_size());
 }
 
 void Comm::check_thread_level(int threads) const {

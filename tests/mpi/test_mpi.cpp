@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <random>
@@ -264,6 +266,29 @@ TEST(Mpi, RestartAcrossRankCounts) {
   }
 }
 #endif
+
+// A node's CPUs are its ranks' affinity masks together: each rank pinned to one CPU of its
+// mask, the Comm counts the distinct CPUs they were pinned to, not one.
+TEST(Mpi, NodeCoresAreTheRanksMasksTogether) {
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &before)) cpus.push_back(c);
+  const int mine = cpus[static_cast<std::size_t>(world_rank()) % cpus.size()];
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(mine, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+  const Comm c = Comm::from_handle(MPI_Comm_c2f(MPI_COMM_WORLD));
+  ASSERT_EQ(sched_setaffinity(0, sizeof before, &before), 0);
+  std::vector<int> all(static_cast<std::size_t>(world_size()));
+  MPI_Allgather(&mine, 1, MPI_INT, all.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  std::sort(all.begin(), all.end());
+  const auto distinct = std::unique(all.begin(), all.end()) - all.begin();
+  EXPECT_EQ(c.node_cores(), static_cast<int>(distinct));  // the test's ranks share one node
+  EXPECT_EQ(c.local_size(), world_size());
+}
 
 TEST(Mpi, TooManyRanksIsAClearError) {
   if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks";

@@ -42,6 +42,24 @@ std::vector<double> run(const Problem& p, const Variant& v) {
   return test::interior(s.field());
 }
 
+// Threads per rank by default: an even share of the CPUs the node's ranks may run on between
+// them, at most a rank's own; oversubscribed beyond either.
+TEST(Machine, ThreadsPerRankShareTheNodeAndKeepABoundRanksCores) {
+  EXPECT_EQ(threads_per_rank(16, 16, 2), 8);  // unbound ranks split the node
+  EXPECT_EQ(threads_per_rank(8, 16, 2), 8);   // bound to 8 cores each: all of them
+  EXPECT_EQ(threads_per_rank(1, 2, 2), 1);    // bound to a core each (Open MPI, 2 ranks)
+  EXPECT_EQ(threads_per_rank(2, 2, 3), 1);    // more ranks than cores: still one
+  EXPECT_FALSE(oversubscribed(1, 2, 1, 2));   // the device machine's 2 bound ranks
+  EXPECT_TRUE(oversubscribed(2, 2, 1, 2));    // 2 threads in a rank bound to 1 core
+  EXPECT_TRUE(oversubscribed(1, 3, 2, 2));    // 3 unbound ranks on 2 cores
+  EXPECT_FALSE(oversubscribed(2, 1, 2, 2));
+  std::vector<unsigned char> mask(16, 0);
+  mask[0] = 0x05;
+  mask[3] = 0x80;
+  EXPECT_EQ(cpus_in(mask), 3);
+  EXPECT_EQ(cpus_in(affinity_mask()), available_cores());
+}
+
 TEST(Backends, AllMatchTheReferenceBitForBit) {
   int compared = 0;
   for (const test::Case& c : test::cases()) {
