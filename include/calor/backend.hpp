@@ -60,6 +60,8 @@ class Backend {
   /// How the last advance() worked where the backend chose something (the tiled backend: its
   /// block depth and strips), for the run summary; empty if there is nothing to say.
   [[nodiscard]] virtual std::string plan() const { return {}; }
+  /// Host threads per process it steps with: 1 for a single-threaded or device backend.
+  [[nodiscard]] virtual int threads() const { return 1; }
 };
 
 /// Options a backend may use.

@@ -130,7 +130,9 @@ class Run {
   [[nodiscard]] std::string plan() const;
   /// "1 process", "6 ranks as 3 x 2".
   [[nodiscard]] std::string processes() const;
-  [[nodiscard]] int threads() const { return threads_; }
+  /// Host threads per process the steps use: those asked for (--threads, or the default) where
+  /// the backend is threaded (threads, tiled) or the method spectral, else 1.
+  [[nodiscard]] int threads() const;
   /// Steps per pass over memory (the tiled block depth; 1 for plain sweeps), largest over ranks.
   [[nodiscard]] std::int64_t steps_per_pass() const;
   /// The stencil's current field (host memory), e.g. for a zero-copy NumPy view; nullptr for

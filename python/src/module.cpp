@@ -766,7 +766,8 @@ void bind_simulation_properties(nb::class_<PySimulation>& cls) {
           "and checkpoint settings.")
       .def_prop_ro(
           "threads", [](const PySimulation& s) { return s.run().threads(); },
-          "Threads per process.")
+          "Host threads per process the steps use: those asked for where the backend is "
+          "threaded (threads, tiled) or the method spectral, else 1 (serial, simd, cuda).")
       .def_prop_ro(
           "rank", [](const PySimulation& s) { return s.run().comm().rank(); },
           "This process's rank (0 without MPI).")

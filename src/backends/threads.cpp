@@ -61,6 +61,7 @@ class ThreadsBackend final : public Backend {
                std::int64_t steps) override {
     detail::threaded_steps(scheme, halo, cur, next, steps, threads_);
   }
+  [[nodiscard]] int threads() const override { return threads_; }
 
  private:
   int threads_;

@@ -160,6 +160,7 @@ class TiledBackend final : public Backend {
       : threads_(threads > 0 ? threads : default_threads()), depth_(depth), width_(width) {}
   std::string_view name() const override { return "tiled"; }
   std::string plan() const override { return plan_; }
+  [[nodiscard]] int threads() const override { return threads_; }
 
   int halo_width(const Grid& g, const Halo& halo) const override {
     // Exchanged faces need a halo as wide as a block is deep.

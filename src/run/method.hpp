@@ -38,6 +38,8 @@ class Method {
   [[nodiscard]] virtual std::string reason() const = 0;
   [[nodiscard]] virtual std::string plan() const { return {}; }
   [[nodiscard]] virtual std::string processes() const = 0;
+  /// Host threads per process it steps with (the backend's: 1 for serial, simd or cuda).
+  [[nodiscard]] virtual int threads() const = 0;
   /// Sets the boundary values and point-source energies of the coming steps from `p` (the same
   /// problem with other values): what a Python callable or a C++ caller changes between chunks.
   /// Methods that take all steps at once refuse (calor::Error).

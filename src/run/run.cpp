@@ -211,6 +211,9 @@ std::string Run::plan() const {
 std::string Run::processes() const {
   return method_->processes();
 }
+int Run::threads() const {
+  return method_->threads();
+}
 std::int64_t Run::steps_per_pass() const {
   return method_->steps_per_pass();
 }

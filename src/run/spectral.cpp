@@ -57,6 +57,7 @@ class SpectralMethod final : public Method {
   [[nodiscard]] Stats stats() const override { return solver_->stats(); }
   [[nodiscard]] std::vector<double> gather() const override { return solver_->gather(); }
   [[nodiscard]] std::string engine() const override { return "spectral"; }
+  [[nodiscard]] int threads() const override { return solver_->options().threads; }
   [[nodiscard]] std::string reason() const override {
     return std::string(to_string(solver_->options().mode)) + " mode: " + solver_->describe();
   }

@@ -81,6 +81,7 @@ class StencilMethod final : public Method {
   [[nodiscard]] std::string reason() const override { return reason_; }
   [[nodiscard]] std::string plan() const override { return solver_->backend().plan(); }
   [[nodiscard]] std::string processes() const override { return solver_->domain().describe(); }
+  [[nodiscard]] int threads() const override { return solver_->backend().threads(); }
   // A device backend's field has no host memory to view in place: nullptr, so that Python
   // gets a read-only copy (the host mirror) and writes go through load().
   [[nodiscard]] Field* field() override {

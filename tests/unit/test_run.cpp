@@ -132,3 +132,26 @@ TEST_F(RunPaths, ParentsAreCreatedAndOwnFilesAreReplaced) {
 
 }  // namespace
 }  // namespace calor
+
+namespace calor {
+namespace {
+
+// The threads a run reports are those its steps use: the threaded backends' and the spectral
+// method's, 1 for the single-threaded ones, whatever was asked for.
+TEST(RunThreads, AreTheThreadsTheStepsUse) {
+  auto threads = [](const std::string& settings) {
+    return calor::Run(
+               load_config("preset = \"stencil\"\nn = 64\nsteps = 2\nthreads = 3\n" + settings,
+                           "test"),
+               Comm())
+        .threads();
+  };
+  EXPECT_EQ(threads("backend = \"serial\"\n"), 1);
+  EXPECT_EQ(threads("backend = \"simd\"\n"), 1);
+  EXPECT_EQ(threads("backend = \"threads\"\n"), 3);
+  EXPECT_EQ(threads("backend = \"tiled\"\n"), 3);
+  EXPECT_EQ(threads("method = \"spectral\"\n"), 3);
+}
+
+}  // namespace
+}  // namespace calor
