@@ -10,6 +10,8 @@
 // - "solver": the cuda backend through Solver::step, as a run does it;
 // - "sweep BX x BY x BZ, rows R": the backend's sweep_column alone (R cells down a column per
 //   thread, their neighbours along y in registers), in blocks of BX x BY x BZ threads;
+// - "..., no point sources": the same without the three fused sources (not compared): what
+//   their compares cost;
 // - "faces + sweep, one by one / graph": a face launch per face and the one-cell sweep,
 //   launched one after another or replayed from a CUDA graph of two steps (launch gaps).
 // Every variant's final field (from the same random start) is compared with the first
@@ -38,6 +40,7 @@ namespace {
 using calor::index_t;
 using calor::cuda::check;
 using Shape = std::array<unsigned, 3>;
+constexpr int kRows = calor::cuda::kSweepRows;
 
 template <int D, int R>
 __global__ void column(calor::cuda::SweepParams p, const double* __restrict__ in,
@@ -139,8 +142,10 @@ struct Bench {
     }
     line("solver (the cuda backend)", best, "-");
   }
-  // Best of 3 of `steps` calls of k(in, out), from the random start each time.
-  void run(const std::string& what, const std::function<void(const double*, double*)>& k) {
+  // Best of 3 of `steps` calls of k(in, out), from the random start each time; with `compare`,
+  // its final field against the first variant's.
+  void run(const std::string& what, const std::function<void(const double*, double*)>& k,
+           bool compare = true) {
     float best = 1e30f;
     for (int rep = 0; rep < 4; ++rep) {
       calor::copy_field(host, a);
@@ -149,6 +154,10 @@ struct Bench {
       if (rep > 0 && ms < best) best = ms;
     }
     check(cudaGetLastError(), what.c_str());
+    if (!compare) {
+      line(what, best, "-");
+      return;
+    }
     calor::Field back(config.problem.grid, 1);
     calor::copy_field(steps % 2 ? b : a, back);
     std::vector<double> got(back.raw(), back.raw() + back.size());
@@ -156,16 +165,23 @@ struct Bench {
     all_same = all_same && got == want;
     line(what, best, got == want ? "same" : "DIFFER");
   }
+  // With `sources` false, the sweep without its fused point sources (a different field, not
+  // compared): what their compares cost every cell.
   template <int D, int R>
-  void sweep(const Shape& block) {
+  void sweep(const Shape& block, bool sources = true) {
+    calor::cuda::SweepParams q = p;
+    if (!sources) q.sources = 0;
     const dim3 grid((p.n[0] + block[0] - 1) / block[0],
                     (p.n[1] + block[1] * R - 1) / (block[1] * R),
                     (p.n[2] + block[2] - 1) / block[2]);
-    run("sweep " + std::to_string(block[0]) + " x " + std::to_string(block[1]) + " x " +
-            std::to_string(block[2]) + ", rows " + std::to_string(R),
+    run(
+        "sweep " + std::to_string(block[0]) + " x " + std::to_string(block[1]) + " x " +
+            std::to_string(block[2]) + ", rows " + std::to_string(R) +
+            (sources ? "" : ", no point sources"),
         [&](const double* in, double* out) {
-          column<D, R><<<grid, dim3(block[0], block[1], block[2])>>>(p, in, out);
-        });
+          column<D, R><<<grid, dim3(block[0], block[1], block[2])>>>(q, in, out);
+        },
+        sources);
   }
   template <int D>
   void sweeps(const std::vector<Shape>& blocks) {
@@ -175,6 +191,10 @@ struct Bench {
       sweep<D, 4>(s);
       sweep<D, 8>(s);
     }
+    const calor::cuda::Launch l = calor::cuda::sweep_launch(D, p.n);  // the backend's shape
+    const Shape own{l.block[0], l.block[1], l.block[2]};
+    sweep<D, 1>(own, false);
+    sweep<D, kRows>(own, false);
   }
   void faces_and_sweep(const Shape& block);
 };
