@@ -43,9 +43,9 @@ class Comm {
   /// The CPUs this node's ranks may run on between them (their affinity masks together; one
   /// process: its own).
   [[nodiscard]] int node_cores() const;
-  /// Threads per process when `requested` is 0: an even share of node_cores() between the
-  /// node's ranks, at most default_threads() (OMP_NUM_THREADS, else the rank's own cores: a rank
-  /// bound to cores of its own keeps them all); otherwise `requested`.
+  /// Threads per process when `requested` is 0: OMP_NUM_THREADS if set (per process, as OpenMP
+  /// reads it), else an even share of node_cores() between the node's ranks, at most the rank's
+  /// own cores (a rank bound to cores of its own keeps them all); otherwise `requested`.
   [[nodiscard]] int threads(int requested) const;
   /// Throws calor::Error if MPI's thread level is too low for `threads` threads per rank.
   void check_thread_level(int threads) const;

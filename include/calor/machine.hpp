@@ -45,13 +45,15 @@ std::vector<unsigned char> affinity_mask();
 /// The CPUs set in `mask`.
 int cpus_in(const std::vector<unsigned char>& mask);
 /// Threads per rank by default, for `ranks` ranks on a node whose ranks may run on `node_cores`
-/// CPUs between them, each rank on `own` of its own (or wanting `own`: OMP_NUM_THREADS): an even
-/// share of the node, at most `own`, at least 1. Ranks bound to cores of their own (Open MPI
+/// CPUs between them, each rank on `own` of its own: an even share of the node, at most `own`,
+/// at least 1. Ranks bound to cores of their own (Open MPI
 /// binds each of 2 ranks to a core) keep all of theirs; unbound ones split the node.
 int threads_per_rank(int own, int node_cores, int ranks);
 /// Whether `threads` per rank oversubscribe: more than a rank's own `own_cores`, or more
 /// threads on the node than the `node_cores` its `ranks` ranks may run on between them.
 bool oversubscribed(int threads, int ranks, int own_cores, int node_cores);
+/// OMP_NUM_THREADS as a positive count, or 0 where it is unset or not one.
+int omp_num_threads();
 /// Threads a parallel backend uses by default: OMP_NUM_THREADS if set, else the cores available.
 int default_threads();
 /// This machine's physical memory in bytes (sysconf: pages times page size), or 0 where the

@@ -106,12 +106,14 @@ bool oversubscribed(int threads, int ranks, int own_cores, int node_cores) {
   return threads > own_cores || static_cast<long long>(threads) * ranks > node_cores;
 }
 
+int omp_num_threads() {
+  const char* e = std::getenv("OMP_NUM_THREADS");
+  return e != nullptr ? std::max(0, std::atoi(e)) : 0;
+}
+
 int default_threads() {
-  if (const char* e = std::getenv("OMP_NUM_THREADS")) {
-    const int n = std::atoi(e);
-    if (n > 0) return n;
-  }
-  return available_cores();
+  const int n = omp_num_threads();
+  return n > 0 ? n : available_cores();
 }
 
 std::size_t physical_memory() {

@@ -147,7 +147,8 @@ int Comm::node_cores() const {
 
 int Comm::threads(int requested) const {
   if (requested > 0) return requested;
-  return threads_per_rank(default_threads(), node_cores(), local_size());
+  if (const int omp = omp_num_threads(); omp > 0) return omp;  // per process, as OpenMP reads it
+  return threads_per_rank(available_cores(), node_cores(), local_size());
 }
 
 void Comm::check_thread_level(int threads) const {
