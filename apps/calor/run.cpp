@@ -180,24 +180,25 @@ void warn_oversubscribed(const Run& run, const Comm& comm) {
       threads > fit
           ? "use --threads " + std::to_string(fit) + (ranks > 1 ? " (or fewer ranks)" : "")
           : "use at most " + std::to_string(std::max(1, node / threads)) + " ranks on this node";
-  if (ranks == 1)
-    std::fprintf(stderr,
-                 "calor: warning: %d threads in a process that may run on %d core%s (its "
-                 "affinity mask): they oversubscribe them and the run will be slower; %s\n",
-                 threads, own, own == 1 ? "" : "s", fix.c_str());
-  else if (static_cast<long long>(threads) * ranks > node)
-    std::fprintf(stderr,
-                 "calor: warning: %d thread%s x %d rank%s on this node, whose ranks may run on "
-                 "%d core%s between them: they oversubscribe them and the run will be slower; "
-                 "%s\n",
-                 threads, threads == 1 ? "" : "s", ranks, ranks == 1 ? "" : "s", node,
-                 node == 1 ? "" : "s", fix.c_str());
-  else
-    std::fprintf(stderr,
-                 "calor: warning: %d threads in a rank bound to %d core%s (its affinity mask): "
-                 "they oversubscribe them and the run will be slower; %s, or give each rank more "
-                 "cores (Open MPI: mpiexec --map-by slot:PE=%d)\n",
-                 threads, own, own == 1 ? "" : "s", fix.c_str(), threads);
+  const auto count = [](int n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  const bool node_full = static_cast<long long>(threads) * ranks > node;
+  const std::string who = ranks == 1 ? count(threads, "thread") + " in a process that may run on " +
+                                           count(own, "core") + " (its affinity mask)"
+                          : node_full ? count(threads, "thread") + " x " + count(ranks, "rank") +
+                                            " on this node, whose ranks may run on " +
+                                            count(node, "core") + " between them"
+                                      : count(threads, "thread") + " in a rank bound to " +
+                                            count(own, "core") + " (its affinity mask)";
+  const std::string more =
+      ranks == 1 || node_full
+          ? ""
+          : ", or give each rank more cores (Open MPI: mpiexec --map-by slot:PE=" +
+                std::to_string(threads) + ")";
+  std::fprintf(stderr,
+               "calor: warning: %s: they oversubscribe them and the run will be slower; %s%s\n",
+               who.c_str(), fix.c_str(), more.c_str());
 }
 
 }  // namespace

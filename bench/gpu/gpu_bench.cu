@@ -24,35 +24,8 @@
 #include "calor/config.hpp"
 #include "calor/device.hpp"
 #include "calor/solver.hpp"
+#include "copy_bandwidth.cuh"
 #include "cuda/check.cuh"
-
-namespace {
-
-// GB/s of a device-to-device copy of `bytes`, counting bytes read and written.
-double copy_bandwidth(std::size_t bytes) {
-  void *a = nullptr, *b = nullptr;
-  calor::cuda::check(cudaMalloc(&a, bytes), "allocating the copy buffers");
-  calor::cuda::check(cudaMalloc(&b, bytes), "allocating the copy buffers");
-  calor::cuda::check(cudaMemset(a, 1, bytes), "filling the copy buffer");
-  cudaEvent_t start, stop;
-  cudaEventCreate(&start);
-  cudaEventCreate(&stop);
-  float best = 1e30f;
-  for (int r = 0; r < 6; ++r) {  // the first is a warm-up
-    cudaEventRecord(start);
-    cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice);
-    cudaEventRecord(stop);
-    cudaEventSynchronize(stop);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, start, stop);
-    if (r > 0 && ms < best) best = ms;
-  }
-  cudaFree(a);
-  cudaFree(b);
-  return 2.0 * static_cast<double>(bytes) / (best * 1e-3) / 1e9;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const long n = argc > 1 ? std::atol(argv[1]) : 4800;
@@ -66,7 +39,7 @@ int main(int argc, char** argv) {
   try {
     std::printf("## GPU: %s, %s\n\n", devices[0].name.c_str(),
                 calor::memory_size(static_cast<double>(devices[0].memory)).c_str());
-    const double roofline = copy_bandwidth(std::size_t{2} << 30);
+    const double roofline = calor::bench::copy_bandwidth(std::size_t{2} << 30);
     std::printf("- device-to-device copy (2 GiB, best of 5): %.0f GB/s\n", roofline);
     const auto t0 = std::chrono::steady_clock::now();
     const calor::Config c = calor::load_config("preset = \"stencil\"\nn = " + std::to_string(n) +

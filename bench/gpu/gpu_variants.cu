@@ -32,6 +32,7 @@
 #include "calor/config.hpp"
 #include "calor/device.hpp"
 #include "calor/solver.hpp"
+#include "copy_bandwidth.cuh"
 #include "cuda/check.cuh"
 #include "cuda/kernels.hpp"
 
@@ -73,21 +74,6 @@ float timed(long steps, const std::function<void(long)>& step, cudaStream_t s = 
   cudaEventDestroy(a);
   cudaEventDestroy(b);
   return ms;
-}
-
-double copy_bandwidth(std::size_t bytes) {
-  void *a = nullptr, *b = nullptr;
-  check(cudaMalloc(&a, bytes), "allocating");
-  check(cudaMalloc(&b, bytes), "allocating");
-  cudaMemset(a, 1, bytes);
-  float best = 1e30f;
-  for (int rep = 0; rep < 6; ++rep) {
-    const float ms = timed(1, [&](long) { cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice); });
-    if (rep > 0 && ms < best) best = ms;
-  }
-  cudaFree(a);
-  cudaFree(b);
-  return 2.0 * static_cast<double>(bytes) / (best * 1e-3) / 1e9;
 }
 
 // One grid: its problem, a random start, two device fields and the table's lines.
@@ -258,7 +244,7 @@ int main(int argc, char** argv) {
     return 77;
   }
   try {
-    const double copy = copy_bandwidth(std::size_t{2} << 30);
+    const double copy = calor::bench::copy_bandwidth(std::size_t{2} << 30);
     std::printf("device copy bandwidth %.0f GB/s\n\n### %ld^2, %ld steps\n\n%s", copy, n, steps,
                 kHeader);
     {

@@ -46,8 +46,8 @@ std::vector<unsigned char> affinity_mask();
 int cpus_in(const std::vector<unsigned char>& mask);
 /// Threads per rank by default, for `ranks` ranks on a node whose ranks may run on `node_cores`
 /// CPUs between them, each rank on `own` of its own: an even share of the node, at most `own`,
-/// at least 1. Ranks bound to cores of their own (Open MPI
-/// binds each of 2 ranks to a core) keep all of theirs; unbound ones split the node.
+/// at least 1. Ranks bound to cores of their own (Open MPI binds each of 2 ranks to a core)
+/// keep all of theirs; unbound ones split the node.
 int threads_per_rank(int own, int node_cores, int ranks);
 /// Whether `threads` per rank oversubscribe: more than a rank's own `own_cores`, or more
 /// threads on the node than the `node_cores` its `ranks` ranks may run on between them.

@@ -159,7 +159,6 @@ class Run {
   Config config_;
   Comm comm_;
   RunOptions options_;
-  int threads_ = 1;
   std::int64_t first_step_ = 0;
   std::vector<std::string> created_dirs_;
   std::unique_ptr<Method> method_;

@@ -71,15 +71,6 @@ const Caches& caches() {
   return c;
 }
 
-int available_cores() {
-  // The affinity mask: a batch job's share of the node, not the whole node.
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw > 0 ? static_cast<int>(hw) : 1;
-}
-
 std::vector<unsigned char> affinity_mask() {
   std::vector<unsigned char> mask(sizeof(cpu_set_t), 0);
   cpu_set_t set;
@@ -96,6 +87,13 @@ int cpus_in(const std::vector<unsigned char>& mask) {
   for (const unsigned char byte : mask)
     n += std::popcount(static_cast<unsigned>(byte));
   return n;
+}
+
+int available_cores() {
+  // The affinity mask: a batch job's share of the node, not the whole node.
+  if (const int n = cpus_in(affinity_mask()); n > 0) return n;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
 }
 
 int threads_per_rank(int own, int node_cores, int ranks) {

@@ -55,7 +55,7 @@ void describe_ranks(Comm::State& s, MPI_Comm c) {
   std::vector<unsigned char> mask = affinity_mask();
   MPI_Allreduce(MPI_IN_PLACE, mask.data(), static_cast<int>(mask.size()), MPI_UNSIGNED_CHAR,
                 MPI_BOR, node);
-  s.node_cores = std::max(cpus_in(mask), available_cores());
+  s.node_cores = std::max(cpus_in(mask), s.node_cores);  // none said: this process's own
   MPI_Comm_free(&node);
 }
 

@@ -101,10 +101,10 @@ Run::Run(const Config& config, const Comm& comm, RunOptions options)
   comm_.agree_or_throw(error);
   try {
     const RunSettings& rs = config_.run;
-    threads_ = comm_.threads(rs.threads);
-    comm_.check_thread_level(threads_);
-    method_ = rs.method == MethodKind::spectral ? make_spectral_method(config_, comm_, threads_)
-                                                : make_stencil_method(config_, comm_, threads_);
+    const int threads = comm_.threads(rs.threads);
+    comm_.check_thread_level(threads);
+    method_ = rs.method == MethodKind::spectral ? make_spectral_method(config_, comm_, threads)
+                                                : make_stencil_method(config_, comm_, threads);
     Schedule& s = *schedule_;
     s.check_every = rs.check_every;
     if (!rs.output.empty())
