@@ -63,6 +63,15 @@ CALOR_HD inline double with_sources(const SweepParams& p, double v, index_t c) {
   return v;
 }
 
+/// Whether a fused point source lies on an offset in [lo, hi]. sweep_column asks once for its
+/// whole column, so that a thread whose column no source is near skips with_sources' compares
+/// on every cell (the result is the same: with_sources adds nothing there).
+CALOR_HD inline bool sources_within(const SweepParams& p, index_t lo, index_t hi) {
+  for (int s = 0; s < p.sources; ++s)
+    if (p.source_offset[s] >= lo && p.source_offset[s] <= hi) return true;
+  return false;
+}
+
 /// The thread for cell (i, j, k) of the launch's box: out = cell_update(in) + its point sources.
 template <int Dim, StencilForm Form, Heating Heat>
 CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* out, index_t i,
@@ -79,8 +88,9 @@ CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* 
 
 /// The thread for cells (i, Rows j + r, k), r < Rows, of the launch's box: `Rows` cells down one
 /// column (along y). The non-conservative forms keep each cell's neighbours along y in registers as
-/// the thread walks (one load from `in` per cell along y instead of three); the conservative forms
-/// update the cells one by one. Either way each cell gets sweep_cell's bits.
+/// the thread walks (one load from `in` per cell along y instead of three) and look for point
+/// sources once per column; the conservative forms update the cells one by one. Either way each
+/// cell gets sweep_cell's bits.
 template <int Dim, StencilForm Form, Heating Heat, int Rows>
 CALOR_HD inline void sweep_column(const SweepParams& p, const double* in, double* out, index_t i,
                                   index_t j, index_t k) {
@@ -91,6 +101,7 @@ CALOR_HD inline void sweep_column(const SweepParams& p, const double* in, double
     const index_t j0 = Rows * j;
     if (i >= p.n[0] || j0 >= p.n[1] || k >= p.n[2]) return;
     index_t c = sweep_offset(p, i, j0, k);
+    const bool sources = sources_within(p, c, c + (Rows - 1) * p.sy);
     double ym = in[c - p.sy], u = in[c];
 #if defined(__CUDACC__)
 #pragma unroll
@@ -99,8 +110,8 @@ CALOR_HD inline void sweep_column(const SweepParams& p, const double* in, double
       if (j0 + r >= p.n[1]) return;
       const double yp = in[c + p.sy];
       const double* q = Heat == Heating::field ? p.heat + c : nullptr;
-      out[c] = with_sources(
-          p, cell_update_column<Dim, Form, Heat>(p.w, in + c, u, ym, yp, p.sz, p.dq, q), c);
+      const double v = cell_update_column<Dim, Form, Heat>(p.w, in + c, u, ym, yp, p.sz, p.dq, q);
+      out[c] = sources ? with_sources(p, v, c) : v;
       ym = u;
       u = yp;
       c += p.sy;
