@@ -9,6 +9,8 @@
 #                                 # for Python 3.12 (about 56 MB)
 #   scripts/gpu-check.sh run      # on the device machine (the device tool, carry .gpu), about
 #                                 # 4 minutes on an H200: writes $OUT/gpu-report.md
+#   scripts/gpu-check.sh run quick  # the same without the comparison's GPU rows (the slowest
+#                                 # step): to re-measure calor's own kernels on little device time
 #
 # The run: lists the device (calor info); runs the cuda tests on the device (every bit-for-bit
 # case against the serial backend); runs the case study (4800^2, 500 steps) on cuda and on the
@@ -120,13 +122,17 @@ run() {
   step "the steps against the device copy bandwidth" .gpu/bin/calor_gpu_bench 4800 500
   step "where a step's time goes: launch shapes, rows per thread, face launches" \
     .gpu/bin/calor_gpu_variants 4800 500 512 100
-  step "the comparison's GPU rows" compare_gpu_rows
+  if [ "${1:-}" = quick ]; then
+    echo "(quick: the comparison's GPU rows not run)" >> "$report"
+  else
+    step "the comparison's GPU rows" compare_gpu_rows
+  fi
   echo "gpu-check: report in $report" >&2
   cat "$report"
 }
 
 case $mode in
   bundle) bundle ;;
-  run) run ;;
-  *) echo "usage: scripts/gpu-check.sh bundle|run (see the top of this file)" >&2; exit 2 ;;
+  run) run "${2:-}" ;;
+  *) echo "usage: scripts/gpu-check.sh bundle|run [quick] (see the top of this file)" >&2; exit 2 ;;
 esac

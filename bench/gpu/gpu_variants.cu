@@ -107,11 +107,8 @@ struct Bench {
     p.sy = host.stride_y();
     p.sz = host.stride_z();
     p.base = host.offset(0, 0, 0);
-    p.sources = 3;
-    for (int q = 0; q < 3; ++q) {
-      p.source_offset[q] = host.offset(g.n[0] / 4 * (q + 1), g.n[1] / 2, g.n[2] / 2);
-      p.source_energy[q] = 1.0;
-    }
+    for (int q = 0; q < 3; ++q)
+      calor::cuda::add_source(p, host.offset(g.n[0] / 4 * (q + 1), g.n[1] / 2, g.n[2] / 2), 1.0);
   }
   void line(const std::string& what, float ms, const char* bits) const {
     const double updates = static_cast<double>(config.problem.grid.cells()) * steps;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -49,17 +50,39 @@ struct SweepParams {
   int sources = 0;  ///< fused point sources (0 when they go through the sequential pass)
   index_t source_offset[kFusedSources] = {};
   double source_energy[kFusedSources] = {};
+  /// The least and the greatest of source_offset (an empty range without sources).
+  index_t source_lo = std::numeric_limits<index_t>::max();
+  index_t source_hi = std::numeric_limits<index_t>::min();
 };
+
+/// Appends a fused point source (sources on one cell add in the order they are appended, which
+/// must be the Scheme's); false, with nothing appended, where all kFusedSources are taken.
+inline bool add_source(SweepParams& p, index_t offset, double energy) {
+  if (p.sources == kFusedSources) return false;
+  p.source_offset[p.sources] = offset;
+  p.source_energy[p.sources] = energy;
+  ++p.sources;
+  p.source_lo = std::min(p.source_lo, offset);
+  p.source_hi = std::max(p.source_hi, offset);
+  return true;
+}
 
 /// Where cell (i, j, k) of the launch's box lies in the fields.
 CALOR_HD inline index_t sweep_offset(const SweepParams& p, index_t i, index_t j, index_t k) {
   return p.base + (p.lo[0] + i) + (p.lo[1] + j) * p.sy + (p.lo[2] + k) * p.sz;
 }
 
+// The loops over the fused sources are unrolled to their constant bound so that every index
+// is a constant: a parameter array indexed at run time can make each thread copy the
+// parameters to local memory.
+
 /// `v` plus the fused point sources on cell `c`, in the Scheme's order.
 CALOR_HD inline double with_sources(const SweepParams& p, double v, index_t c) {
-  for (int s = 0; s < p.sources; ++s)
-    if (p.source_offset[s] == c) v += p.source_energy[s];
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+  for (int s = 0; s < kFusedSources; ++s)
+    if (s < p.sources && p.source_offset[s] == c) v += p.source_energy[s];
   return v;
 }
 
@@ -67,8 +90,12 @@ CALOR_HD inline double with_sources(const SweepParams& p, double v, index_t c) {
 /// whole column, so that a thread whose column no source is near skips with_sources' compares
 /// on every cell (the result is the same: with_sources adds nothing there).
 CALOR_HD inline bool sources_within(const SweepParams& p, index_t lo, index_t hi) {
-  for (int s = 0; s < p.sources; ++s)
-    if (p.source_offset[s] >= lo && p.source_offset[s] <= hi) return true;
+  if (hi < p.source_lo || lo > p.source_hi) return false;  // most threads: two compares
+#if defined(__CUDACC__)
+#pragma unroll
+#endif
+  for (int s = 0; s < kFusedSources; ++s)
+    if (s < p.sources && p.source_offset[s] >= lo && p.source_offset[s] <= hi) return true;
   return false;
 }
 
@@ -309,13 +336,9 @@ inline SweepParams sweep_params(const Scheme& s, const Field& f) {
   p.sz = f.stride_z();
   p.base = f.offset(0, 0, 0);
   p.dq = s.dq;
-  if (s.sources.size() <= static_cast<std::size_t>(kFusedSources)) {
-    p.sources = static_cast<int>(s.sources.size());
-    for (int i = 0; i < p.sources; ++i) {
-      p.source_offset[i] = s.sources[static_cast<std::size_t>(i)].offset;
-      p.source_energy[i] = s.sources[static_cast<std::size_t>(i)].energy;
-    }
-  }
+  if (s.sources.size() <= static_cast<std::size_t>(kFusedSources))
+    for (const auto& source : s.sources)
+      add_source(p, source.offset, source.energy);
   return p;
 }
 

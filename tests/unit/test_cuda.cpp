@@ -204,15 +204,14 @@ void expect_columns_write_their_box() {
   all.sz = in.stride_z();
   all.base = in.offset(0, 0, 0);
   all.dq = 0.125;
-  // Columns start at the box's low y. In the whole box (1, 2) is in the middle of a thread's
-  // column, (8, 7) on its last cell, (6, 12) on its first; in the second box (1, 2) is on a
-  // first cell. No other source is on the offsets a column spans, so looking for them once per
-  // column, one cell short at either end, would miss one.
-  all.sources = 3;
-  all.source_offset[0] = in.offset(1, 2, Dim == 3 ? 1 : 0);
-  all.source_offset[1] = in.offset(8, 7, Dim == 3 ? 3 : 0);
-  all.source_offset[2] = in.offset(6, 12, Dim == 3 ? 3 : 0);
-  all.source_energy[0] = all.source_energy[1] = all.source_energy[2] = 2.5;
+  // Columns start at the box's low y. In the whole box (1, 3), the first source by offset, and
+  // (8, 7) are on a thread's column's last cell and (6, 12), the last by offset, on a first
+  // cell; in the second box (1, 3) and (8, 7) are inside a column. No other source is on the
+  // offsets a column spans, so looking for them once per column, one cell short at either end,
+  // or taking their range one short, would miss one.
+  cuda::add_source(all, in.offset(1, 3, Dim == 3 ? 1 : 0), 2.5);
+  cuda::add_source(all, in.offset(8, 7, Dim == 3 ? 3 : 0), 2.5);
+  cuda::add_source(all, in.offset(6, 12, Dim == 3 ? 3 : 0), 2.5);
   const index_t top = Dim == 3 ? 1 : 0;
   for (const Box& box : {Box{{0, 0, 0}, {11, 13, g.n[2]}}, Box{{1, 2, top}, {10, 11, g.n[2] - top}},
                          Box{{3, 1, 0}, {4, 13, g.n[2]}}, Box{{0, 12, 0}, {11, 13, 1}}}) {
