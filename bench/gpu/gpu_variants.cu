@@ -41,7 +41,6 @@ namespace {
 using calor::index_t;
 using calor::cuda::check;
 using Shape = std::array<unsigned, 3>;
-constexpr int kRows = calor::cuda::kSweepRows;
 
 template <int D, int R>
 __global__ void column(calor::cuda::SweepParams p, const double* __restrict__ in,
@@ -177,7 +176,7 @@ struct Bench {
     const calor::cuda::Launch l = calor::cuda::sweep_launch(D, p.n);  // the backend's shape
     const Shape own{l.block[0], l.block[1], l.block[2]};
     sweep<D, 1>(own, false);
-    sweep<D, kRows>(own, false);
+    sweep<D, calor::cuda::sweep_rows(D)>(own, false);
   }
   void faces_and_sweep(const Shape& block);
 };

@@ -185,7 +185,7 @@ struct DeviceExec {
   template <class S>
   void sweep(cuda::Stream s, const cuda::SweepParams& p, const cuda::Launch& l, const double* in,
              double* out) {
-    cuda::with_rows(l, [&](auto rows) {
+    cuda::with_rows<S::dim>(l, [&](auto rows) {
       sweep_kernel<S::dim, S::form, S::heat, decltype(rows)::value>
           <<<dims(l.grid), dims(l.block), 0, on(s)>>>(p, in, out);
     });

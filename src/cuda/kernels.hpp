@@ -87,8 +87,8 @@ CALOR_HD inline double with_sources(const SweepParams& p, double v, index_t c) {
 }
 
 /// Whether a fused point source lies on an offset in [lo, hi]. sweep_column asks once for its
-/// whole column, so that a thread whose column no source is near skips with_sources' compares
-/// on every cell (the result is the same: with_sources adds nothing there).
+/// whole column (sweep_cell for its cell), so that a thread no source is near skips
+/// with_sources' compares (the result is the same: with_sources adds nothing there).
 CALOR_HD inline bool sources_within(const SweepParams& p, index_t lo, index_t hi) {
   if (hi < p.source_lo || lo > p.source_hi) return false;  // most threads: two compares
 #if defined(__CUDACC__)
@@ -110,7 +110,8 @@ CALOR_HD inline void sweep_cell(const SweepParams& p, const double* in, double* 
     for (int d = 0; d < Dim; ++d)
       f.k[d] = p.face[d] + c;
   const double* q = Heat == Heating::field ? p.heat + c : nullptr;
-  out[c] = with_sources(p, cell_update<Dim, Form, Heat>(p.w, in + c, p.sy, p.sz, p.dq, f, q), c);
+  const double v = cell_update<Dim, Form, Heat>(p.w, in + c, p.sy, p.sz, p.dq, f, q);
+  out[c] = sources_within(p, c, c) ? with_sources(p, v, c) : v;
 }
 
 /// The thread for cells (i, Rows j + r, k), r < Rows, of the launch's box: `Rows` cells down one
@@ -246,24 +247,30 @@ struct Launch {
   int rows = 1;
 };
 
-/// Cells down one column (along y) a 2D or 3D sweep thread updates.
-inline constexpr int kSweepRows = 4;
+/// Cells down one column (along y) a sweep thread updates: 4 in 2D, 2 in 3D (on an H200,
+/// bench/gpu/gpu_variants.cu: in 3D two rows a thread ran 4% faster than four, whose blocks of
+/// 32 x 16 x 2 cells reuse fewer of their planes' neighbours along z).
+constexpr int sweep_rows(int dim) {
+  return dim == 2 ? 4 : dim == 3 ? 2 : 1;
+}
 
-/// Calls f(std::integral_constant<int, R>{}) with R = l.rows: the sweep kernels are compiled for
-/// 1 and kSweepRows.
-template <class F>
+/// Calls f(std::integral_constant<int, R>{}) with R = l.rows: the sweep kernels of dimension Dim
+/// are compiled for 1 and sweep_rows(Dim).
+template <int Dim, class F>
 void with_rows(const Launch& l, F&& f) {
-  if (l.rows == kSweepRows)
-    f(std::integral_constant<int, kSweepRows>{});
-  else
-    f(std::integral_constant<int, 1>{});
+  if constexpr (sweep_rows(Dim) > 1)
+    if (l.rows == sweep_rows(Dim)) {
+      f(std::integral_constant<int, sweep_rows(Dim)>{});
+      return;
+    }
+  f(std::integral_constant<int, 1>{});
 }
 
 /// Blocks of 256 threads, x fastest (whole warps along a row: coalesced loads and stores), each
-/// thread kSweepRows cells down its column: 128 x 2 threads in 2D (a block covers 128 x 8
-/// cells), 32 x 4 x 2 in 3D (32 x 16 x 2). On an H200 (bench/gpu/gpu_variants.cu,
-/// docs/benchmarks.md) the 2D sweep ran 1.26x as fast as 32 x 8 threads of one cell each, the 3D
-/// one 1.13x as fast as 32 x 4 x 2 of one. Thin grids can need more than CUDA's 65535 blocks
+/// thread sweep_rows(dim) cells down its column: 128 x 2 threads in 2D (a block covers 128 x 8
+/// cells), 32 x 4 x 2 in 3D (32 x 8 x 2). On an H200 (bench/gpu/gpu_variants.cu,
+/// docs/benchmarks.md) the 2D sweep ran 1.3x as fast as 32 x 8 threads of one cell each, the 3D
+/// one 1.2x as fast as 32 x 4 x 2 of one. Thin grids can need more than CUDA's 65535 blocks
 /// along y or z (a 2D grid of more than 524280 rows, a 3D one of more than 131070 planes):
 /// launch_fits. A box one cell thin along x (the shell beside an exchanged x face under MPI, or
 /// a grid one column wide) gets its 256 threads along y (and z), one cell each, not 127 idle
@@ -276,7 +283,7 @@ inline Launch sweep_launch(int dim, const index_t (&n)[3]) {
                                : std::array<std::uint32_t, 3>{128, 2, 1})
                        : (thin ? std::array<std::uint32_t, 3>{1, 32, 8}
                                : std::array<std::uint32_t, 3>{32, 4, 2});
-  l.rows = dim >= 2 && !thin ? kSweepRows : 1;
+  l.rows = thin ? 1 : sweep_rows(dim);
   for (int a = 0; a < 3; ++a) {
     const index_t cover = index_t{l.block[a]} * (a == 1 ? l.rows : 1);
     l.grid[a] = static_cast<std::uint32_t>((n[a] + cover - 1) / cover);

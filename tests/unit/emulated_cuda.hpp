@@ -45,7 +45,7 @@ class HostExec {
   template <class S>
   void sweep(cuda::Stream s, const cuda::SweepParams& p, const cuda::Launch& l, const double* in,
              double* out) {
-    cuda::with_rows(l, [&](auto rows) {
+    cuda::with_rows<S::dim>(l, [&](auto rows) {
       constexpr int R = decltype(rows)::value;
       launch(s, l, [p, in, out](index_t i, index_t j, index_t k) {
         cuda::sweep_column<S::dim, S::form, S::heat, R>(p, in, out, i, j, k);

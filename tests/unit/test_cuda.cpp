@@ -149,7 +149,7 @@ std::vector<int> sweep_hits(const cuda::Launch& l, const index_t (&n)[3]) {
 }
 
 TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
-  // 2D: 128 x 2 threads of kSweepRows cells; 3D: 32 x 4 x 2 of kSweepRows; a box one cell thin
+  // 2D: 128 x 2 threads of 4 cells; 3D: 32 x 4 x 2 of 2; a box one cell thin
   // along x: 256 threads along y (and z) of one cell, no thread idle along x.
   for (const auto& [dim, n0, n1, n2] : std::vector<std::array<index_t, 4>>{{2, 1001, 3, 1},
                                                                            {2, 130, 17, 1},
@@ -163,7 +163,7 @@ TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
     SCOPED_TRACE(std::to_string(dim) + "D, " + std::to_string(n0) + " x " + std::to_string(n1) +
                  " x " + std::to_string(n2));
     EXPECT_EQ(l.block[0] * l.block[1] * l.block[2], 256u);
-    EXPECT_EQ(l.rows, dim >= 2 && n0 > 1 ? cuda::kSweepRows : 1);
+    EXPECT_EQ(l.rows, n0 > 1 ? cuda::sweep_rows(static_cast<int>(dim)) : 1);
     if (n0 == 1) {
       EXPECT_EQ(l.block[0] * l.grid[0], 1u);
     }
@@ -177,7 +177,7 @@ TEST(CudaKernels, LaunchesCoverEveryCellOnce) {
 // Every thread of `l` running sweep_column (l.rows cells each) from `in` into `out`.
 template <int Dim, StencilForm Form, Heating Heat>
 void run_columns(const cuda::Launch& l, const cuda::SweepParams& p, const Field& in, Field& out) {
-  cuda::with_rows(l, [&](auto rows) {
+  cuda::with_rows<Dim>(l, [&](auto rows) {
     for (index_t k = 0; k < index_t{l.grid[2]} * l.block[2]; ++k)
       for (index_t j = 0; j < index_t{l.grid[1]} * l.block[1]; ++j)
         for (index_t i = 0; i < index_t{l.grid[0]} * l.block[0]; ++i)
@@ -187,7 +187,7 @@ void run_columns(const cuda::Launch& l, const cuda::SweepParams& p, const Field&
 }
 
 // sweep_column through its launch over boxes offset into the grid, as the MPI split makes them,
-// with extents that are not multiples of kSweepRows: each cell of the box gets sweep_cell's
+// with extents that are not multiples of sweep_rows: each cell of the box gets sweep_cell's
 // bits, and no other cell, halo included, is written.
 template <int Dim, StencilForm Form, Heating Heat>
 void expect_columns_write_their_box() {
