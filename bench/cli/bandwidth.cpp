@@ -52,7 +52,7 @@ std::size_t CopyKernel::bytes() const {
   return static_cast<std::size_t>(arrays_->n) * sizeof(double);
 }
 
-double CopyKernel::copy_gbs(bool streaming) {
+double CopyKernel::copy_gbs(bool streaming, int passes) {
   const double* __restrict src = arrays_->src.get();
   double* __restrict dst = arrays_->dst.get();
   const index_t vectors = arrays_->n / detail::kLanes;
@@ -61,26 +61,27 @@ double CopyKernel::copy_gbs(bool streaming) {
   {
     const auto [lo, hi] =
         detail::static_block(vectors, omp_get_thread_num(), omp_get_num_threads());
-    for (index_t v = lo; v < hi; ++v) {
-      const index_t i = v * detail::kLanes;
-      if (streaming)
-        detail::stream(dst + i, detail::load(src + i));
-      else
-        detail::store(dst + i, detail::load(src + i));
-    }
+    for (int pass = 0; pass < passes; ++pass)
+      for (index_t v = lo; v < hi; ++v) {
+        const index_t i = v * detail::kLanes;
+        if (streaming)
+          detail::stream(dst + i, detail::load(src + i));
+        else
+          detail::store(dst + i, detail::load(src + i));
+      }
     detail::stream_fence();
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // Keep the copy observable so that it cannot be optimised away.
   volatile double sink = dst[arrays_->n / 2];
   (void)sink;
-  return 2.0 * static_cast<double>(bytes()) / s / 1e9;
+  return 2.0 * static_cast<double>(bytes()) * std::max(passes, 1) / s / 1e9;
 }
 
-Bandwidth CopyKernel::measure(int reps, bool streaming) {
+Bandwidth CopyKernel::measure(int reps, bool streaming, int passes) {
   double best = 0, worst = 1e300;
   for (int r = 0; r < std::max(reps, 1); ++r) {
-    const double g = copy_gbs(streaming);
+    const double g = copy_gbs(streaming, passes);
     best = std::max(best, g);
     worst = std::min(worst, g);
   }

@@ -7,6 +7,13 @@
 //   build/bin/calor_strip_waves [rows] [rounds] [width:depth ...]   (pin it: taskset -c 1)
 // A wave advances step t on the two rows at 2 (wave - t + 1), t = 1..depth, the strip leaning
 // back one column per step, as TiledBackend::block_strips does.
+//
+// Beside each strip, the bound its cache sets: step t reads four rows of step t - 1, of which
+// only the newest (written by step t - 1 in the same wave) is still in the L1, and writes two.
+// Counted as a copy counts (bytes read + bytes written), that is (3 + 2) rows per 2 rows
+// updated: 20 B per update from the cache that holds the rows in flight. A copy between two
+// arrays of that size (each half of what is in flight), timed in the same rounds, gives the
+// cache's rate; rate / 20 B is the most updates a second this schedule can make there.
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +29,7 @@
 
 #include "backends/dispatch.hpp"
 #include "backends/rows.hpp"
+#include "bandwidth.hpp"
 
 namespace {
 
@@ -32,7 +40,15 @@ struct Config {
   index_t width = 0;
   int depth = 0;
   double best = 0;  // MLUP/s
+  double copy = 0;  // GB/s of a copy the size of what is in flight (its cache's rate)
+
+  [[nodiscard]] double in_flight() const {  // bytes: 2 arrays of 2 depth + 2 rows
+    return 2.0 * (2 * depth + 2) * static_cast<double>(width) * sizeof(double);
+  }
 };
+
+/// Bytes per update between the L1 and the cache holding the rows in flight (see the top).
+constexpr double kCacheBytesPerUpdate = 20;
 
 // Two fields of `rows` rows, wide enough for the strip and its lean, rows padded to cache lines.
 class Strip {
@@ -133,10 +149,20 @@ int main(int argc, char** argv) {
       const double s = strip.time(blocks);
       c.best = std::max(c.best, static_cast<double>(blocks) * c.depth *
                                     static_cast<double>(c.width * rows) / s / 1e6);
+      // Passes over the copy to about 4 GB a timing, best of 3.
+      calor::CopyKernel copy(static_cast<std::size_t>(c.in_flight() / 2), 1);
+      const int passes = std::max(1, static_cast<int>(4e9 / c.in_flight()));
+      c.copy = std::max(c.copy, copy.measure(3, false, passes).gbs);
     }
-  for (const Config& c : configs)
-    std::printf("  %5lld columns x %3d steps  (%6.2f MB in flight)  %8.1f MLUP/s\n",
-                static_cast<long long>(c.width), c.depth,
-                2.0 * (2 * c.depth + 2) * static_cast<double>(c.width) * 8 / 1e6, c.best);
+  std::printf(
+      "  columns x steps   in flight       MLUP/s   its cache's copy   bound at %.0f B   "
+      "of it\n",
+      kCacheBytesPerUpdate);
+  for (const Config& c : configs) {
+    const double bound = c.copy * 1e3 / kCacheBytesPerUpdate;  // MLUP/s
+    std::printf("  %5lld x %3d      %6.2f MB  %10.1f  %9.1f GB/s  %9.1f MLUP/s  %5.2f\n",
+                static_cast<long long>(c.width), c.depth, c.in_flight() / 1e6, c.best, c.copy,
+                bound, c.best / bound);
+  }
   return 0;
 }
