@@ -154,6 +154,80 @@ void on_threads(const Scheme& scheme, int threads, const Body& body) {
   });
 }
 
+// One block of block_strips: `depth` steps over strips of `width` cells across the
+// second-outermost axis (columns in 2D, y-rows in 3D), each a wavefront along the outermost one
+// (see TiledBackend::block_strips for the schedule and why it is right).
+struct StripBlock {
+  const Scheme& scheme;
+  const Halo& halo;
+  const FaceMask& physical;
+  Field& a;
+  Field& b;
+  const Region& region;
+  int depth;
+  index_t width;
+  bool stream, refill;
+  int across, along;
+  index_t unit;    // rows (2D) or planes (3D) a wave takes per step
+  index_t x0;      // where the strips start across
+  index_t strips;  // how many
+
+  // Strip s's cells across at step t: it leans back one cell a step.
+  [[nodiscard]] std::pair<index_t, index_t> columns(index_t s, int t) const {
+    const index_t lo = region.lo(t, across), hi = region.hi(t, across);
+    return {s == 0 ? lo : std::max(lo, x0 + s * width - (t - 1)),
+            s == strips - 1 ? hi : std::min(hi, x0 + (s + 1) * width - (t - 1))};
+  }
+
+  // Step t on outer rows (3D: planes) [j0, j1) and cells [c0, c1) across (3D: y-rows, over the
+  // region's whole x-extent), then the halo of a Neumann or Robin face next to them (before step
+  // t + 1 reads it, by the thread that computed them).
+  template <class S>
+  void piece(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
+             index_t j1, index_t c0, index_t c1) const {
+    const bool out = stream && t == depth;
+    if constexpr (S::dim == 2) {
+      index_t j = j0;
+      for (; j + 1 < j1; j += 2)
+        step_cells<S, 2>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
+      if (j < j1) step_cells<S>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
+    } else if constexpr (S::dim == 3) {
+      const index_t i0 = region.lo(t, 0), i1 = region.hi(t, 0);
+      for (index_t k = j0; k < j1; ++k) {
+        index_t y = c0;
+        for (; y + 1 < c1; y += 2)
+          step_cells<S, 2>(scheme, w, wv, a, b, t, out, y, k, i0, i1);
+        if (y < c1) step_cells<S>(scheme, w, wv, a, b, t, out, y, k, i0, i1);
+      }
+    }
+    if (!refill) return;
+    std::array<std::array<index_t, 2>, 3> box{};
+    box[across] = {c0, c1};
+    box[along] = {j0, j1};
+    if (S::dim == 3)
+      box[0] = {region.lo(t, 0), region.hi(t, 0)};
+    else
+      box[2] = {0, 1};
+    fill_physical_box(halo.boundaries(), region.g, t % 2 == 1 ? b : a, box, physical,
+                      halo.conductivity());
+  }
+
+  // Wave `wave` of strip s over outer cells [lo, hi) (of a band; lo_shrinks and hi_shrinks: the
+  // band ends one cell closer each step on that side): step t on the unit wave - (t - 1) units
+  // past lo, t = 1..depth.
+  template <class S>
+  void wave_of(const Weights<double>& w, const Weights<detail::vec>& wv, index_t s, index_t wave,
+               index_t lo, index_t hi, bool lo_shrinks, bool hi_shrinks) const {
+    for (int t = 1; t <= depth; ++t) {
+      const index_t at = lo + unit * (wave - (t - 1));
+      const index_t j0 = std::max({at, region.lo(t, along), lo_shrinks ? lo + t - 1 : lo});
+      const index_t j1 = std::min({at + unit, region.hi(t, along), hi_shrinks ? hi - (t - 1) : hi});
+      const auto [c0, c1] = columns(s, t);
+      if (j0 < j1 && c0 < c1) piece<S>(w, wv, t, j0, j1, c0, c1);
+    }
+  }
+};
+
 class TiledBackend final : public Backend {
  public:
   TiledBackend(int threads, int depth, int width)
@@ -194,7 +268,8 @@ class TiledBackend final : public Backend {
         if (physical[a][s]) fill_halo_face(halo.boundaries(), g, next, a, s, halo.conductivity());
     const bool refill = refills_halo(halo, g.dim);
     const bool stream = detail::should_stream(cur);
-    // Strips (of columns in 2D, of y-rows in 3D), pipelined over the threads (see block_strips).
+    // Strips (of columns in 2D, of y-rows in 3D), each thread a band of them or the strips
+    // pipelined over the threads (see block_strips).
     const index_t width = strip_width(g, depth);
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
@@ -211,6 +286,7 @@ class TiledBackend final : public Backend {
                                : " (planes in flight sized to a share of the last-level cache)");
     else
       plan_ += std::string(slabs) + " (too narrow for strips)";
+    if (width > 0 && use_bands(g, depth)) plan_ += ", each thread a band of rows";
     while (steps > 0) {
       const int t = static_cast<int>(std::min<std::int64_t>(depth, steps));
       halo.update(cur);
@@ -327,69 +403,93 @@ class TiledBackend final : public Backend {
   // (docs/benchmarks.md: the case study ran 1.4x faster than with two pairs of lag).
   // The strips lean back by one cell per step, so strip s needs only strip s - 1 (its last two
   // cells across of each step), never the strip after it: strip s runs wave W once strip s - 1
-  // has finished wave W (which reads and rewrites the cells they share). Thread `id` takes
-  // strips id, id + nt, ...; each waits for its left neighbour's wave counter, so threads meet
-  // only there, never at a barrier.
+  // has finished wave W (which reads and rewrites the cells they share). The threads share the
+  // work in one of two ways: in 2D each takes a band of rows with all its strips, the bands
+  // meeting in wedges after a barrier (banded_strips: two threads on separate rows ran faster
+  // than side by side in the same ones); in 3D thread `id` takes strips id, id + nt, ..., each
+  // waiting for its left neighbour's wave counter (pipelined_strips), so that threads meet only
+  // there, never at a barrier.
   void block_strips(const Scheme& scheme, const Halo& halo, const FaceMask& physical, Field& a,
                     Field& b, int depth, index_t width, bool stream, bool refill) const {
     const Grid& g = a.grid();
-    const int across = g.dim - 2, along = g.dim - 1;
-    const index_t unit = g.dim == 2 ? 2 : 1;
     const Region region{g, physical, depth};
-    const index_t first = region.lo(1, along), waves = region.waves(along, unit, 1);
-    const index_t x0 = region.lo(1, across), strips = region.strips(across, width);
-    std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[strips]);
-    for (index_t s = 0; s < strips; ++s)
+    const int across = g.dim - 2, along = g.dim - 1;
+    const StripBlock blk{.scheme = scheme,
+                         .halo = halo,
+                         .physical = physical,
+                         .a = a,
+                         .b = b,
+                         .region = region,
+                         .depth = depth,
+                         .width = width,
+                         .stream = stream,
+                         .refill = refill,
+                         .across = across,
+                         .along = along,
+                         .unit = g.dim == 2 ? 2 : 1,
+                         .x0 = region.lo(1, across),
+                         .strips = region.strips(across, width)};
+    const bool banded = use_bands(g, depth);
+    std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[blk.strips]);
+    for (index_t s = 0; s < blk.strips; ++s)
       done[s].store(0, std::memory_order_relaxed);
     on_threads(scheme, threads_, [&](auto shape, const auto& w, const auto& wv, int nt, int id) {
       using S = decltype(shape);
-      for (index_t s = id; s < strips; s += nt) {
-        for (index_t wave = 0; wave < waves; ++wave) {
-          if (s > 0) wait_at_least(done[s - 1], wave + 1);
-          for (int t = 1; t <= depth; ++t) {
-            const index_t at = first + unit * (wave - (t - 1));
-            const index_t j0 = std::max(at, region.lo(t, along)),
-                          j1 = std::min(at + unit, region.hi(t, along));
-            if (j0 >= j1) continue;
-            const index_t c0 = s == 0 ? region.lo(t, across)
-                                      : std::max(region.lo(t, across), x0 + s * width - (t - 1));
-            const index_t c1 = s == strips - 1
-                                   ? region.hi(t, across)
-                                   : std::min(region.hi(t, across), x0 + (s + 1) * width - (t - 1));
-            if (c0 >= c1) continue;
-            const bool out = stream && t == depth;
-            if constexpr (S::dim == 2) {
-              if (j1 - j0 == 2)
-                step_cells<S, 2>(scheme, w, wv, a, b, t, out, j0, 0, c0, c1);
-              else
-                step_cells<S>(scheme, w, wv, a, b, t, out, j0, 0, c0, c1);
-            } else if constexpr (S::dim == 3) {
-              // Plane j0, y-rows [c0, c1), by twos, over the whole x-extent of the region.
-              const index_t i0 = region.lo(t, 0), i1 = region.hi(t, 0);
-              index_t y = c0;
-              for (; y + 1 < c1; y += 2)
-                step_cells<S, 2>(scheme, w, wv, a, b, t, out, y, j0, i0, i1);
-              if (y < c1) step_cells<S>(scheme, w, wv, a, b, t, out, y, j0, i0, i1);
-            }
-            // A Neumann or Robin face's halo next to the cells just computed, before step t + 1
-            // reads it: by the strip that computed them, which runs before any that reads them.
-            if (refill) {
-              std::array<std::array<index_t, 2>, 3> box{};
-              box[across] = {c0, c1};
-              box[along] = {j0, j1};
-              if (g.dim == 3)
-                box[0] = {region.lo(t, 0), region.hi(t, 0)};
-              else
-                box[2] = {0, 1};
-              fill_physical_box(halo.boundaries(), g, t % 2 == 1 ? b : a, box, physical,
-                                halo.conductivity());
-            }
-          }
-          done[s].store(wave + 1, std::memory_order_release);
-        }
-      }
+      if (banded && nt == threads_)
+        banded_strips<S>(blk, w, wv, nt, id);
+      else
+        pipelined_strips<S>(blk, w, wv, nt, id, done.get());
       if (stream) detail::stream_fence();
     });
+  }
+
+  // Whether block_strips gives each thread a band of rows of its own: in 2D at two threads or
+  // more, where each band has room for its trapezoid (it loses a row a step on each side it
+  // shares). On the Intel VM at 2 threads, 2D in bands against pipelined strips: 1024^2 and
+  // 1448^2 1.04-1.19x as fast in all 9 interleaved rounds; 2896^2-8192^2 and the case study
+  // within the noise (faster in 12 of 20 case-study rounds). In 3D the wedges are whole planes
+  // without temporal reuse: 512^3 ran 0.82-1.00x as fast in bands, so 3D keeps the pipeline.
+  [[nodiscard]] bool use_bands(const Grid& g, int depth) const {
+    return g.dim == 2 && threads_ >= 2 && g.n[1] / threads_ >= 2 * index_t{depth} + 2;
+  }
+
+  // Thread `id` takes strips id, id + nt, ...: wave W of strip s runs once strip s - 1 has
+  // finished wave W (which reads and rewrites the cells they share).
+  template <class S, class W, class WV>
+  static void pipelined_strips(const StripBlock& blk, const W& w, const WV& wv, int nt, int id,
+                               std::atomic<index_t>* done) {
+    const index_t lo = blk.region.lo(1, blk.along), hi = blk.region.hi(1, blk.along);
+    const index_t waves = blk.region.waves(blk.along, blk.unit, 1);
+    for (index_t s = id; s < blk.strips; s += nt)
+      for (index_t wave = 0; wave < waves; ++wave) {
+        if (s > 0) wait_at_least(done[s - 1], wave + 1);
+        blk.wave_of<S>(w, wv, s, wave, lo, hi, false, false);
+        done[s].store(wave + 1, std::memory_order_release);
+      }
+  }
+
+  // Thread `id` takes band `id` of the outermost axis, all its strips in turn. A band's step t
+  // ends t - 1 cells short of each band beside it, so it needs nothing from them (a trapezoid in
+  // space and time); after a barrier, the wedge between two bands (2 (t - 1) cells at step t) is
+  // computed by the band above it, step by step: step t there reads step t - 1 of the wedge and
+  // of the two bands' last cells beside it, which their step t + 1 (one cell shorter again) did
+  // not overwrite.
+  template <class S, class W, class WV>
+  static void banded_strips(const StripBlock& blk, const W& w, const WV& wv, int nt, int id) {
+    const index_t first = blk.region.lo(1, blk.along);
+    const index_t n = blk.region.hi(1, blk.along) - first;
+    const index_t lo = first + n * id / nt, hi = first + n * (id + 1) / nt;
+    const index_t waves = (hi - lo + blk.unit - 1) / blk.unit + blk.depth - 1;
+    for (index_t s = 0; s < blk.strips; ++s)
+      for (index_t wave = 0; wave < waves; ++wave)
+        blk.wave_of<S>(w, wv, s, wave, lo, hi, id > 0, id < nt - 1);
+    if (blk.stream) detail::stream_fence();
+#pragma omp barrier
+    if (id == 0) return;
+    for (int t = 2; t <= blk.depth; ++t)
+      blk.piece<S>(w, wv, t, std::max(lo - (t - 1), blk.region.lo(t, blk.along)),
+                   std::min(lo + (t - 1), blk.region.hi(t, blk.along)),
+                   blk.region.lo(t, blk.across), blk.region.hi(t, blk.across));
   }
 
   // Advances `depth` steps: the result is in `a` if depth is even, else in `b`.

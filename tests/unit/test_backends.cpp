@@ -101,6 +101,36 @@ TEST(Backends, CaseStudyMatchesAcrossBackendsAndDepths) {
             << "width " << width << " threads " << threads << " depth " << depth;
 }
 
+// In 2D at two threads or more each thread takes a band of rows, the bands meeting in wedges
+// computed after a barrier, where every band has room for its trapezoid (2 depth + 2 rows);
+// else, and at one thread, the strips are pipelined. Either way the reference's bits, with the
+// sources in a band, on a band's edge and in a wedge, and a Neumann face refilled as it goes.
+TEST(Backends, TiledThreadsTakeBandsOfRowsIn2D) {
+  const auto plan_and_bits = [](const std::string& toml, int threads, int depth) {
+    const Problem p = test::problem(toml);
+    Solver s(p, make_backend("tiled", BackendOptions{threads, depth, 16}));
+    s.step(p.steps);
+    const auto reference = run(p, {"serial", 1, 0});
+    const auto got = run(p, {"tiled", threads, depth, 16});
+    EXPECT_TRUE(test::same_bits(got, reference)) << toml << threads << " threads, depth " << depth;
+    return s.backend().plan();
+  };
+  const std::string sources =
+      "steps = 23\nboundary.y_high = \"neumann\"\n[sources]\nvolumetric = 0.2\n"
+      "points = [{ at = [10, 20], energy = 1.5 }, { at = [30, 30], energy = 2.0 },"
+      " { at = [40, 31], energy = 0.5 }]\n";
+  const char* banded = "each thread a band of rows";
+  // 61 rows: bands of 30 and 31 (31 and 30 at three threads: 20, 20, 21), the first boundary
+  // at row 30 with a source on it and one beside it in the wedge.
+  for (const auto& [threads, depth] : std::vector<std::pair<int, int>>{{2, 4}, {2, 14}, {3, 8}})
+    EXPECT_NE(plan_and_bits("n = [64, 61]\n" + sources, threads, depth).find(banded),
+              std::string::npos)
+        << threads << " threads, depth " << depth;
+  // Too few rows for two trapezoids of depth 15 (30 < 32), and one thread: pipelined strips.
+  EXPECT_EQ(plan_and_bits("n = [64, 61]\n" + sources, 2, 15).find(banded), std::string::npos);
+  EXPECT_EQ(plan_and_bits("n = [64, 61]\n" + sources, 1, 4).find(banded), std::string::npos);
+}
+
 TEST(Backends, TiledStripsOf3DRowsMatchTheReference) {
   // 3D blocks run in strips of y-rows: few and many strips, fewer and more than the threads, a
   // last strip wider than the others, depths that do and do not divide the steps; with a point
