@@ -361,7 +361,8 @@ class TiledBackend final : public Backend {
   // strips than in whole rows, which block() runs with a barrier per wave); 3D uses strips
   // always, if a strip gets two rows (its lag of one plane beats block()'s two, with a barrier).
   // Strips beat whole rows on the case study, and the width is not critical within a factor of
-  // a few around this choice (docs/benchmarks.md has the measurements).
+  // a few around this choice (docs/benchmarks.md has the measurements). Threads in bands of
+  // rows (use_bands) take the one-thread width.
   index_t strip_width(const Grid& g, int depth) const {
     if (g.dim < 2) return 0;
     const index_t n = g.n[g.dim - 2];
@@ -381,6 +382,13 @@ class TiledBackend final : public Backend {
     const auto fits = std::max<index_t>(g.dim == 2 ? 4 * detail::kLanes : 2,
                                         static_cast<index_t>(budget / per_unit));
     const index_t wanted = (n + fits - 1) / fits;
+    if (use_bands(g, depth)) {
+      // Each band runs its strips in turn, as one thread would: at 2 threads in bands, the
+      // one-thread widths ran 1.02-1.17x as fast as a multiple of the threads at 1024^2-2896^2
+      // in 12 of 12 interleaved rounds (4800^2: 2 of 4).
+      const index_t across = n / std::max<index_t>(wanted, 2);
+      return across >= 4 * detail::kLanes ? across : 0;
+    }
     const index_t strips = (wanted + threads_ - 1) / threads_ * threads_;
     if (g.dim == 3) return n / strips >= 2 ? n / strips : 0;
     const index_t across = n / std::max(strips, 2 * index_t{threads_});
