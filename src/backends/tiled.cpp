@@ -111,7 +111,11 @@ struct Region {
   /// Wavefronts of a block over `axis` in units of `unit` cells, step t running `lag` wavefronts
   /// behind step t - 1.
   [[nodiscard]] index_t waves(int axis, index_t unit = 1, index_t lag = 2) const {
-    return (hi(1, axis) - lo(1, axis) + unit - 1) / unit + lag * (depth - 1);
+    return waves_over(hi(1, axis) - lo(1, axis), unit, lag);
+  }
+  /// The same over `extent` cells (a band of them).
+  [[nodiscard]] index_t waves_over(index_t extent, index_t unit, index_t lag) const {
+    return (extent + unit - 1) / unit + lag * (depth - 1);
   }
   /// Strips of `width` cells across `axis` (the last one takes the remainder).
   [[nodiscard]] index_t strips(int axis, index_t width) const {
@@ -382,16 +386,14 @@ class TiledBackend final : public Backend {
     const auto fits = std::max<index_t>(g.dim == 2 ? 4 * detail::kLanes : 2,
                                         static_cast<index_t>(budget / per_unit));
     const index_t wanted = (n + fits - 1) / fits;
-    if (use_bands(g, depth)) {
-      // Each band runs its strips in turn, as one thread would: at 2 threads in bands, the
-      // one-thread widths ran 1.02-1.17x as fast as a multiple of the threads at 1024^2-2896^2
-      // in 12 of 12 interleaved rounds (4800^2: 2 of 4).
-      const index_t across = n / std::max<index_t>(wanted, 2);
-      return across >= 4 * detail::kLanes ? across : 0;
-    }
-    const index_t strips = (wanted + threads_ - 1) / threads_ * threads_;
+    // Strips dealt out to the threads come in a multiple of them. A band (use_bands) runs its
+    // strips in turn, as one thread would: at 2 threads in bands, the one-thread widths ran
+    // 1.02-1.17x as fast as a multiple of the threads at 1024^2-2896^2 in 12 of 12 interleaved
+    // rounds (4800^2: 2 of 4).
+    const index_t dealt = use_bands(g, depth) ? 1 : threads_;
+    const index_t strips = (wanted + dealt - 1) / dealt * dealt;
     if (g.dim == 3) return n / strips >= 2 ? n / strips : 0;
-    const index_t across = n / std::max(strips, 2 * index_t{threads_});
+    const index_t across = n / std::max(strips, 2 * dealt);
     return across >= 4 * detail::kLanes ? across : 0;
   }
 
@@ -487,7 +489,7 @@ class TiledBackend final : public Backend {
     const index_t first = blk.region.lo(1, blk.along);
     const index_t n = blk.region.hi(1, blk.along) - first;
     const index_t lo = first + n * id / nt, hi = first + n * (id + 1) / nt;
-    const index_t waves = (hi - lo + blk.unit - 1) / blk.unit + blk.depth - 1;
+    const index_t waves = blk.region.waves_over(hi - lo, blk.unit, 1);
     for (index_t s = 0; s < blk.strips; ++s)
       for (index_t wave = 0; wave < waves; ++wave)
         blk.wave_of<S>(w, wv, s, wave, lo, hi, id > 0, id < nt - 1);

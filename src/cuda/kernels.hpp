@@ -72,9 +72,10 @@ CALOR_HD inline index_t sweep_offset(const SweepParams& p, index_t i, index_t j,
   return p.base + (p.lo[0] + i) + (p.lo[1] + j) * p.sy + (p.lo[2] + k) * p.sz;
 }
 
-// The loops over the fused sources are unrolled to their constant bound so that every index
-// is a constant: a parameter array indexed at run time can make each thread copy the
-// parameters to local memory.
+// The loops over the fused sources run to their constant bound, every index a constant, behind
+// sources_within's range check: on an H200 the three sources of bench/gpu/gpu_variants.cu then
+// cost nothing measurable, where the loop to p.sources had cost a tenth of a 3D step
+// (docs/benchmarks.md; ptxas showed no local memory either way, so why was not taken apart).
 
 /// `v` plus the fused point sources on cell `c`, in the Scheme's order.
 CALOR_HD inline double with_sources(const SweepParams& p, double v, index_t c) {
