@@ -29,10 +29,26 @@ inline index_t row_count(const Grid& g) {
   return g.n[1] * g.n[2];
 }
 
-/// Whether a sweep over `f` should use streaming stores: only when the two fields cannot stay in
-/// the last-level cache, where skipping the read-for-ownership saves a third of the traffic.
-inline bool should_stream(const Field& f) {
-  return 2.0 * static_cast<double>(f.size()) * sizeof(double) > static_cast<double>(caches().llc);
+/// The share of a slow last-level cache (llc_feeds_sweeps() false) past which a plain sweep runs
+/// at memory's pace anyway, so that streaming stores only save traffic. On the Intel VM
+/// (260 MiB L3; docs/benchmarks.md, "Streaming past part of a slow last level") the crossing lay
+/// between 0.25 of it (2048^2: ordinary stores 1.04-1.3x as fast) and 0.49 (2896^2: streaming
+/// 1.23-1.64x as fast at one thread).
+inline constexpr double kSlowLlcStreamShare = 0.4;
+
+/// Whether a sweep over fields of `bytes` (both together) should use streaming stores: where they
+/// cannot stay in the last-level cache, skipping the read-for-ownership saves a third of the
+/// traffic. A plain sweep streams past kSlowLlcStreamShare of a slow last level too (its speed
+/// is measured once per process, and only for fields past that share). A tiled block's last step
+/// (`blocked`) does not: the next block still finds part of its fields there (tiled, 4096^2,
+/// 2 threads: 3222-3801 MLUP/s streaming against 3725-4011 not, 5 interleaved rounds).
+inline bool should_stream(double bytes, bool blocked = false) {
+  const auto llc = static_cast<double>(caches().llc);
+  return bytes > llc || (!blocked && bytes > kSlowLlcStreamShare * llc && !llc_feeds_sweeps());
+}
+
+inline bool should_stream(const Field& f, bool blocked = false) {
+  return should_stream(2.0 * static_cast<double>(f.size()) * sizeof(double), blocked);
 }
 
 /// Updates flattened rows [r0, r1) of `out` from `in` (no sources).

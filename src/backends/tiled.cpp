@@ -271,7 +271,7 @@ class TiledBackend final : public Backend {
       for (int s = 0; s < 2; ++s)
         if (physical[a][s]) fill_halo_face(halo.boundaries(), g, next, a, s, halo.conductivity());
     const bool refill = refills_halo(halo, g.dim);
-    const bool stream = detail::should_stream(cur);
+    const bool stream = detail::should_stream(cur, true);
     // Strips (of columns in 2D, of y-rows in 3D), each thread a band of them or the strips
     // pipelined over the threads (see block_strips).
     const index_t width = strip_width(g, depth);

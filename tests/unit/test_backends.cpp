@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "backends/sweep.hpp"
 #include "calor/machine.hpp"
 #include "calor/run.hpp"
 #include "cases.hpp"
@@ -303,6 +304,24 @@ TEST(Backends, LastLevelSpeedIsMeasuredOnceAndCanBeAgreed) {
   EXPECT_FALSE(llc_feeds_sweeps());
   use_llc_sweep_speed(-1);
   EXPECT_EQ(llc_sweep_speed(), measured);
+}
+
+// Plain sweeps take streaming stores past the last-level cache, and past kSlowLlcStreamShare of
+// it where that cache is slow (such a sweep already runs at memory's pace there), never below
+// that share; a tiled block's last step only past the whole cache.
+TEST(Backends, SweepsStreamPastPartOfASlowLastLevel) {
+  const MeasuredLlcSpeedAfter measured;
+  const double llc = static_cast<double>(caches().llc), share = detail::kSlowLlcStreamShare;
+  for (const double speed : {1.0, 0.4}) {
+    use_llc_sweep_speed(speed);
+    for (const bool blocked : {false, true}) {
+      const bool slow = speed < kFastLlc && !blocked;
+      EXPECT_FALSE(detail::should_stream(0.95 * share * llc, blocked)) << speed << blocked;
+      EXPECT_EQ(detail::should_stream(1.05 * share * llc, blocked), slow) << speed << blocked;
+      EXPECT_EQ(detail::should_stream(0.95 * llc, blocked), slow) << speed << blocked;
+      EXPECT_TRUE(detail::should_stream(1.05 * llc, blocked)) << speed << blocked;
+    }
+  }
 }
 
 // Where the last-level cache does not feed a sweep at its in-cache rate, 3D strips are sized to
