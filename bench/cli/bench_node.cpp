@@ -212,7 +212,9 @@ std::vector<index_t> sweep_sizes(index_t lo, index_t hi) {
 // quarter of that with --quick, whose grid is half as wide).
 std::string out_of_cache_label(index_t n, std::size_t llc) {
   const double ratio = 8.0 * static_cast<double>(n * n) / static_cast<double>(llc);
-  return std::to_string(static_cast<long long>(std::lround(ratio))) + "x LLC";
+  char label[32];  // "0.5x LLC" where the field is smaller than the cache (--quick on a large one)
+  std::snprintf(label, sizeof label, ratio < 1.95 ? "%.1fx LLC" : "%.0fx LLC", ratio);
+  return label;
 }
 
 std::string json_str(const std::string& s) {
@@ -228,17 +230,35 @@ struct NodeSetup {
   std::vector<int> thread_counts;  // 1, and `all` when that is more
   index_t in_cache = 0;            // grid edge whose fields fit in the last-level cache
   index_t out_cache = 0;           // grid edge whose field fills about 8 last-level caches
+  double array_cap = 0;            // the most bytes one array or field may take (memory_cap)
 };
+
+// The most bytes one array of the run may take: a sixteenth of the machine's memory. At most
+// about ten such arrays are alive at once (the four copy arrays beside a variable-alpha run's
+// five fields, or beside the 3D section's two runs of two fields each), so the run stays within
+// two thirds of memory. Without it, sizes set from a 260 MiB last level took 26 GB at 3D 817^3
+// on a 24 GiB machine, and the kernel killed the run.
+double memory_cap() {
+  const auto m = static_cast<double>(physical_memory());
+  return m > 0 ? m / 16.0 : 1e300;
+}
+
+// The largest edge n (a multiple of `multiple`, at least `multiple`) whose field of n^dim cells
+// fits in `cap` bytes.
+index_t edge_within(double cap, int dim, index_t n, index_t multiple) {
+  const auto most = static_cast<index_t>(std::pow(cap / 8.0, 1.0 / dim));
+  return std::max(multiple, std::min(n, most) / multiple * multiple);
+}
 
 // The edge of a grid whose field fills 8 last-level caches, rounded up to a multiple of 64;
 // --quick halves it (at least 1024), and keeps it at most 4096 (fields of 268 MB): on a 260 MiB
 // L3 the half-width grid took 3 minutes of CI, where --quick is there to show that every row
 // runs.
-index_t out_of_cache_edge(std::size_t llc, bool quick) {
+index_t out_of_cache_edge(std::size_t llc, bool quick, double cap) {
   index_t n = static_cast<index_t>(std::ceil(std::sqrt(8.0 * static_cast<double>(llc) / 8.0)));
   n = (n + 63) / 64 * 64;
   if (quick) n = std::clamp<index_t>(n / 2, 1024, 4096);
-  return n;
+  return edge_within(cap, 2, n, 64);
 }
 
 NodeSetup node_setup(const BenchOptions& o) {
@@ -250,7 +270,8 @@ NodeSetup node_setup(const BenchOptions& o) {
   s.thread_counts = {1};
   if (s.all > 1) s.thread_counts.push_back(s.all);
   s.in_cache = o.quick ? 256 : 512;
-  s.out_cache = out_of_cache_edge(s.cc.llc, o.quick);
+  s.array_cap = memory_cap();
+  s.out_cache = out_of_cache_edge(s.cc.llc, o.quick, s.array_cap);
   return s;
 }
 
@@ -265,7 +286,9 @@ struct Roofline {
 Roofline measure_roofline(const NodeSetup& s) {
   // --quick: at most 512 MiB per array (see out_of_cache_edge).
   const std::size_t bytes = std::max<std::size_t>(
-      s.quick ? std::min<std::size_t>(4 * s.cc.llc, 512u << 20) : 8 * s.cc.llc, 64u << 20);
+      std::min(s.quick ? std::min<std::size_t>(4 * s.cc.llc, 512u << 20) : 8 * s.cc.llc,
+               static_cast<std::size_t>(std::min(s.array_cap, 1e18))),
+      64u << 20);
   Roofline roof;
   std::printf("\nMemory bandwidth (copy, %zu MiB per array, 16 B per element, best of %d):\n",
               bytes >> 20, s.reps + 2);
@@ -470,15 +493,16 @@ std::vector<Override> grid_settings(int dim, index_t n) {
 }
 
 // Temporal blocking in 3D (issue 20): the factored 7-point stencil on an n^3 grid out of cache
-// (fields of 32 last-level caches, at least 400^3; --quick 2 caches, 64^3 to 256^3), the single
-// sweep (simd at 1 thread, threads at more) against tiled, the same whole blocks of steps,
-// repetitions interleaved (each round starting with the next backend), the copy timed before
-// each round. A roofline fraction of 2 means two updates per cell per trip to memory at the
-// copy's rate.
+// (fields of 32 last-level caches, at least 400^3, within memory_cap; --quick 2 caches, 64^3 to
+// 256^3), the single sweep (simd at 1 thread, threads at more) against tiled, the same whole
+// blocks of steps, repetitions interleaved (each round starting with the next backend), the copy
+// timed before each round. A roofline fraction of 2 means two updates per cell per trip to
+// memory at the copy's rate.
 std::vector<Row> run_blocking_3d(const NodeSetup& s, Roofline& roof, const Kernel& kernel) {
   const double cells = (s.quick ? 2.0 : 32.0) * static_cast<double>(s.cc.llc) / 16.0;
   index_t n = std::max<index_t>(s.quick ? 64 : 400, std::lround(std::cbrt(cells) / 8) * 8);
   if (s.quick) n = std::min<index_t>(n, 256);  // fields of 268 MB at most (see out_of_cache_edge)
+  n = edge_within(s.array_cap, 3, n, 8);
   const int reps = std::max(s.reps, 2);
   const double mb = 16.0 * std::pow(static_cast<double>(n), 3) / 1e6;
   std::printf(

@@ -30,8 +30,9 @@ void BenchCommands::add_node_and_scaling(CLI::App& bench) {
                   "Only the sweep of auto against the fastest backend (2D 256^2 to 8192^2, 3D "
                   "32^3 to 512^3; --quick: a few sizes)");
   node_->footer(
-      "\nExample:\n  calor bench node --out results/node   (3-6 minutes on 2 cores: the "
-      "out-of-cache grid is 8x the last-level cache)");
+      "\nExample:\n  calor bench node --out results/node   (the out-of-cache grids are 8x the "
+      "last-level cache, 32x in 3D, and no array takes more than a sixteenth of memory: 3-6 "
+      "minutes on 2 cores with a 32 MiB last level, 20-25 with a 260 MiB one)");
 
   scaling_ = bench.add_subcommand(
       "scaling",
