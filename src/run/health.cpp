@@ -5,41 +5,63 @@
 
 namespace calor {
 
+namespace {
+
+// Whether a value passes: NaN fails every comparison, so this one test also finds NaN and
+// infinity.
+inline bool sane(double v) {
+  return std::fabs(v) <= kBlowUp;
+}
+
+// Whether any of row[0, n) fails, with no early exit so that the loop vectorises: the check then
+// runs at memory's pace instead of a branch per cell (on the case study, 6 checks of 23M cells
+// took 0.2 s of a 5.4 s one-thread run before).
+bool row_fails(const double* row, index_t n) {
+  int failed = 0;
+  for (index_t i = 0; i < n; ++i)
+    failed |= sane(row[i]) ? 0 : 1;
+  return failed != 0;
+}
+
+// The message for the value v at global cell g.
+std::string blew_up(const State& s, double v, const index_t (&g)[3]) {
+  const Problem& p = *s.problem;
+  char cell[96];
+  if (p.grid.dim == 1)
+    std::snprintf(cell, sizeof cell, "(%lld)", static_cast<long long>(g[0]));
+  else if (p.grid.dim == 2)
+    std::snprintf(cell, sizeof cell, "(%lld, %lld)", static_cast<long long>(g[0]),
+                  static_cast<long long>(g[1]));
+  else
+    std::snprintf(cell, sizeof cell, "(%lld, %lld, %lld)", static_cast<long long>(g[0]),
+                  static_cast<long long>(g[1]), static_cast<long long>(g[2]));
+  char msg[512];
+  const double r = p.stability_number();
+  std::snprintf(
+      msg, sizeof msg,
+      "the solution blew up by step %lld: u = %g at cell %s (0-based). The stability "
+      "number r = alpha*dt*sum(1/h^2) = %g %s the FTCS limit 0.5%s",
+      static_cast<long long>(s.step), v, cell, r, r > kStabilityLimit ? "exceeds" : "is within",
+      r > kStabilityLimit ? ": reduce dt (or drop --allow-unstable)"
+                          : ": check the initial field, the sources and the boundary values");
+  return msg;
+}
+
+}  // namespace
+
 std::string check_field(const State& s) {
   const Box& b = s.box;
-  const Problem& p = *s.problem;
-  std::string found;
-  for (index_t k = 0; k < b.size(2) && found.empty(); ++k)
-    for (index_t j = 0; j < b.size(1) && found.empty(); ++j) {
+  for (index_t k = 0; k < b.size(2); ++k)
+    for (index_t j = 0; j < b.size(1); ++j) {
       const double* row = s.cells + s.stride_y * j + s.stride_z * k;
-      for (index_t i = 0; i < b.size(0); ++i) {
-        const double v = row[i];
-        if (std::isfinite(v) && std::fabs(v) <= kBlowUp) continue;
-        char cell[96];
-        const index_t g[3] = {i + b.low[0], j + b.low[1], k + b.low[2]};
-        if (p.grid.dim == 1)
-          std::snprintf(cell, sizeof cell, "(%lld)", static_cast<long long>(g[0]));
-        else if (p.grid.dim == 2)
-          std::snprintf(cell, sizeof cell, "(%lld, %lld)", static_cast<long long>(g[0]),
-                        static_cast<long long>(g[1]));
-        else
-          std::snprintf(cell, sizeof cell, "(%lld, %lld, %lld)", static_cast<long long>(g[0]),
-                        static_cast<long long>(g[1]), static_cast<long long>(g[2]));
-        char msg[512];
-        const double r = p.stability_number();
-        std::snprintf(msg, sizeof msg,
-                      "the solution blew up by step %lld: u = %g at cell %s (0-based). The "
-                      "stability number r = alpha*dt*sum(1/h^2) = %g %s the FTCS limit 0.5%s",
-                      static_cast<long long>(s.step), v, cell, r,
-                      r > kStabilityLimit ? "exceeds" : "is within",
-                      r > kStabilityLimit
-                          ? ": reduce dt (or drop --allow-unstable)"
-                          : ": check the initial field, the sources and the boundary values");
-        found = msg;
-        break;
-      }
+      if (!row_fails(row, b.size(0))) continue;
+      index_t i = 0;
+      while (sane(row[i]))
+        ++i;
+      const index_t g[3] = {i + b.low[0], j + b.low[1], k + b.low[2]};
+      return blew_up(s, row[i], g);
     }
-  return found;
+  return {};
 }
 
 }  // namespace calor

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "calor/error.hpp"
 #include "calor/health.hpp"
@@ -283,6 +284,43 @@ TEST_F(Io, PngFramesShareOneColourRange) {
   std::vector<double> strip(2 * 3'000'000, 1.0);
   write_heatmap_png(path("strip.png"), strip, 3'000'000, 2, "step 1");
   EXPECT_LT(png_facts(path("strip.png")).width, 200'000u);
+}
+
+// The check finds NaN, both infinities and values past kBlowUp anywhere in a strided block, names
+// the first in storage order by its global cell, and reads nothing past a row's end (the padding
+// here holds a NaN).
+TEST(Health, FindsEveryKindOfBadValueAndNamesItsGlobalCell) {
+  const Problem p = test::problem("dim = 3\nn = 40\n");
+  const index_t nx = 19, ny = 3, nz = 2, sy = 24;  // rows padded to 24
+  std::vector<double> cells(static_cast<std::size_t>(sy * ny * nz), 1.0);
+  for (index_t r = 0; r < ny * nz; ++r)
+    for (index_t i = nx; i < sy; ++i)
+      cells[static_cast<std::size_t>(r * sy + i)] = std::nan("");
+  State st;
+  st.problem = &p;
+  st.step = 7;
+  st.box = Box{{5, 10, 20}, {5 + nx, 10 + ny, 20 + nz}};
+  st.cells = cells.data();
+  st.stride_y = sy;
+  st.stride_z = sy * ny;
+  const auto at = [&](index_t i, index_t j, index_t k) -> double& {
+    return cells[static_cast<std::size_t>(i + sy * j + sy * ny * k)];
+  };
+  at(0, 0, 0) = -kBlowUp;  // the limit itself is sane
+  at(nx - 1, ny - 1, nz - 1) = kBlowUp;
+  EXPECT_EQ(check_field(st), "");
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double bad : {std::nan(""), inf, -inf, 2 * kBlowUp, -2 * kBlowUp}) {
+    at(0, 2, 1) = bad;
+    at(18, 0, 1) = bad;  // later in storage order: not the one named
+    const std::string m = check_field(st);
+    EXPECT_NE(m.find("blew up by step 7"), std::string::npos) << bad << ": " << m;
+    EXPECT_NE(m.find("at cell (23, 10, 21)"), std::string::npos) << bad << ": " << m;
+    at(18, 0, 1) = 1.0;
+    EXPECT_NE(check_field(st).find("at cell (5, 12, 21)"), std::string::npos) << bad;
+    at(0, 2, 1) = 1.0;
+  }
+  EXPECT_EQ(check_field(st), "");
 }
 
 TEST(Health, BlowUpNamesStepValueCellAndStability) {
