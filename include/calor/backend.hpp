@@ -55,8 +55,11 @@ class Backend {
   }
   /// This process's statistics of `f` (a field in the backend's memory space), in stats.hpp's
   /// order. The default reads host memory; a device backend reduces the rows where the field
-  /// lives and merges them on the host, with the same bits and without copying the field.
-  [[nodiscard]] virtual StatsAccumulator statistics(const Field& f) const { return accumulate(f); }
+  /// lives and merges them on the host, with the same bits and without copying the field. A
+  /// host backend reduces the rows on its threads().
+  [[nodiscard]] virtual StatsAccumulator statistics(const Field& f) const {
+    return accumulate(f, threads());
+  }
   /// How the last advance() worked where the backend chose something (the tiled backend: its
   /// block depth and strips), for the run summary; empty if there is nothing to say.
   [[nodiscard]] virtual std::string plan() const { return {}; }

@@ -79,8 +79,12 @@ CALOR_HD inline StatsAccumulator accumulate_row(const double* row, index_t n) {
 /// gets the same bits.
 StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t stride_y,
                             index_t stride_z);
-/// The interior of `f`, as above.
-StatsAccumulator accumulate(const Field& f);
+/// The same with the rows reduced on `threads` threads and merged in the same order: the same
+/// bits.
+StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t stride_y,
+                            index_t stride_z, int threads);
+/// The interior of `f`, as above, on `threads` threads.
+StatsAccumulator accumulate(const Field& f, int threads = 1);
 inline Stats compute_stats(const Field& f) {
   return accumulate(f).finish();
 }

@@ -1,6 +1,8 @@
 #include "calor/stats.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace calor {
 
@@ -23,10 +25,34 @@ StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t 
   return acc;
 }
 
-StatsAccumulator accumulate(const Field& f) {
+StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t stride_y,
+                            index_t stride_z, int threads) {
+  const index_t rows = n[1] * n[2];
+  if (threads <= 1 || rows < 2 * static_cast<index_t>(threads))
+    return accumulate(first, n, stride_y, stride_z);
+  // The rows of a chunk reduced side by side, then merged in order: a bounded buffer (256 KiB)
+  // however many rows.
+  constexpr index_t kChunk = 4096;
+  std::vector<StatsAccumulator> part(static_cast<std::size_t>(std::min(rows, kChunk)));
+  StatsAccumulator acc;
+  for (index_t r0 = 0; r0 < rows; r0 += kChunk) {
+    const index_t m = std::min(kChunk, rows - r0);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (index_t r = 0; r < m; ++r) {
+      const index_t row = r0 + r;
+      part[static_cast<std::size_t>(r)] =
+          accumulate_row(first + (row % n[1]) * stride_y + (row / n[1]) * stride_z, n[0]);
+    }
+    for (index_t r = 0; r < m; ++r)
+      acc.merge(part[static_cast<std::size_t>(r)]);
+  }
+  return acc;
+}
+
+StatsAccumulator accumulate(const Field& f, int threads) {
   const Grid& g = f.grid();
   const index_t n[3] = {g.n[0], g.n[1], g.n[2]};
-  return accumulate(f.raw() + f.offset(0, 0, 0), n, f.stride_y(), f.stride_z());
+  return accumulate(f.raw() + f.offset(0, 0, 0), n, f.stride_y(), f.stride_z(), threads);
 }
 
 }  // namespace calor
