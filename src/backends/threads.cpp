@@ -1,5 +1,5 @@
-// The threads backend: the simd sweep on every core, rows split statically between threads (the
-// same split as the fields' first touch, so each thread mostly reads memory it placed).
+// The threads backend: the simd sweep on every core, rows split statically between threads (about
+// the split of the fields' first touch, so each thread mostly reads memory it placed).
 
 #include <omp.h>
 

@@ -1,9 +1,11 @@
 #include "calor/field.hpp"
 
+#include <omp.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -58,9 +60,24 @@ std::optional<index_t> round_up(std::optional<index_t> v, index_t m) {
   return s ? std::optional<index_t>(*s / m * m) : std::nullopt;
 }
 
+// Zeroes `bytes` at p on `threads` threads, each a contiguous share of whole pages (the static
+// split the threads backend gives its rows, roughly): the first touch of a fresh allocation, so
+// each page is placed near, and cleared by, a thread that will sweep it.
+void zero_on_threads(void* p, std::size_t bytes, int threads) {
+  constexpr std::size_t page = 4096;
+  const auto pages = static_cast<std::int64_t>((bytes + page - 1) / page);
+#pragma omp parallel num_threads(threads)
+  {
+    const std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+    const auto lo = static_cast<std::size_t>(pages * t / nt) * page;
+    const std::size_t hi = std::min(bytes, static_cast<std::size_t>(pages * (t + 1) / nt) * page);
+    if (hi > lo) std::memset(static_cast<char*>(p) + lo, 0, hi - lo);
+  }
+}
+
 }  // namespace
 
-Field::Field(const Grid& grid, int halo, MemorySpace space)
+Field::Field(const Grid& grid, int halo, MemorySpace space, int threads)
     : grid_(grid), halo_(halo), space_(space) {
   if (halo < 0) throw Error("invalid halo width " + std::to_string(halo) + ": must be 0 or more");
   // Every size below is overflow-checked: a grid too large to index, or larger than this
@@ -119,7 +136,10 @@ Field::Field(const Grid& grid, int halo, MemorySpace space)
 #if defined(MADV_HUGEPAGE)
   if (align == huge) madvise(p, bytes, MADV_HUGEPAGE);  // advice only: no failure to handle
 #endif
-  std::memset(p, 0, bytes);
+  if (threads > 1 && align == huge)
+    zero_on_threads(p, bytes, threads);
+  else
+    std::memset(p, 0, bytes);
   data_.reset(static_cast<double*>(p));
 }
 

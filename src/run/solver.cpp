@@ -27,8 +27,8 @@ Solver::Solver(Problem problem, std::unique_ptr<Backend> backend,
       width = static_cast<int>(std::min<index_t>(width, domain_->min_block(a)));
   // In the memory space the backend registered.
   const MemorySpace space = backend_memory_space(backend_->name());
-  cur_ = Field(local, width, space);
-  next_ = Field(local, width, space);
+  cur_ = Field(local, width, space, backend_->threads());
+  next_ = Field(local, width, space, backend_->threads());
   if (space == MemorySpace::host) {
     apply_initial(problem_.initial, cur_, problem_.grid, box.low);
   } else if (problem_.initial.kind == InitialKind::zero) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+#include <malloc.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -53,6 +55,34 @@ TEST(Field, EveryRowStartsOnACacheLine) {
       EXPECT_EQ(f.offset(-halo, -halo, -halo) >= 0, true);
       EXPECT_LT(f.offset(nx + halo - 1, 2 + halo, 1 + halo), f.size());
     }
+}
+
+// A field of several MiB zeroed on threads (its first touch) is zero everywhere, halo and padding
+// included, for any thread count and a size that is not a whole number of pages, also where the
+// allocator hands back memory a previous field dirtied.
+TEST(Field, ZeroedOnThreadsEverywhere) {
+  Grid g;
+  g.dim = 2;
+  g.n = {1003, 1401, 1};  // 11.5 MB with halo and padding, past the 8 MiB where threads zero
+#if defined(__GLIBC__)
+  // From the heap rather than fresh (zeroed) pages of the system, so that a share left unzeroed
+  // would show the previous field's values.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+  for (const int threads : {1, 2, 3, 7}) {
+    {
+      Field dirty(g, 2);
+      std::fill(dirty.raw(), dirty.raw() + dirty.size(), 1.0);
+    }
+    const Field f(g, 2, MemorySpace::host, threads);
+    const double* p = f.raw();
+    EXPECT_EQ(std::count(p, p + f.size(), 0.0), f.size()) << threads << " threads";
+  }
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 128 << 10);  // glibc's defaults
+  mallopt(M_TRIM_THRESHOLD, 128 << 10);
+#endif
 }
 
 TEST(Field, DenseCopyRoundTrips) {
