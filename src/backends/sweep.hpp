@@ -33,7 +33,7 @@ inline index_t row_count(const Grid& g) {
 /// The share of a slow last-level cache (llc_feeds_sweeps() false) past which a plain sweep runs
 /// at memory's pace anyway, so that streaming stores only save traffic. On the Intel VM
 /// (260 MiB L3; docs/benchmarks.md, "Streaming past part of a slow last level") the crossing lay
-/// between 0.25 of it (2048^2: ordinary stores 1.04-1.3x as fast) and 0.49 (2896^2: streaming
+/// between 0.25 of it (2048^2: ordinary stores 1.04-1.34x as fast) and 0.49 (2896^2: streaming
 /// 1.23-1.64x as fast at one thread).
 inline constexpr double kSlowLlcStreamShare = 0.4;
 
