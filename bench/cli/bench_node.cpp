@@ -208,8 +208,8 @@ std::vector<index_t> sweep_sizes(index_t lo, index_t hi) {
   return v;
 }
 
-// "8x LLC": how many last-level caches one field of an n x n grid fills, rounded (about 8; a
-// quarter of that with --quick, whose grid is half as wide).
+// "8x LLC": how many last-level caches one field of an n x n grid fills, to one decimal below 2
+// (about 8; a quarter of that with --quick, whose grid is half as wide, or less within its cap).
 std::string out_of_cache_label(index_t n, std::size_t llc) {
   const double ratio = 8.0 * static_cast<double>(n * n) / static_cast<double>(llc);
   char label[32];  // "0.5x LLC" where the field is smaller than the cache (--quick on a large one)
@@ -236,24 +236,25 @@ struct NodeSetup {
 // The most bytes one array of the run may take: a sixteenth of the machine's memory. At most
 // about ten such arrays are alive at once (the four copy arrays beside a variable-alpha run's
 // five fields, or beside the 3D section's two runs of two fields each), so the run stays within
-// two thirds of memory. Without it, sizes set from a 260 MiB last level took 26 GB at 3D 817^3
-// on a 24 GiB machine, and the kernel killed the run.
+// two thirds of memory, however large the last level the sizes start from. Where the memory is
+// not known, 1 TB.
 double memory_cap() {
   const auto m = static_cast<double>(physical_memory());
-  return m > 0 ? m / 16.0 : 1e300;
+  return m > 0 ? m / 16.0 : 1e12;
 }
 
 // The largest edge n (a multiple of `multiple`, at least `multiple`) whose field of n^dim cells
 // fits in `cap` bytes.
 index_t edge_within(double cap, int dim, index_t n, index_t multiple) {
-  const auto most = static_cast<index_t>(std::pow(cap / 8.0, 1.0 / dim));
-  return std::max(multiple, std::min(n, most) / multiple * multiple);
+  const double most = std::pow(cap / 8.0, 1.0 / dim);
+  const index_t edge = most < static_cast<double>(n) ? static_cast<index_t>(most) : n;
+  return std::max(multiple, edge / multiple * multiple);
 }
 
 // The edge of a grid whose field fills 8 last-level caches, rounded up to a multiple of 64;
 // --quick halves it (at least 1024), and keeps it at most 4096 (fields of 268 MB): on a 260 MiB
 // L3 the half-width grid took 3 minutes of CI, where --quick is there to show that every row
-// runs.
+// runs. Either way no field takes more than `cap` bytes (memory_cap).
 index_t out_of_cache_edge(std::size_t llc, bool quick, double cap) {
   index_t n = static_cast<index_t>(std::ceil(std::sqrt(8.0 * static_cast<double>(llc) / 8.0)));
   n = (n + 63) / 64 * 64;
@@ -583,8 +584,10 @@ std::vector<SweepRow> run_auto_sweep(const NodeSetup& s) {
   std::printf("  %3s %6s %9s %7s %-8s %-8s %10s %10s %8s\n", "dim", "n", "fields MB", "threads",
               "auto", "fastest", "auto MLUP", "best MLUP", "best/auto");
   const std::vector<std::pair<int, std::vector<index_t>>> grids = {
-      {2, s.quick ? sweep_sizes(s.in_cache / 2, s.out_cache) : sweep_sizes(256, 8192)},
-      {3, s.quick ? std::vector<index_t>{32, 64} : sweep_sizes(32, 512)}};
+      {2, s.quick ? sweep_sizes(s.in_cache / 2, s.out_cache)
+                  : sweep_sizes(256, edge_within(s.array_cap, 2, 8192, 8))},
+      {3, s.quick ? std::vector<index_t>{32, 64}
+                  : sweep_sizes(32, edge_within(s.array_cap, 3, 512, 8))}};
   for (const auto& [dim, sizes] : grids)
     for (int th : s.thread_counts)
       for (const index_t n : sizes) {

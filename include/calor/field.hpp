@@ -41,8 +41,9 @@ class Field {
   /// allocating, for a size that overflows index_t or exceeds this machine's physical (or the
   /// device's) memory, naming both; an allocation that fails is an Error naming the size too.
   /// A device field's raw() is a device pointer: only device code and copy_field read it.
-  /// A host field of several MiB is zeroed by `threads` threads, each a contiguous share: the
-  /// first touch, so its pages are placed near (and cleared by) the threads that will sweep it.
+  /// A host field of several MiB is zeroed by `threads` threads (1 or less: one), each a
+  /// contiguous share: the first touch, so its pages are placed near (and cleared by) the
+  /// threads that will sweep it.
   explicit Field(const Grid& grid, int halo = 1, MemorySpace space = MemorySpace::host,
                  int threads = 1);
 

@@ -79,8 +79,8 @@ CALOR_HD inline StatsAccumulator accumulate_row(const double* row, index_t n) {
 /// gets the same bits.
 StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t stride_y,
                             index_t stride_z);
-/// The same with the rows reduced on `threads` threads and merged in the same order: the same
-/// bits.
+/// The same with the rows reduced on `threads` threads (1 or less: one) and merged in the same
+/// order: the same bits.
 StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t stride_y,
                             index_t stride_z, int threads);
 /// The interior of `f`, as above, on `threads` threads.

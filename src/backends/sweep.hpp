@@ -13,8 +13,8 @@
 namespace calor::detail {
 
 /// Items [lo, hi) of `count` for thread `t` of `nt`: contiguous blocks, the first ones one larger.
-/// The threads and tiled backends split their rows this way, and a field zeroes its pages alike
-/// (Field, threads > 1), so each thread mostly sweeps memory it placed.
+/// The threads and tiled backends split work this way. A solver's fields are zeroed in shares
+/// like it (Field, threads > 1), so that a threads-backend thread mostly sweeps memory it placed.
 inline std::pair<index_t, index_t> static_block(index_t count, int t, int nt) {
   const index_t base = count / nt, extra = count % nt;
   const index_t lo = t * base + (t < extra ? t : extra);

@@ -60,11 +60,12 @@ std::optional<index_t> round_up(std::optional<index_t> v, index_t m) {
   return s ? std::optional<index_t>(*s / m * m) : std::nullopt;
 }
 
-// Zeroes `bytes` at p on `threads` threads, each a contiguous share of whole pages (the static
-// split the threads backend gives its rows, roughly): the first touch of a fresh allocation, so
-// each page is placed near, and cleared by, a thread that will sweep it.
+// Zeroes `bytes` at p on `threads` threads, each a contiguous share of whole 2 MiB pages (the
+// static split the threads backend gives its rows, roughly): the first touch of a fresh
+// allocation, so each page is placed near, and cleared by, a thread that will sweep it. Whole
+// huge pages, as one is placed whole by whichever thread touches it first.
 void zero_on_threads(void* p, std::size_t bytes, int threads) {
-  constexpr std::size_t page = 4096;
+  constexpr std::size_t page = std::size_t{2} << 20;
   const auto pages = static_cast<std::int64_t>((bytes + page - 1) / page);
 #pragma omp parallel num_threads(threads)
   {

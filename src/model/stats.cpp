@@ -30,8 +30,8 @@ StatsAccumulator accumulate(const double* first, const index_t (&n)[3], index_t 
   const index_t rows = n[1] * n[2];
   if (threads <= 1 || rows < 2 * static_cast<index_t>(threads))
     return accumulate(first, n, stride_y, stride_z);
-  // The rows of a chunk reduced side by side, then merged in order: a bounded buffer (256 KiB)
-  // however many rows.
+  // The rows of a chunk reduced side by side, then merged in order: a buffer of kChunk
+  // accumulators however many rows.
   constexpr index_t kChunk = 4096;
   std::vector<StatsAccumulator> part(static_cast<std::size_t>(std::min(rows, kChunk)));
   StatsAccumulator acc;

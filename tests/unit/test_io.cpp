@@ -313,7 +313,7 @@ TEST(Health, FindsEveryKindOfBadValueAndNamesItsGlobalCell) {
   const double inf = std::numeric_limits<double>::infinity();
   for (const double bad : {std::nan(""), inf, -inf, 2 * kBlowUp, -2 * kBlowUp}) {
     at(0, 2, 1) = bad;
-    at(18, 0, 1) = bad;  // later in storage order: not the one named
+    at(18, 0, 1) = bad;  // earlier in storage order: the one named
     const std::string m = check_field(st);
     EXPECT_NE(m.find("blew up by step 7"), std::string::npos) << bad << ": " << m;
     EXPECT_NE(m.find("at cell (23, 10, 21)"), std::string::npos) << bad << ": " << m;
