@@ -1,6 +1,5 @@
 #include "calor/field.hpp"
 
-#include <omp.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -67,9 +66,11 @@ std::optional<index_t> round_up(std::optional<index_t> v, index_t m) {
 void zero_on_threads(void* p, std::size_t bytes, int threads) {
   constexpr std::size_t page = std::size_t{2} << 20;
   const auto pages = static_cast<std::int64_t>((bytes + page - 1) / page);
-#pragma omp parallel num_threads(threads)
-  {
-    const std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
+  const std::int64_t nt = threads;
+  // One share per thread, and no OpenMP call: built without OpenMP (the fuzz targets' readers),
+  // the shares run one after another.
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (std::int64_t t = 0; t < nt; ++t) {
     const auto lo = static_cast<std::size_t>(pages * t / nt) * page;
     const std::size_t hi = std::min(bytes, static_cast<std::size_t>(pages * (t + 1) / nt) * page);
     if (hi > lo) std::memset(static_cast<char*>(p) + lo, 0, hi - lo);
