@@ -110,7 +110,9 @@ std::vector<ConfigKey> make_keys() {
        "cache sizes",
        "64"},
       {"check_every", "integer", "100",
-       "NaN/Inf/blow-up check interval in steps, 0 = at the end only", "50"},
+       "NaN/Inf/blow-up check interval in steps (at the first whole tiled block at or after each "
+       "multiple), 0 = at the end only",
+       "50"},
       // ---- [output] ----------------------------------------------------------------------------
       {"output.path", "string", "",
        "HDF5 snapshot file; an .xmf file for ParaView is written beside it", "\"out/run.h5\""},

@@ -32,6 +32,7 @@ class ChunkSize {
  public:
   explicit ChunkSize(std::int64_t pass) : pass_(pass > 1 ? pass : 1), size_(pass_) {}
   [[nodiscard]] std::int64_t steps() const { return size_; }
+  [[nodiscard]] std::int64_t pass() const { return pass_; }
   // After a chunk of `n` steps that took `seconds`.
   void after(std::int64_t n, double seconds, double grow_below, double shrink_above) {
     if (seconds < grow_below && n == size_)
@@ -77,6 +78,7 @@ struct Run::Schedule {
   std::vector<ScheduledOutput> outputs;
   std::vector<std::pair<Monitor, Timed>> monitors;
   std::int64_t check_every = 0;
+  std::int64_t chunk_from = 0;   // the step the current chunk began at
   Output* checkpoint = nullptr;  // the configured checkpoint output, if any
   std::optional<ChunkSize> chunk;
   Clock::time_point start = Clock::now();
@@ -255,13 +257,15 @@ void Run::add_monitor(Monitor m) {
   schedule_->monitors.emplace_back(std::move(m), when);
 }
 
-// Chunks end at every step-based event: the greatest common divisor of their intervals.
+// Chunks end at every step-based event: the greatest common divisor of their intervals. Not the
+// health check's: a chunk ends at the first whole pass at or after each of its steps (see
+// advance), so that it never cuts a tiled block short: a short block costs a whole pass over
+// memory for a few steps.
 std::int64_t Run::stride() const {
   std::int64_t stride = 0;
   auto add = [&](std::int64_t e) {
     if (e > 0) stride = stride == 0 ? e : std::gcd(stride, e);
   };
-  add(schedule_->check_every);
   for (const auto& o : schedule_->outputs)
     add(o.when.every.steps);
   for (const auto& m : schedule_->monitors)
@@ -296,6 +300,11 @@ RunReport Run::advance(std::int64_t steps) {
   while (step() < target) {
     std::int64_t n = std::min(schedule_->chunk->steps(), target - step());
     if (every > 0) n = std::min(n, every - step() % every);
+    if (const std::int64_t check = schedule_->check_every; check > 0) {
+      const std::int64_t pass = schedule_->chunk->pass(), to_check = check - step() % check;
+      n = std::min(n, (to_check + pass - 1) / pass * pass);
+    }
+    schedule_->chunk_from = step();
     const auto c0 = Clock::now();
     method_->advance(n);
     schedule_->chunk->after(n, comm_.max(seconds_since(c0)), 0.25 * interval, interval);
@@ -327,8 +336,8 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
   for (auto& o : s.outputs)
     if (o.when.due(p.step, now) || (last && o.at_end)) due.push_back(&o);
   // Every written state has just been checked: no checkpoint of a blown-up field.
-  if ((s.check_every > 0 && p.step % s.check_every == 0) || last || stop || !due.empty())
-    comm_.agree_or_throw(method_->check_health());
+  const bool check_due = s.check_every > 0 && p.step / s.check_every > s.chunk_from / s.check_every;
+  if (check_due || last || stop || !due.empty()) comm_.agree_or_throw(method_->check_health());
   bool written_checkpoint = false;
   if (!due.empty()) {    // the same on every rank: steps and `now` are agreed
     std::string failed;  // an output that fails on some ranks fails on all

@@ -7,8 +7,10 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "backends/sweep.hpp"
+#include "calor/error.hpp"
 #include "calor/machine.hpp"
 #include "calor/run.hpp"
 #include "cases.hpp"
@@ -220,6 +222,42 @@ TEST(Backends, RunTakesWholeTiledBlocksPerChunk) {
   const Problem line = test::problem("preset = \"diffusion1d\"\nsteps = 10\n");
   Solver s(line, make_backend("tiled", BackendOptions{2, 5}));
   EXPECT_EQ(s.steps_per_pass(), 1);
+}
+
+// The health check does not cut tiled blocks either: it runs at the end of the first whole block
+// at or after each multiple of check_every (a NaN from the start is found by step 10 with blocks
+// of 5 and a check every 7 steps, by step 7 with a plain sweep), and a run that checks takes
+// whole blocks and keeps the reference's bits.
+TEST(Backends, HealthChecksWaitForWholeTiledBlocks) {
+  const std::string toml =
+      "preset = \"stencil\"\nn = 96\nsteps = 53\nthreads = 2\ntile_depth = 5\ncheck_every = 7\n";
+  const Problem p = test::problem(toml);
+  Solver reference(p, make_backend("serial"));
+  reference.step(p.steps);
+  for (const auto& [backend, pass, caught] :
+       std::vector<std::tuple<std::string, int, int>>{{"tiled", 5, 10}, {"simd", 1, 7}}) {
+    SCOPED_TRACE(backend);
+    RunOptions o;
+    o.chunk_seconds = 1e9;
+    std::vector<std::int64_t> ends;
+    o.progress = [&](const RunProgress& pr) { ends.push_back(pr.step); };
+    calor::Run r(load_config(toml, "test.toml", {{"backend", backend, "test"}}), Comm(), o);
+    EXPECT_EQ(r.run().end, RunEnd::reached);
+    for (std::size_t i = 0; i + 1 < ends.size(); ++i)
+      EXPECT_EQ(ends[i] % pass, 0) << "chunk " << i << " ends at step " << ends[i];
+    EXPECT_TRUE(test::same_bits(test::interior(*r.field()), test::interior(reference.field())));
+    calor::Run bad(load_config(toml, "test.toml", {{"backend", backend, "test"}}), Comm(), {});
+    std::vector<double> nan(static_cast<std::size_t>(p.grid.cells()), 0.0);
+    nan[1234] = std::nan("");
+    bad.set_block(nan);
+    try {
+      bad.run();
+      ADD_FAILURE() << "the NaN was not caught";
+    } catch (const Error& e) {
+      const std::string by = "blew up by step " + std::to_string(caught) + ":";
+      EXPECT_NE(std::string(e.what()).find(by), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Backends, AutoPicksAndExplains) {
