@@ -46,8 +46,9 @@ struct BackendEntry {
 ///   larger ones).
 /// Where it does not (the 2-core Intel Xeon, 260 MiB L3 at 0.4-0.5 of the L2's rate, 2 MiB L2 per
 /// core), the L2 is what a plain sweep runs from:
-/// - 2D: once the fields exceed 0.9 of the L2 at one thread, 1.1 L2s per thread at two or more
-///   (the crossings measured: 340^2-360^2 at one thread, 530^2-560^2 at two);
+/// - 2D: once the fields exceed 0.9 of the L2 at one thread, 0.95 of an L2 per thread at two or
+///   more (the crossings measured in `calor run` rounds with whole tiled blocks: 330^2-360^2 at
+///   one thread, 480^2-512^2 at two);
 /// - 3D: always.
 inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_llc) {
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
@@ -55,7 +56,7 @@ inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_l
   threads = std::max(threads, 1);
   if (block.dim < 3) {
     const double by_llc = 0.4 * std::min(threads, 2) * llc;
-    const double by_l2 = l2 * (threads == 1 ? 0.9 : 1.1 * threads);
+    const double by_l2 = l2 * (threads == 1 ? 0.9 : 0.95 * threads);
     return bytes > (fast_llc ? by_llc : std::min(by_l2, by_llc));
   }
   return !fast_llc || threads == 1 || bytes <= 0.075 * llc || bytes > 0.25 * llc;

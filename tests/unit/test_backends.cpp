@@ -324,8 +324,8 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
     EXPECT_EQ(auto_backend_choice(square(0.8 * l2), 1).name, "simd");
     EXPECT_EQ(auto_backend_choice(square(1.0 * l2), 1).name, "tiled");  // 360^2 in 2 MiB
     EXPECT_EQ(auto_backend_choice(square(0.35 * llc), 1).name, "tiled");
-    EXPECT_EQ(auto_backend_choice(square(2.0 * l2), 2).name, "threads");
-    EXPECT_EQ(auto_backend_choice(square(2.4 * l2), 2).name, "tiled");  // 560^2 in 2 x 2 MiB
+    EXPECT_EQ(auto_backend_choice(square(1.8 * l2), 2).name, "threads");  // 480^2 in 2 x 2 MiB
+    EXPECT_EQ(auto_backend_choice(square(2.0 * l2), 2).name, "tiled");    // 512^2
     EXPECT_EQ(auto_backend_choice(cube(0.15 * llc), 2).name, "tiled");
   }
 }
