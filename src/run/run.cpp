@@ -258,9 +258,9 @@ void Run::add_monitor(Monitor m) {
 }
 
 // Chunks end at every step-based event: the greatest common divisor of their intervals. Not the
-// health check's: a chunk ends at the first whole pass at or after each of its steps (see
-// advance), so that it never cuts a tiled block short: a short block costs a whole pass over
-// memory for a few steps.
+// health check's: for it a chunk ends at the first whole pass at or after each multiple of
+// check_every (see advance), so that it never cuts a tiled block short: a short block costs a
+// whole pass over memory for a few steps.
 std::int64_t Run::stride() const {
   std::int64_t stride = 0;
   auto add = [&](std::int64_t e) {
