@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,18 @@ inline Solver solve(const Problem& p, const std::string& backend = "serial") {
   Solver s(p, make_backend(backend));
   s.step(p.steps);
   return s;
+}
+
+/// A field of `g`'s cells, dense and x fastest, drawn uniformly from [lo, hi) by a generator
+/// seeded with `seed`: the same values for every backend and run.
+inline std::vector<double> random_field(const Grid& g, unsigned seed, double lo = -1.0,
+                                        double hi = 1.0) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<double> v(static_cast<std::size_t>(g.cells()));
+  for (double& x : v)
+    x = u(rng);
+  return v;
 }
 
 /// The interior as a dense vector (x fastest).

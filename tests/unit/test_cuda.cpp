@@ -29,11 +29,7 @@ namespace {
 std::vector<double> run(const Problem& p, std::unique_ptr<Backend> b,
                         std::shared_ptr<const Domain> d = nullptr) {
   Solver s(p, std::move(b), std::move(d));
-  std::vector<double> initial(static_cast<std::size_t>(p.grid.cells()));
-  std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  for (double& v : initial)
-    v = u(rng);
+  const std::vector<double> initial = test::random_field(p.grid, 11);
   s.load_interior(initial.data());
   s.step(p.steps / 2);
   s.step(p.steps - p.steps / 2);

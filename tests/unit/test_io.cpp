@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <random>
 
 #include "calor/error.hpp"
 #include "calor/health.hpp"
@@ -386,11 +385,7 @@ TEST(Stats, OneOrderForFieldsViewsAndRows) {
 TEST(Stats, ThreadedReductionKeepsTheBits) {
   const Problem p = test::problem("dim = 3\nn = [13, 1100, 9]\nsteps = 2\n");
   Solver s(p, make_backend("threads", BackendOptions{3}));
-  std::vector<double> v(static_cast<std::size_t>(p.grid.cells()));
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> u(-1e3, 1e3);
-  for (double& x : v)
-    x = u(rng);
+  const std::vector<double> v = test::random_field(p.grid, 7, -1e3, 1e3);
   s.load_interior(v.data());
   const StatsAccumulator one = accumulate(s.field());
   const auto same = [&](const StatsAccumulator& x, const std::string& what) {

@@ -39,15 +39,6 @@ Difference difference(const std::vector<double>& a, const std::vector<double>& b
   return {std::sqrt(d2 / b2), dmax / bmax};
 }
 
-std::vector<double> random_field(const Grid& g, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<double> v(static_cast<std::size_t>(g.cells()));
-  for (double& x : v)
-    x = u(rng);
-  return v;
-}
-
 // Steps the stencil solver `s` and the spectral solver to each count in `counts`, comparing.
 void expect_discrete_matches(Solver& s, SpectralSolver& sp, const std::vector<std::int64_t>& counts,
                              double tol, const std::string& what) {
@@ -105,7 +96,7 @@ TEST(SpectralDiscrete, MatchesTheStencilOnRandomFields) {
   for (const auto& [name, toml] : cases) {
     SCOPED_TRACE(name + ":\n" + toml);
     const Problem p = test::problem(toml);
-    const auto u0 = random_field(p.grid, seed++);
+    const auto u0 = test::random_field(p.grid, seed++);
     Solver s(p, make_backend("serial"));
     s.field().copy_interior_from(u0.data());
     SpectralSolver sp(p, SpectralMode::discrete, 1);
@@ -121,7 +112,7 @@ TEST(SpectralDiscrete, MatchesTheStencilAfterManySteps) {
         "dim = 2\nn = [14, 11]\n[sources]\npoints = [{ at = [3, 4], energy = 1.0 }]\n",
         "dim = 2\nn = [12, 9]\ndt = 0.2\nboundary.all = \"periodic\"\n"}) {
     const Problem p = test::problem(toml);
-    const auto u0 = random_field(p.grid, 5);
+    const auto u0 = test::random_field(p.grid, 5);
     Solver s(p, make_backend("serial"));
     s.field().copy_interior_from(u0.data());
     SpectralSolver sp(p, SpectralMode::discrete, 1);
@@ -352,7 +343,7 @@ TEST(SpectralRefuses, PointSourcesInContinuousMode) {
 TEST(SpectralWisdom, ExportImportAndMeasuredPlans) {
   const std::string path = ::testing::TempDir() + "calor_spectral_wisdom.txt";
   const Problem p = test::problem("dim = 3\nn = [24, 20, 18]\nboundary.all = \"periodic\"\n");
-  const auto u0 = random_field(p.grid, 7);
+  const auto u0 = test::random_field(p.grid, 7);
   SpectralSolver est(p, SpectralOptions{SpectralMode::discrete, 1, FftPlanning::estimate});
   SpectralSolver mea(p, SpectralOptions{SpectralMode::discrete, 1, FftPlanning::measure});
   est.set_initial(u0);
