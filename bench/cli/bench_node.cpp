@@ -288,7 +288,7 @@ Roofline measure_roofline(const NodeSetup& s) {
   // --quick: at most 512 MiB per array (see out_of_cache_edge).
   const std::size_t bytes = std::max<std::size_t>(
       std::min(s.quick ? std::min<std::size_t>(4 * s.cc.llc, 512u << 20) : 8 * s.cc.llc,
-               static_cast<std::size_t>(std::min(s.array_cap, 1e18))),
+               static_cast<std::size_t>(s.array_cap)),
       64u << 20);
   Roofline roof;
   std::printf("\nMemory bandwidth (copy, %zu MiB per array, 16 B per element, best of %d):\n",

@@ -151,7 +151,7 @@ class Run {
 
  private:
   struct Schedule;
-  bool after_chunk(const RunProgress& p, RunReport& report);
+  bool after_chunk(const RunProgress& p, std::int64_t chunk, RunReport& report);
   void restart(const std::string& path, bool force);
   [[nodiscard]] std::int64_t stride() const;
   [[nodiscard]] std::vector<PlannedFile> planned_files() const;

@@ -78,7 +78,6 @@ struct Run::Schedule {
   std::vector<ScheduledOutput> outputs;
   std::vector<std::pair<Monitor, Timed>> monitors;
   std::int64_t check_every = 0;
-  std::int64_t chunk_from = 0;   // the step the current chunk began at
   Output* checkpoint = nullptr;  // the configured checkpoint output, if any
   std::optional<ChunkSize> chunk;
   Clock::time_point start = Clock::now();
@@ -304,11 +303,11 @@ RunReport Run::advance(std::int64_t steps) {
       const std::int64_t pass = schedule_->chunk->pass(), to_check = check - step() % check;
       n = std::min(n, (to_check + pass - 1) / pass * pass);
     }
-    schedule_->chunk_from = step();
     const auto c0 = Clock::now();
     method_->advance(n);
     schedule_->chunk->after(n, comm_.max(seconds_since(c0)), 0.25 * interval, interval);
-    if (!after_chunk(RunProgress{step(), target, seconds_since(t0), first, time()}, report)) break;
+    if (!after_chunk(RunProgress{step(), target, seconds_since(t0), first, time()}, n, report))
+      break;
   }
   report.step = step();
   report.ran = step() - first;
@@ -316,9 +315,9 @@ RunReport Run::advance(std::int64_t steps) {
   return report;
 }
 
-// Between two chunks: progress, health, outputs, monitors and stop requests. Returns false to
-// end the run.
-bool Run::after_chunk(const RunProgress& p, RunReport& report) {
+// Between two chunks (the one just run took `chunk` steps): progress, health, outputs, monitors
+// and stop requests. Returns false to end the run.
+bool Run::after_chunk(const RunProgress& p, std::int64_t chunk, RunReport& report) {
   if (options_.progress) options_.progress(p);
   Schedule& s = *schedule_;
   const double now = comm_.max(seconds_since(s.start));  // time-based events: one decision
@@ -336,7 +335,8 @@ bool Run::after_chunk(const RunProgress& p, RunReport& report) {
   for (auto& o : s.outputs)
     if (o.when.due(p.step, now) || (last && o.at_end)) due.push_back(&o);
   // Every written state has just been checked: no checkpoint of a blown-up field.
-  const bool check_due = s.check_every > 0 && p.step / s.check_every > s.chunk_from / s.check_every;
+  const bool check_due =
+      s.check_every > 0 && p.step / s.check_every > (p.step - chunk) / s.check_every;
   if (check_due || last || stop || !due.empty()) comm_.agree_or_throw(method_->check_health());
   bool written_checkpoint = false;
   if (!due.empty()) {    // the same on every rank: steps and `now` are agreed
