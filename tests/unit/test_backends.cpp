@@ -362,6 +362,68 @@ TEST(Backends, SweepsStreamPastPartOfASlowLastLevel) {
   }
 }
 
+// Segment [i0, i1) of row (1, k) of fields shaped by `g` (halo 8, every value random; k = 1 in
+// 3D, row 0 in 1D), for every i0 <= i1 in [-7, n + 7]: each vector kernel (one row; two rows from
+// dim 2; with aligned or streaming stores) gives the scalar row's bits in the segment and writes
+// nothing around it. Leaning strips and widened regions start and end their rows anywhere, and
+// the kernels peel the cells before the first aligned output and after the last whole vector.
+template <class S>
+void check_row_segments(const Grid& g) {
+  std::vector<Field> f;  // the input, the three face fields, the heat field
+  for (unsigned i = 0; i < 5; ++i) {
+    f.emplace_back(g, 8);
+    const std::vector<double> v =
+        test::random_field(Grid{1, {f.back().size(), 1, 1}}, 10 + i, i > 0 ? 0.5 : -1.0, 1.0);
+    std::copy(v.begin(), v.end(), f.back().raw());
+  }
+  Field out(g, 8), want(g, 8);
+  const index_t at = f[0].offset(0, g.dim >= 2 ? 1 : 0, g.dim == 3 ? 1 : 0), sy = f[0].stride_y();
+  // The rows around the two (the second's successor included); in 1D the whole field.
+  const index_t lo = g.dim >= 2 ? at - 2 * sy : 0, hi = g.dim >= 2 ? at + 3 * sy : f[0].size();
+  auto row = [&](Field& o) {
+    detail::Row r{f[0].raw() + at, o.raw() + at, sy, f[0].stride_z(), {}, f[4].raw() + at};
+    for (int a = 0; a < 3; ++a)
+      r.f.k[a] = f[1 + a].raw() + at;
+    return r;
+  };
+  const Coefficients c{0.5, 0.125, {0.1, 0.2, 0.05}};
+  const auto w = Weights<double>::from(c);
+  const auto wv = Weights<detail::vec>::from(c);
+  using Kernel = void (*)(const Weights<double>&, const Weights<detail::vec>&, double,
+                          const detail::Row&, index_t, index_t);
+  std::vector<std::pair<int, Kernel>> kernels = {{1, &detail::row_simd<S, false, true>},
+                                                 {1, &detail::row_simd<S, true>}};
+  if constexpr (S::dim >= 2) {
+    kernels.emplace_back(2, &detail::rows2_simd<S, false, true>);
+    kernels.emplace_back(2, &detail::rows2_simd<S, true>);
+  }
+  auto around = [&](const Field& o) { return std::vector<double>(o.raw() + lo, o.raw() + hi); };
+  for (std::size_t kn = 0; kn < kernels.size(); ++kn)
+    for (index_t i0 = -7; i0 <= g.n[0] + 7; ++i0)
+      for (index_t i1 = i0; i1 <= g.n[0] + 7; ++i1) {
+        for (Field* o : {&out, &want})
+          std::fill_n(o->raw() + lo, hi - lo, -7.0);
+        kernels[kn].second(w, wv, 0.25, row(out), i0, i1);
+        detail::Row r = row(want);
+        for (int k = 0; k < kernels[kn].first; ++k, r = detail::next_row<S>(r))
+          detail::row_scalar<S>(w, 0.25, r, i0, i1);
+        ASSERT_TRUE(test::same_bits(around(out), around(want)))
+            << "kernel " << kn << ", cells [" << i0 << ", " << i1 << ")";
+      }
+}
+
+TEST(Backends, RowSegmentsMatchTheScalarRowAtEveryStartAndEnd) {
+  using F = StencilForm;
+  using H = Heating;
+  const Grid g1{1, {29, 1, 1}}, g2{2, {29, 3, 1}}, g3{3, {21, 3, 3}};
+  check_row_segments<detail::Shape<1, F::expanded, H::field>>(g1);
+  check_row_segments<detail::Shape<2, F::factored, H::none>>(g2);
+  check_row_segments<detail::Shape<2, F::expanded, H::uniform>>(g2);
+  check_row_segments<detail::Shape<2, F::conservative, H::field>>(g2);
+  check_row_segments<detail::Shape<3, F::factored, H::none>>(g3);
+  check_row_segments<detail::Shape<3, F::conservative, H::none>>(g3);
+}
+
 // Where the last-level cache does not feed a sweep at its in-cache rate, 3D strips are sized to
 // half the L2, not to a share of the last level: more of them.
 TEST(Backends, TiledStripsIn3DFitTheL2WhereTheLastLevelIsSlow) {
