@@ -1,5 +1,6 @@
 #include "calor/health.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -48,19 +49,25 @@ std::string blew_up(const State& s, double v, const index_t (&g)[3]) {
 
 }  // namespace
 
-std::string check_field(const State& s) {
+std::string check_field(const State& s, int threads) {
   const Box& b = s.box;
-  for (index_t k = 0; k < b.size(2); ++k)
-    for (index_t j = 0; j < b.size(1); ++j) {
-      const double* row = s.cells + s.stride_y * j + s.stride_z * k;
-      if (!row_fails(row, b.size(0))) continue;
-      index_t i = 0;
-      while (i + 1 < b.size(0) && sane(row[i]))
-        ++i;
-      const index_t g[3] = {i + b.low[0], j + b.low[1], k + b.low[2]};
-      return blew_up(s, row[i], g);
-    }
-  return {};
+  const index_t nx = b.size(0), ny = b.size(1), rows = ny * b.size(2);
+  auto row = [&](index_t r) { return s.cells + s.stride_y * (r % ny) + s.stride_z * (r / ny); };
+  // The first failing row in storage order (y fastest), on `threads` threads: each share stops
+  // scanning once it has found one, and the earliest share's wins.
+  index_t first = rows;
+#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static) \
+    reduction(min                                                           \
+              : first) if (threads > 1)
+  for (index_t r = 0; r < rows; ++r)
+    if (r < first && row_fails(row(r), nx)) first = r;
+  if (first == rows) return {};
+  const double* bad = row(first);
+  index_t i = 0;
+  while (i + 1 < nx && sane(bad[i]))
+    ++i;
+  const index_t g[3] = {i + b.low[0], first % ny + b.low[1], first / ny + b.low[2]};
+  return blew_up(s, bad[i], g);
 }
 
 }  // namespace calor

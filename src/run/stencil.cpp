@@ -72,7 +72,7 @@ class StencilMethod final : public Method {
   [[nodiscard]] std::string check_health() const override {
     if (space() == MemorySpace::device && solver_->local_statistics().surely_within(kBlowUp))
       return {};
-    return check_field(state());
+    return check_field(state(), solver_->backend().threads());
   }
   [[nodiscard]] std::vector<double> gather() const override { return state().gather(); }
   [[nodiscard]] std::string engine() const override {

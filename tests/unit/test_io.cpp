@@ -323,6 +323,37 @@ TEST(Health, FindsEveryKindOfBadValueAndNamesItsGlobalCell) {
   EXPECT_EQ(check_field(st), "");
 }
 
+// Threads share the scan by rows and name the same cell as one thread: the first bad value in
+// storage order, though a later share finds its own first.
+TEST(Health, ThreadsNameTheSameFirstBadCell) {
+  const Problem p = test::problem("dim = 2\nn = 300\n");
+  const index_t nx = 40, ny = 300, sy = 40;
+  std::vector<double> cells(static_cast<std::size_t>(sy * ny), 1.0);
+  State st;
+  st.problem = &p;
+  st.box = Box{{0, 0, 0}, {nx, ny, 1}};
+  st.cells = cells.data();
+  st.stride_y = sy;
+  st.stride_z = sy * ny;
+  const auto at = [&](index_t i, index_t j) -> double& {
+    return cells[static_cast<std::size_t>(i + sy * j)];
+  };
+  for (const int threads : {1, 2, 3, 4})
+    EXPECT_EQ(check_field(st, threads), "") << threads;
+  at(7, 250) = std::nan("");
+  at(30, 150) = std::nan("");  // in a later share than row 40 at 2 to 4 threads
+  at(3, 40) = std::nan("");
+  for (const auto& [i, j] : {std::pair<index_t, index_t>{3, 40}, {30, 150}, {7, 250}}) {
+    for (const int threads : {1, 2, 3, 4}) {
+      const std::string m = check_field(st, threads);
+      const std::string cell = "at cell (" + std::to_string(i) + ", " + std::to_string(j) + ")";
+      EXPECT_NE(m.find(cell), std::string::npos) << threads << " threads: " << m;
+    }
+    at(i, j) = 1.0;
+  }
+  EXPECT_EQ(check_field(st, 3), "");
+}
+
 TEST(Health, BlowUpNamesStepValueCellAndStability) {
   const Problem p = test::problem(
       "dim = 2\nn = 30\ndt = 0.4\nallow_unstable = true\nsteps = 1000\n"
