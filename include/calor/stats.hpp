@@ -65,11 +65,33 @@ struct StatsAccumulator {
   [[nodiscard]] bool surely_within(double limit) const;
 };
 
-/// One row of `n` values, added in order: the unit every reduction of a field is made of.
+/// One row of `n` values: the unit every reduction of a field is made of, on the host and the
+/// device alike. Cell i goes to way i % kWays (each way a compensated sum with its own
+/// extremes) up to the last whole group of kWays cells, the ways are merged in order, and the
+/// cells after them added in order: independent chains that vectorise, instead of one chain of
+/// dependent adds (a 4800^2 field on one core: 0.092 s -> 0.033 s).
 CALOR_HD inline StatsAccumulator accumulate_row(const double* row, index_t n) {
+  constexpr int kWays = 8;
   StatsAccumulator a;
-  for (index_t i = 0; i < n; ++i)
-    a.add(row[i]);
+  index_t i = 0;
+  if (n >= kWays) {
+    double sum[kWays] = {}, sum_c[kWays] = {}, sq[kWays] = {}, sq_c[kWays] = {};
+    double lo[kWays], hi[kWays];
+    for (int w = 0; w < kWays; ++w)
+      lo[w] = hi[w] = row[w];
+    for (; i + kWays <= n; i += kWays)
+      for (int w = 0; w < kWays; ++w) {
+        const double v = row[i + w];
+        neumaier_add(sum[w], sum_c[w], v);
+        neumaier_add(sq[w], sq_c[w], v * v);
+        lo[w] = v < lo[w] ? v : lo[w];
+        hi[w] = v > hi[w] ? v : hi[w];
+      }
+    for (int w = 0; w < kWays; ++w)
+      a.merge(StatsAccumulator{sum[w], sum_c[w], sq[w], sq_c[w], lo[w], hi[w], false});
+  }
+  for (index_t k = i; k < n; ++k)
+    a.add(row[k]);
   return a;
 }
 

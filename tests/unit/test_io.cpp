@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cctype>
 #include <cmath>
@@ -407,6 +408,36 @@ TEST(Stats, OneOrderForFieldsViewsAndRows) {
     EXPECT_EQ(std::bit_cast<std::uint64_t>(a.l2), std::bit_cast<std::uint64_t>(x.l2));
     EXPECT_EQ(a.min, x.min);
     EXPECT_EQ(a.max, x.max);
+  }
+}
+
+// A row of any length, its cells spread over the ways and the tail: integers whose exact sum
+// survives two values of 2^60 that cancel (a plain sum loses it), exact extremes, and the sum of
+// squares to a long double's accuracy.
+TEST(Stats, RowsKeepTheExactSumAndExtremesAtEveryLength) {
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> cell(-1000000, 1000000);
+  for (index_t n = 0; n <= 70; ++n) {
+    std::vector<double> row(static_cast<std::size_t>(n));
+    for (double& v : row)
+      v = cell(rng);
+    if (n >= 3) {
+      row[1] = 0x1p60;  // cancelled by the last cell
+      row.back() = -0x1p60;
+    }
+    long long exact = 0;
+    long double squares = 0;
+    for (const double v : row) {
+      if (std::fabs(v) < 0x1p59) exact += static_cast<long long>(v);
+      squares += static_cast<long double>(v) * v;
+    }
+    const Stats st = accumulate_row(row.data(), n).finish();
+    EXPECT_EQ(st.heat, static_cast<double>(exact)) << n;
+    if (n > 0) {
+      EXPECT_EQ(st.min, *std::min_element(row.begin(), row.end())) << n;
+      EXPECT_EQ(st.max, *std::max_element(row.begin(), row.end())) << n;
+    }
+    EXPECT_NEAR(st.l2, std::sqrt(static_cast<double>(squares)), 1e-15 * st.l2) << n;
   }
 }
 
