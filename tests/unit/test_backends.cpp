@@ -346,19 +346,21 @@ TEST(Backends, LastLevelSpeedIsMeasuredOnceAndCanBeAgreed) {
 
 // Plain sweeps take streaming stores past the last-level cache, and past kSlowLlcStreamShare of
 // it where that cache is slow (such a sweep already runs at memory's pace there), never below
-// that share; a tiled block's last step only past the whole cache.
+// that share; a tiled block's last step only past the whole of a fast one.
 TEST(Backends, SweepsStreamPastPartOfASlowLastLevel) {
   const MeasuredLlcSpeedAfter measured;
   const double llc = static_cast<double>(caches().llc), share = detail::kSlowLlcStreamShare;
   for (const double speed : {1.0, 0.4}) {
     use_llc_sweep_speed(speed);
-    for (const bool blocked : {false, true}) {
-      const bool slow = speed < kFastLlc && !blocked;
-      EXPECT_FALSE(detail::should_stream(0.95 * share * llc, blocked)) << speed << blocked;
-      EXPECT_EQ(detail::should_stream(1.05 * share * llc, blocked), slow) << speed << blocked;
-      EXPECT_EQ(detail::should_stream(0.95 * llc, blocked), slow) << speed << blocked;
-      EXPECT_TRUE(detail::should_stream(1.05 * llc, blocked)) << speed << blocked;
-    }
+    const bool slow = speed < kFastLlc;
+    // A plain sweep: past the whole last level, and past a share of a slow one.
+    EXPECT_FALSE(detail::should_stream(0.95 * share * llc)) << speed;
+    EXPECT_EQ(detail::should_stream(1.05 * share * llc), slow) << speed;
+    EXPECT_EQ(detail::should_stream(0.95 * llc), slow) << speed;
+    EXPECT_TRUE(detail::should_stream(1.05 * llc)) << speed;
+    // A tiled block's last step: past the whole of a fast last level only.
+    for (const double part : {0.95 * share, 1.05 * share, 0.95, 1.05, 8.0})
+      EXPECT_EQ(detail::should_stream(part * llc, true), !slow && part > 1) << speed << " " << part;
   }
 }
 
