@@ -41,11 +41,10 @@ inline constexpr double kSlowLlcStreamShare = 0.4;
 /// cannot stay in the last-level cache, skipping the read-for-ownership saves a third of the
 /// traffic. A plain sweep streams past kSlowLlcStreamShare of a slow last level too (its speed
 /// is measured once per process, and only for fields past that share). A tiled block's last step
-/// (`blocked`) streams only past a fast last level: where it is slow, the cached stores leave
-/// part of the fields there for the next block, and no size measured streaming faster (the Intel
-/// VM, 260 MiB L3, tiled, 192 steps, MLUP/s, cached / streaming: 7000^2 1 thread 2779-2919 /
-/// 2648-2715, 2 threads 5386-5420 / 4965-5090; 8192^2 2454-2455 / 2407-2427 and 4639-4847 /
-/// 4548-4622; the case study 1.94-2.10 s / 2.12-2.18 s at 2 threads; docs/benchmarks.md).
+/// (`blocked`) streams only past a fast last level: where it is slow, its cached stores leave
+/// part of the fields there for the next block, and on the Intel VM's 260 MiB L3 no size from
+/// 1x to 4x the L3 ran faster streaming (docs/benchmarks.md, "A tiled block's last step no
+/// longer streams past a slow last level").
 inline bool should_stream(double bytes, bool blocked = false) {
   const auto llc = static_cast<double>(caches().llc);
   if (blocked) return bytes > llc && llc_feeds_sweeps();

@@ -56,9 +56,8 @@ std::string check_field(const State& s, int threads) {
   // The first failing row in storage order (y fastest), on `threads` threads: each share stops
   // scanning once it has found one, and the earliest share's wins.
   index_t first = rows;
-#pragma omp parallel for num_threads(std::max(threads, 1)) schedule(static) \
-    reduction(min                                                           \
-              : first) if (threads > 1)
+  const int nt = std::max(threads, 1);
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(min : first) if (nt > 1)
   for (index_t r = 0; r < rows; ++r)
     if (r < first && row_fails(row(r), nx)) first = r;
   if (first == rows) return {};
