@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -568,11 +569,19 @@ const BackendEntry registry::tiled_backend{
         return AutoBid{0, std::string("no temporal blocking here: ") + why};
       if (!prefer_temporal_blocking(block, threads)) return AutoBid{};
       const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
-      const std::string mb = std::to_string(static_cast<long long>(bytes / 1e6));
+      char text[32];
+      std::snprintf(text, sizeof text, bytes < 1e7 ? "%.1f" : "%.0f", bytes / 1e6);
+      const std::string mb = text;
       if (block.dim == 3 && bytes <= 0.5 * static_cast<double>(caches().llc))
         return AutoBid{30, "3D, the fields (" + mb +
                                " MB) in cache: strips of y-rows run several steps per pass, "
                                "the threads meeting once per plane instead of once per step"};
+      if (barrier_bound(block, threads) &&
+          bytes <= 0.95 * static_cast<double>(caches().l2) * threads)
+        return AutoBid{30, "2D, the fields (" + mb +
+                               " MB) in cache: a thread's share of a step is a few "
+                               "microseconds, so blocks of steps that meet once per block beat a "
+                               "sweep that meets at a barrier every step"};
       return AutoBid{30, "the fields (" + mb +
                              " MB) outgrow the cache: temporal blocking reuses each cell for "
                              "several steps per trip to memory"};

@@ -328,6 +328,24 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
     EXPECT_EQ(auto_backend_choice(square(2.0 * l2), 2).name, "tiled");    // 512^2
     EXPECT_EQ(auto_backend_choice(cube(0.15 * llc), 2).name, "tiled");
   }
+  // Below that, at two threads or more, where a plain sweep waits at its barrier more than it
+  // sweeps: a thread's share of at most 40000 cells, in rows enough for tiled's bands.
+  const auto edge = [](index_t n) {
+    Grid g;
+    g.n = {n, n, 1};
+    return g;
+  };
+  if (llc >= 16 * l2 && 0.95 * l2 >= 16.0 * 300 * 300) {
+    EXPECT_EQ(auto_backend_choice(edge(256), 2).name, "tiled");
+    EXPECT_NE(auto_backend_choice(edge(256), 2).reason.find("barrier"), std::string::npos);
+    EXPECT_EQ(auto_backend_choice(edge(160), 2).name, "tiled");
+    EXPECT_EQ(auto_backend_choice(edge(300), 2).name, "threads");  // 45000 cells a thread
+    EXPECT_EQ(auto_backend_choice(edge(128), 2).name, "threads");  // 64 rows a thread
+    EXPECT_EQ(auto_backend_choice(edge(256), 4).name, "threads");  // 64 rows a thread
+    EXPECT_EQ(auto_backend_choice(edge(256), 1).name, "simd");
+    use_llc_sweep_speed(1.0);  // where the last level is fast (unmeasured there): unchanged
+    EXPECT_EQ(auto_backend_choice(edge(256), 2).name, "threads");
+  }
 }
 
 // The measured ratio is a plausible one (a timing on a noisy machine: no exact value), and
