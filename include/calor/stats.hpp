@@ -77,8 +77,8 @@ CALOR_HD inline StatsAccumulator accumulate_row(const double* row, index_t n) {
   if (n >= kWays) {
     double sum[kWays] = {}, sum_c[kWays] = {}, sq[kWays] = {}, sq_c[kWays] = {};
     double lo[kWays], hi[kWays];
-    for (int w = 0; w < kWays; ++w)
-      lo[w] = hi[w] = row[w];
+    for (int w = 0; w < kWays; ++w)  // row[0] as add() starts: a NaN there stays, others pass
+      lo[w] = hi[w] = row[0];
     for (; i + kWays <= n; i += kWays)
       for (int w = 0; w < kWays; ++w) {
         const double v = row[i + w];

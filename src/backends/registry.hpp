@@ -31,18 +31,20 @@ struct BackendEntry {
   AutoBid (*bid)(const Grid& block, int threads) = nullptr;
 };
 
-/// Where a 2D step is so short that a plain sweep on threads is bound by its barrier: each
-/// thread's share is at most kBarrierBoundCells cells (a few microseconds of work), with at least
-/// kBarrierBoundRows rows each, which the tiled backend's bands of rows need at its depth of 32
-/// (2 x 32 + 2). The threads backend meets every step, tiled once a block. Measured only where
-/// the last level is slow (the Intel VM, 2 threads, best of 5 interleaved, tiled over threads:
-/// 160^2 1.34, 184^2 1.18, 224^2 1.14, 256^2 1.13, 300^2 0.99, 360^2 0.93; 128^2, 64 rows a
-/// thread and so no bands, 0.68).
+/// Where a 2D step is so short that a plain sweep on two threads is bound by its barrier: each
+/// thread's share is at most kBarrierBoundCells cells (a few microseconds of work), in at least
+/// kBarrierBoundRows rows, which the tiled backend's bands of rows need at its depth of 32
+/// (2 x 32 + 2), and rows of at least kBarrierBoundWidth cells, which its column strips need
+/// (two strips of 4 vectors of 8 or more). The threads backend meets every step, tiled once a
+/// block. Measured at two threads only, where the last level is slow (the Intel VM, best of 5
+/// interleaved, tiled over threads: 160^2 1.34, 184^2 1.18, 224^2 1.14, 256^2 1.13, 300^2 0.99,
+/// 360^2 0.93; 128^2, 64 rows a thread and so no bands, 0.68).
 inline constexpr index_t kBarrierBoundCells = 40000;
 inline constexpr index_t kBarrierBoundRows = 80;
+inline constexpr index_t kBarrierBoundWidth = 64;
 inline bool barrier_bound(const Grid& block, int threads) {
-  return block.dim == 2 && threads >= 2 && block.cells() / threads <= kBarrierBoundCells &&
-         block.n[1] / threads >= kBarrierBoundRows;
+  return block.dim == 2 && threads == 2 && block.cells() / threads <= kBarrierBoundCells &&
+         block.n[1] / threads >= kBarrierBoundRows && block.n[0] >= kBarrierBoundWidth;
 }
 
 /// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
@@ -62,7 +64,7 @@ inline bool barrier_bound(const Grid& block, int threads) {
 /// core), the L2 is what a plain sweep runs from:
 /// - 2D: once the fields exceed 0.9 of the L2 at one thread, 0.95 of an L2 per thread at two or
 ///   more (the crossings measured in `calor run` rounds with whole tiled blocks: 330^2-360^2 at
-///   one thread, 480^2-512^2 at two), and below that where a step is barrier_bound;
+///   one thread, 480^2-512^2 at two), and below that at two where a step is barrier_bound;
 /// - 3D: always.
 inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_llc) {
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);

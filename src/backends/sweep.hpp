@@ -42,9 +42,9 @@ inline constexpr double kSlowLlcStreamShare = 0.4;
 /// traffic. A plain sweep streams past kSlowLlcStreamShare of a slow last level too (its speed
 /// is measured once per process, and only for fields past that share). A tiled block's last step
 /// (`blocked`) streams only past a fast last level: where it is slow, its cached stores leave
-/// part of the fields there for the next block, and on the Intel VM's 260 MiB L3 no size from
-/// 1x to 4x the L3 ran faster streaming (docs/benchmarks.md, "A tiled block's last step no
-/// longer streams past a slow last level").
+/// part of the fields there for the next block, and on the Intel VM's 260 MiB L3 none of the
+/// sizes measured, 1.4x to 4.1x the L3, ran faster streaming (docs/benchmarks.md, "A tiled
+/// block's last step no longer streams past a slow last level").
 inline bool should_stream(double bytes, bool blocked = false) {
   const auto llc = static_cast<double>(caches().llc);
   if (blocked) return bytes > llc && llc_feeds_sweeps();

@@ -411,34 +411,48 @@ TEST(Stats, OneOrderForFieldsViewsAndRows) {
   }
 }
 
-// A row of any length, its cells spread over the ways and the tail: integers whose exact sum
-// survives two values of 2^60 that cancel (a plain sum loses it), exact extremes, and the sum of
-// squares to a long double's accuracy.
+// A row of any length, its cells spread over the ways and the tail: integers, whose sum and sum
+// of squares a compensated sum gets exactly, also past two cells of 2^60 that cancel (a plain
+// sum loses the rest); exact extremes; and NaN as add() treats it, ignored past the first cell
+// and kept from it.
 TEST(Stats, RowsKeepTheExactSumAndExtremesAtEveryLength) {
   std::mt19937_64 rng(3);
   std::uniform_int_distribution<int> cell(-1000000, 1000000);
   for (index_t n = 0; n <= 70; ++n) {
     std::vector<double> row(static_cast<std::size_t>(n));
-    for (double& v : row)
+    long long sum = 0, squares = 0;
+    for (double& v : row) {
       v = cell(rng);
-    if (n >= 3) {
-      row[1] = 0x1p60;  // cancelled by the last cell
-      row.back() = -0x1p60;
-    }
-    long long exact = 0;
-    long double squares = 0;
-    for (const double v : row) {
-      if (std::fabs(v) < 0x1p59) exact += static_cast<long long>(v);
-      squares += static_cast<long double>(v) * v;
+      sum += static_cast<long long>(v);
+      squares += static_cast<long long>(v) * static_cast<long long>(v);
     }
     const Stats st = accumulate_row(row.data(), n).finish();
-    EXPECT_EQ(st.heat, static_cast<double>(exact)) << n;
+    EXPECT_EQ(st.heat, static_cast<double>(sum)) << n;
+    EXPECT_EQ(st.l2, std::sqrt(static_cast<double>(squares))) << n;
     if (n > 0) {
       EXPECT_EQ(st.min, *std::min_element(row.begin(), row.end())) << n;
       EXPECT_EQ(st.max, *std::max_element(row.begin(), row.end())) << n;
     }
-    EXPECT_NEAR(st.l2, std::sqrt(static_cast<double>(squares)), 1e-15 * st.l2) << n;
+    if (n >= 3) {
+      const double first = row[1], last = row.back();
+      row[1] = 0x1p60;
+      row.back() = -0x1p60;
+      EXPECT_EQ(accumulate_row(row.data(), n).finish().heat,
+                static_cast<double>(sum - static_cast<long long>(first + last)))
+          << n;
+    }
   }
+  std::vector<double> row(20, 1.0);
+  row[3] = std::nan("");  // its way's other cells still count
+  row[11] = -5.0;
+  row[19] = 7.0;
+  Stats st = accumulate_row(row.data(), 20).finish();
+  EXPECT_EQ(st.min, -5.0);
+  EXPECT_EQ(st.max, 7.0);
+  EXPECT_TRUE(std::isnan(st.heat));
+  row[0] = std::nan("");  // the first cell: as add(), the extremes stay NaN
+  st = accumulate_row(row.data(), 20).finish();
+  EXPECT_TRUE(std::isnan(st.min) && std::isnan(st.max));
 }
 
 // Rows reduced on several threads and merged in order give the serial bits: over the chunk
