@@ -47,6 +47,17 @@ inline bool barrier_bound(const Grid& block, int threads) {
          block.n[1] / threads >= kBarrierBoundRows && block.n[0] >= kBarrierBoundWidth;
 }
 
+/// The 2D rule of prefer_temporal_blocking by size alone: whether the two fields outgrow the cache
+/// a plain sweep on `threads` threads runs from (below).
+inline bool outgrows_sweep_cache(const Grid& block, int threads, bool fast_llc) {
+  const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
+  const auto llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
+  threads = std::max(threads, 1);
+  const double by_llc = 0.4 * std::min(threads, 2) * llc;
+  const double by_l2 = l2 * (threads == 1 ? 0.9 : 0.95 * threads);
+  return bytes > (fast_llc ? by_llc : std::min(by_l2, by_llc));
+}
+
 /// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
 /// `calor bench node --auto-only` and the 3D runs of docs/benchmarks.md ("Temporal blocking in
 /// 3D", "A slow last-level cache") measured it. Where the last-level cache feeds a plain sweep at
@@ -67,16 +78,12 @@ inline bool barrier_bound(const Grid& block, int threads) {
 ///   one thread, 480^2-512^2 at two), and below that at two where a step is barrier_bound;
 /// - 3D: always.
 inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_llc) {
+  if (block.dim < 3)
+    return outgrows_sweep_cache(block, threads, fast_llc) ||
+           (!fast_llc && barrier_bound(block, threads));
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
-  const auto llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
-  threads = std::max(threads, 1);
-  if (block.dim < 3) {
-    const double by_llc = 0.4 * std::min(threads, 2) * llc;
-    const double by_l2 = l2 * (threads == 1 ? 0.9 : 0.95 * threads);
-    if (fast_llc) return bytes > by_llc;
-    return bytes > std::min(by_l2, by_llc) || barrier_bound(block, threads);
-  }
-  return !fast_llc || threads == 1 || bytes <= 0.075 * llc || bytes > 0.25 * llc;
+  const auto llc = static_cast<double>(caches().llc);
+  return !fast_llc || threads <= 1 || bytes <= 0.075 * llc || bytes > 0.25 * llc;
 }
 
 /// prefer_temporal_blocking on this machine: its last-level cache is measured (llc_feeds_sweeps)

@@ -576,8 +576,7 @@ const BackendEntry registry::tiled_backend{
         return AutoBid{30, "3D, the fields (" + mb +
                                " MB) in cache: strips of y-rows run several steps per pass, "
                                "the threads meeting once per plane instead of once per step"};
-      if (barrier_bound(block, threads) &&
-          bytes <= 0.95 * static_cast<double>(caches().l2) * threads)
+      if (barrier_bound(block, threads) && !outgrows_sweep_cache(block, threads, false))
         return AutoBid{30, "2D, the fields (" + mb +
                                " MB) in cache: a thread's share of a step is a few "
                                "microseconds, so blocks of steps that meet once per block beat a "
