@@ -60,6 +60,24 @@ std::vector<Override> variable_alpha(index_t n) {
            "bench"}};
 }
 
+// The kernel alone, as a backend: each step is the row kernels over the interior
+// (detail::sweep_rows, stores kept in cache), without the halo refill, sources and checks of the
+// simd backend around them. What the in-core ceilings are timed with: a 3D grid in half the L2
+// has about a third as many halo cells as interior ones, and the simd backend, refilling them
+// every step, ran at 0.7 of its kernel there (the AMD EPYC VM, 2026-12-05).
+class KernelAlone final : public Backend {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "kernel alone"; }
+  void advance(const Scheme& scheme, Halo& /*halo*/, Field& cur, Field& next,
+               std::int64_t steps) override {
+    const index_t rows = detail::row_count(cur.grid());
+    for (std::int64_t s = 0; s < steps; ++s) {
+      detail::sweep_rows(scheme, cur, next, 0, rows, false);
+      std::swap(cur, next);
+    }
+  }
+};
+
 // One solver of the case-study stencil on an n x n grid holding random values (so no
 // data-dependent shortcut can help). One solver serves every repetition, its field refilled each
 // time: allocating and first touching the fields again took most of the benchmark's time where
@@ -70,10 +88,13 @@ class StencilRun {
       : StencilRun(backend, threads, settings(n, variable)) {}
   /// The stencil preset with `overrides` on top (another grid, dimension or kernel).
   StencilRun(const std::string& backend, int threads, const std::vector<Override>& overrides)
-      : config_(load_config("preset = \"stencil\"", "bench", overrides)),
-        solver_(config_.problem,
-                select_backend(backend, BackendOptions{threads, 0}, config_.problem.grid)),
-        cells_(config_.problem.grid.cells()) {}
+      : StencilRun(load_config("preset = \"stencil\"", "bench", overrides), [&](const Grid& g) {
+          return select_backend(backend, BackendOptions{threads, 0}, g);
+        }) {}
+  /// The same with the kernel alone (KernelAlone) stepping.
+  explicit StencilRun(const std::vector<Override>& overrides)
+      : StencilRun(load_config("preset = \"stencil\"", "bench", overrides),
+                   [](const Grid&) { return std::make_unique<KernelAlone>(); }) {}
 
   static std::vector<Override> settings(index_t n, bool variable) {
     std::vector<Override> o = {{"n", std::to_string(n), "bench"}, {"steps", "1", "bench"}};
@@ -121,6 +142,12 @@ class StencilRun {
   }
 
  private:
+  template <class Make>
+  StencilRun(Config config, const Make& make)
+      : config_(std::move(config)),
+        solver_(config_.problem, make(config_.problem.grid)),
+        cells_(config_.problem.grid.cells()) {}
+
   Config config_;
   Solver solver_;
   index_t cells_;
@@ -154,9 +181,10 @@ struct Row {
   int dim = 2;        // the grid is n^dim
 };
 
-// A kernel's in-core ceiling: the simd backend on one core, on a grid whose fields fit in half
-// the L2 cache, with enough steps to be steady; and what one update does, counted from the
-// vector kernels' code in src/backends/rows.hpp (per vector of cells: loads and stores; per
+// A kernel's in-core ceiling: the kernel alone (KernelAlone) on one core, on a grid whose fields
+// fit in half the L2 cache, with enough steps to be steady; beside it the simd backend on the
+// same grid (what the backend around the kernel costs); and what one update does, counted from
+// the vector kernels' code in src/backends/rows.hpp (per vector of cells: loads and stores; per
 // cell: flops), as there are no hardware counters on these VMs.
 struct Kernel {
   std::string name;
@@ -164,8 +192,10 @@ struct Kernel {
   int dim = 2;
   int fields = 2;  // arrays a step reads or writes (u, next, and face alphas)
   double loads = 0, stores = 1, flops = 0;
-  bool variable = false;  // the variable-alpha problem of variable_alpha(n) on top
-  double mlups = 0;       // measured ceiling, one core
+  bool variable = false;     // the variable-alpha problem of variable_alpha(n) on top
+  double mlups = 0;          // measured ceiling (the kernel alone), one core
+  double backend_mlups = 0;  // the simd backend on the same grid, one core
+  std::string grid{};        // the grid both ran on
 };
 
 // The kernel of the variable-alpha rows, or else the case study's (the first).
@@ -325,61 +355,72 @@ std::vector<Kernel> kernels() {
   };
 }
 
-// The grid a kernel's in-core ceiling is measured on: fields in half the L2. 2D: a square; 3D:
-// rows four times as long as the other sides (32^3 had rows of only 4 vectors, whose scalar
-// ends and row changes dominated). Returns the edge n; the grid is n^2 or 4n x n^2.
-index_t in_core_edge(const Kernel& k, const NodeSetup& s) {
+// The grid a kernel's in-core ceiling is measured on: fields in half the L2. 2D: a square n^2;
+// 3D: rows of 256 cells (32 vectors of 8; rows of 4 vectors, at 32^3, timed their scalar ends
+// and row changes) and a square n^2 of them.
+struct InCoreGrid {
+  index_t nx = 0, n = 0;
+  [[nodiscard]] std::string setting(int dim) const {
+    const std::string e = std::to_string(n);
+    return dim == 2 ? e : "[" + std::to_string(nx) + ", " + e + ", " + e + "]";
+  }
+  [[nodiscard]] std::string label(int dim) const {
+    const std::string e = std::to_string(n);
+    return dim == 2 ? e + "^2" : std::to_string(nx) + "x" + e + "^2";
+  }
+};
+InCoreGrid in_core_grid(const Kernel& k, const NodeSetup& s) {
   const double per_field = 0.5 * static_cast<double>(s.cc.l2) / (8.0 * k.fields);
-  const index_t n = k.dim == 2 ? static_cast<index_t>(std::sqrt(per_field))
-                               : static_cast<index_t>(std::cbrt(per_field / 4.0));
-  return std::max<index_t>(8, n / 8 * 8);
+  if (k.dim == 2) {
+    const auto n = static_cast<index_t>(std::sqrt(per_field));
+    return {n, std::max<index_t>(8, n / 8 * 8)};
+  }
+  const index_t nx = 256;
+  return {nx, std::max<index_t>(4, static_cast<index_t>(std::sqrt(per_field / nx)))};
 }
 
-// Measures each kernel's in-core ceiling (Kernel): the kernels' repetitions interleaved, so that
-// a noisy moment on a shared machine lowers one repetition of each rather than one kernel's
-// ceiling (on the Intel VM, one at a time, the case-study kernel read 2992 MLUP/s in one run and
-// 3498 in the next).
+// Measures each kernel's in-core ceiling (Kernel), alone and in the simd backend: all
+// repetitions interleaved, so that a noisy moment on a shared machine lowers one repetition of
+// each rather than one kernel's ceiling (on the Intel VM, one at a time, the case-study kernel
+// read 2992 MLUP/s in one run and 3498 in the next).
 std::vector<Kernel> measure_in_core(const NodeSetup& s) {
   std::vector<Kernel> ks = kernels();
   const int rounds = s.reps + 2;
   std::printf(
-      "\nIn-core ceilings (simd, 1 thread, fields in half the L2 cache, best of %d interleaved; "
-      "loads and stores per vector of %d cells and flops per cell counted from the code):\n",
+      "\nIn-core ceilings (each kernel alone: its row loop over a grid in half the L2 cache, "
+      "without the halo refill, sources and checks; 1 thread, best of %d interleaved; loads and "
+      "stores per vector of %d cells and flops per cell counted from the code; beside it the simd "
+      "backend on the same grid):\n",
       rounds, detail::kLanes);
-  std::printf("  %-36s %10s %6s %6s %6s %10s %9s\n", "kernel", "grid", "loads", "stores", "flops",
-              "MLUP/s", "GFLOP/s");
-  std::vector<std::unique_ptr<StencilRun>> runs;
+  std::printf("  %-36s %10s %6s %6s %6s %10s %9s %10s\n", "kernel", "grid", "loads", "stores",
+              "flops", "MLUP/s", "GFLOP/s", "simd MLUP/s");
+  std::vector<std::unique_ptr<StencilRun>> runs;  // per kernel: alone, then the simd backend
   std::vector<std::int64_t> steps;
   for (const Kernel& k : ks) {
-    const index_t n = in_core_edge(k, s);
+    const InCoreGrid grid = in_core_grid(k, s);
     std::vector<Override> o = k.settings;
-    o.push_back({"n",
-                 k.dim == 2 ? std::to_string(n)
-                            : "[" + std::to_string(4 * n) + ", " + std::to_string(n) + ", " +
-                                  std::to_string(n) + "]",
-                 "bench"});
+    o.push_back({"n", grid.setting(k.dim), "bench"});
     o.push_back({"steps", "1", "bench"});
     if (k.variable)
-      for (const Override& v : variable_alpha(n))
+      for (const Override& v : variable_alpha(grid.n))
         o.push_back(v);
+    runs.push_back(std::make_unique<StencilRun>(o));
     runs.push_back(std::make_unique<StencilRun>("simd", 1, o));
-    steps.push_back(runs.back()->calibrate(s.quick ? 0.1 : 0.3));
+    for (int i = 0; i < 2; ++i)
+      steps.push_back(runs[runs.size() - 2 + i]->calibrate(s.quick ? 0.1 : 0.3));
   }
-  std::vector<std::vector<double>> samples(ks.size());
+  std::vector<std::vector<double>> samples(runs.size());
   for (int r = 0; r < rounds; ++r)
-    for (std::size_t i = 0; i < ks.size(); ++i)
+    for (std::size_t i = 0; i < runs.size(); ++i)
       samples[i].push_back(runs[i]->seconds(steps[i]));
   for (std::size_t i = 0; i < ks.size(); ++i) {
     Kernel& k = ks[i];
-    k.mlups = runs[i]->timing(steps[i], samples[i]).mlups();
-    const auto n = static_cast<long long>(in_core_edge(k, s));
-    char grid[64];
-    if (k.dim == 2)
-      std::snprintf(grid, sizeof grid, "%lld^2", n);
-    else
-      std::snprintf(grid, sizeof grid, "%lldx%lld^2", 4 * n, n);
-    std::printf("  %-36s %10s %6.0f %6.0f %6.0f %10.1f %9.2f\n", k.name.c_str(), grid, k.loads,
-                k.stores, k.flops, k.mlups, k.mlups * k.flops / 1e3);
+    k.mlups = runs[2 * i]->timing(steps[2 * i], samples[2 * i]).mlups();
+    k.backend_mlups = runs[2 * i + 1]->timing(steps[2 * i + 1], samples[2 * i + 1]).mlups();
+    k.grid = in_core_grid(k, s).label(k.dim);
+    std::printf("  %-36s %10s %6.0f %6.0f %6.0f %10.1f %9.2f %10.1f\n", k.name.c_str(),
+                k.grid.c_str(), k.loads, k.stores, k.flops, k.mlups, k.mlups * k.flops / 1e3,
+                k.backend_mlups);
   }
   std::printf(
       "  (a row's \"in-core\" below is its MLUP/s over its kernel's ceiling times its threads)\n");
@@ -388,10 +429,9 @@ std::vector<Kernel> measure_in_core(const NodeSetup& s) {
 }
 
 // The case study's kernel alone (no halo refill, sources or checks) on one core, with its
-// fields in each level of the memory hierarchy: what each level feeds it. The in-core ceilings
-// above run the whole simd backend in half the L2; this shows what the backend around the kernel
-// costs, and what each cache level does (on the Intel VM the L2 fed it at 0.90-0.93 of its L1
-// rate and the L3 at a third: docs/benchmarks.md, "Strips for a slow last level").
+// fields in each level of the memory hierarchy: what each level feeds it (on the Intel VM the L2
+// fed it at 0.90-0.93 of its L1 rate and the L3 at a third: docs/benchmarks.md, "Strips for a
+// slow last level").
 struct Level {
   std::string where;
   index_t nx = 0, ny = 0;
@@ -705,9 +745,10 @@ void write_json(std::ostream& js, const NodeSetup& s, const NodeResults& res) {
   js << "],\n  \"in_core\": [";
   for (std::size_t i = 0; i < res.kernels.size(); ++i) {
     const Kernel& k = res.kernels[i];
-    js << (i ? ", " : "") << "{\"kernel\": " << json_str(k.name) << ", \"mlups\": " << k.mlups
-       << ", \"loads\": " << k.loads << ", \"stores\": " << k.stores << ", \"flops\": " << k.flops
-       << "}";
+    js << (i ? ", " : "") << "{\"kernel\": " << json_str(k.name)
+       << ", \"grid\": " << json_str(k.grid) << ", \"mlups\": " << k.mlups
+       << ", \"simd_backend_mlups\": " << k.backend_mlups << ", \"loads\": " << k.loads
+       << ", \"stores\": " << k.stores << ", \"flops\": " << k.flops << "}";
   }
   js << "],\n  \"kernel_alone\": [";
   for (std::size_t i = 0; i < res.levels.size(); ++i) {
@@ -740,12 +781,14 @@ void write_markdown_sweep(std::ostream& md, const std::vector<SweepRow>& sweep) 
 // The Markdown tables of the backends and of auto against the fastest backend.
 void write_markdown_tables(std::ostream& md, const NodeResults& res) {
   char buf[512];
-  md << "\n\nIn-core ceilings (simd, 1 thread, fields in half the L2 cache):\n\n| kernel | "
-        "loads/vector | stores/vector | flops/cell | MLUP/s | GFLOP/s "
-        "|\n|---|---|---|---|---|---|\n";
+  md << "\n\nIn-core ceilings (each kernel alone, 1 thread, fields in half the L2 cache; beside "
+        "it the simd backend, with its halo refill, on the same grid):\n\n| kernel | grid | "
+        "loads/vector | stores/vector | flops/cell | MLUP/s | GFLOP/s | simd backend MLUP/s "
+        "|\n|---|---|---|---|---|---|---|---|\n";
   for (const Kernel& k : res.kernels) {
-    std::snprintf(buf, sizeof buf, "| %s | %.0f | %.0f | %.0f | %.1f | %.2f |\n", k.name.c_str(),
-                  k.loads, k.stores, k.flops, k.mlups, k.mlups * k.flops / 1e3);
+    std::snprintf(buf, sizeof buf, "| %s | %s | %.0f | %.0f | %.0f | %.1f | %.2f | %.1f |\n",
+                  k.name.c_str(), k.grid.c_str(), k.loads, k.stores, k.flops, k.mlups,
+                  k.mlups * k.flops / 1e3, k.backend_mlups);
     md << buf;
   }
   md << "\nThe case-study kernel alone, 1 core:\n\n| fields in | grid | KB | MLUP/s | of the "
