@@ -64,7 +64,7 @@ std::vector<Override> variable_alpha(index_t n) {
 // (detail::sweep_rows, stores kept in cache), without the halo refill, sources and checks of the
 // simd backend around them. What the in-core ceilings are timed with: a 3D grid in half the L2
 // has about a third as many halo cells as interior ones, and the simd backend, refilling them
-// every step, ran at 0.7 of its kernel there (the AMD EPYC VM, 2026-12-05).
+// every step, ran at 0.7 of its kernel there (docs/benchmarks.md, "Each kernel alone").
 class KernelAlone final : public Backend {
  public:
   [[nodiscard]] std::string_view name() const override { return "kernel alone"; }
@@ -304,8 +304,8 @@ NodeSetup node_setup(const BenchOptions& o) {
   s.in_cache = o.quick ? 256 : 512;
   s.array_cap = memory_cap();
   s.out_cache = out_of_cache_edge(s.cc.llc, o.quick, s.array_cap);
-  // Measured here, once: measured lazily, it fell inside the first timing of the tiled backend
-  // in cache (4 steps to calibrate with, so that row ran 500 steps, 0.04 s, instead of 1.5 s).
+  // Measured here, before any timing: measured lazily (10-20 ms), it fell inside the 4 steps the
+  // in-cache tiled row calibrates its steps by, and that row then ran for 0.04 s, not 1.5 s.
   s.llc_speed = llc_sweep_speed();
   return s;
 }
@@ -376,8 +376,8 @@ struct InCoreGrid {
 InCoreGrid in_core_grid(const Kernel& k, const NodeSetup& s) {
   const double per_field = 0.5 * static_cast<double>(s.cc.l2) / (8.0 * k.fields);
   if (k.dim == 2) {
-    const auto n = static_cast<index_t>(std::sqrt(per_field));
-    return {n, std::max<index_t>(8, n / 8 * 8)};
+    const index_t n = std::max<index_t>(8, static_cast<index_t>(std::sqrt(per_field)) / 8 * 8);
+    return {n, n};
   }
   const index_t nx = 256;
   return {nx, std::max<index_t>(4, static_cast<index_t>(std::sqrt(per_field / nx)))};
