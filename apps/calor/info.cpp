@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -35,6 +37,56 @@ void print_gpus() {
                 d.minor, d.multiprocessors);
 }
 
+// Whether "auto" tiles an n x n grid at `threads` threads, and if not what it runs instead.
+bool auto_tiles_2d(index_t n, int threads, std::string* other) {
+  Grid g;
+  g.n = {n, n, 1};
+  std::string name = auto_backend_choice(g, threads).name;
+  if (name == "tiled") return true;
+  *other = std::move(name);
+  return false;
+}
+
+// Where "auto" tiles square 2D grids at `threads` threads, e.g. "tiled from 916^2 (13.4 MB),
+// threads otherwise": what this machine's caches and measured last-level speed make of the
+// rule, found by asking auto_backend_choice along the edge n in steps of about 1%, each change
+// then placed exactly by bisection.
+std::string auto_2d_summary(int threads) {
+  constexpr index_t kFirst = 16, kLast = 65536;
+  std::vector<std::pair<index_t, index_t>> tiled;  // ranges of n, inclusive
+  std::string other;                               // what runs outside them
+  bool was = auto_tiles_2d(kFirst, threads, &other);
+  if (was) tiled.emplace_back(kFirst, kLast);
+  for (index_t prev = kFirst, n = kFirst + 1; n <= kLast;
+       prev = n, n += std::max<index_t>(1, n / 100)) {
+    const bool is = auto_tiles_2d(n, threads, &other);
+    if (is == was) continue;
+    index_t lo = prev, hi = n;  // the choice changes in (lo, hi]
+    while (hi - lo > 1) {
+      const index_t mid = lo + (hi - lo) / 2;
+      (auto_tiles_2d(mid, threads, &other) == was ? lo : hi) = mid;
+    }
+    if (is)
+      tiled.emplace_back(hi, kLast);
+    else
+      tiled.back().second = lo;
+    was = is;
+  }
+  if (tiled.empty()) return other + " at every size";
+  char mb[32];
+  std::string out = "tiled";
+  for (std::size_t i = 0; i < tiled.size(); ++i) {
+    const auto [lo, hi] = tiled[i];
+    const double bytes = 16.0 * static_cast<double>(lo * lo);  // the two fields
+    std::snprintf(mb, sizeof mb, bytes < 1e5 ? "%.0f KB" : "%.1f MB",
+                  bytes < 1e5 ? bytes / 1e3 : bytes / 1e6);
+    out += (i == 0 ? " " : " and ") +
+           (hi == kLast ? "from " + std::to_string(lo) + "^2 (" + mb + ")"
+                        : std::to_string(lo) + "^2-" + std::to_string(hi) + "^2");
+  }
+  return other.empty() ? out : out + ", " + other + " otherwise";
+}
+
 }  // namespace
 
 int info_command() {
@@ -57,8 +109,11 @@ int info_command() {
       "                a plain sweep runs %.2fx as fast from the last level as from the L2:"
       " %s\n",
       speed,
-      llc_feeds_sweeps() ? "blocking pays once the fields outgrow the last level"
+      llc_feeds_sweeps() ? "blocking pays once the fields outgrow part of the last level"
                          : "blocking pays once they outgrow the L2");
+  const int threads = default_threads();
+  std::printf("                auto, square 2D grids at %d thread%s: %s\n", threads,
+              threads == 1 ? "" : "s", auto_2d_summary(threads).c_str());
   const char* omp = std::getenv("OMP_NUM_THREADS");
   std::printf("  threads       %d by default (%u hardware threads; OMP_NUM_THREADS=%s)\n",
               default_threads(), std::thread::hardware_concurrency(), omp ? omp : "(unset)");
