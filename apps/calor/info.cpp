@@ -56,6 +56,10 @@ std::string auto_2d_summary(int threads) {
   std::vector<std::pair<index_t, index_t>> tiled;  // ranges of n, inclusive
   std::string other;                               // what runs outside them
   bool was = auto_tiles_2d(kFirst, threads, &other);
+  // A device backend bids alike at every size that fits it (and asking its driver ~900 times
+  // is not free).
+  if (!was && backend_memory_space(other) != MemorySpace::host)
+    return other + " wherever the two fields fit in the device's memory";
   if (was) tiled.emplace_back(kFirst, kLast);
   for (index_t prev = kFirst, n = kFirst + 1; n <= kLast;
        prev = n, n += std::max<index_t>(1, n / 100)) {
