@@ -47,7 +47,7 @@ bool auto_tiles_2d(index_t n, int threads, std::string* other) {
   return false;
 }
 
-// Where "auto" tiles square 2D grids at `threads` threads, e.g. "tiled from 916^2 (13.4 MB),
+// Where "auto" tiles square 2D grids at `threads` threads, e.g. "tiled from 1045^2 (17.5 MB),
 // threads otherwise": what this machine's caches and measured last-level speed make of the
 // rule, found by asking auto_backend_choice along the edge n in steps of about 1%, each change
 // then placed exactly by bisection.

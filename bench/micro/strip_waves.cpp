@@ -1,7 +1,7 @@
 // The tiled backend's 2D schedule in isolation (issue 20): the waves of one column strip, with
 // no threads, halo, sources or checks around them, so that a strip's width and depth can be
 // timed against each other without the noise of a whole run. One core, the case-study update
-// (rows2_simd, the backends' own kernel), a random field. Each timing runs whole blocks, at
+// (rows_simd, the backends' own kernel), a random field. Each timing runs whole blocks, at
 // least 200 million updates (one block where that is more), the configurations interleaved,
 // best of the rounds.
 //   build/bin/calor_strip_waves [rows] [rounds] [width:depth ...]   (pin it: taskset -c 1)
@@ -85,7 +85,7 @@ class Strip {
           const index_t at = 8 + (j + 1) * sy_;  // cell (0, j): 64-byte aligned, as in a Field
           const calor::detail::Row r{in + at, out + at, sy_, 0, {}, nullptr};
           const index_t c0 = depth_ - (t - 1);
-          calor::detail::rows2_simd<S, false, true>(w, wv, 0.0, r, c0, c0 + width_);
+          calor::detail::rows_simd<S, 2, false, true>(w, wv, 0.0, r, c0, c0 + width_);
         }
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }

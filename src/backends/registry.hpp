@@ -53,19 +53,19 @@ inline bool outgrows_sweep_cache(const Grid& block, int threads, bool fast_llc) 
   const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
   const auto llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
   threads = std::max(threads, 1);
-  const double by_llc = 0.4 * llc;
   const double by_l2 = l2 * (threads == 1 ? 0.9 : 0.95 * threads);
-  return bytes > (fast_llc ? by_llc : std::min(by_l2, by_llc));
+  return bytes > (fast_llc ? 0.52 * llc : std::min(by_l2, 0.4 * llc));
 }
 
 /// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
 /// `calor bench node --auto-only` and the 3D runs of docs/benchmarks.md ("Temporal blocking in
 /// 3D", "A slow last-level cache") measured it. Where the last-level cache feeds a plain sweep at
 /// its in-cache rate (`fast_llc`; the 2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core):
-/// - 2D: once the two fields exceed 0.4 of the last-level cache, at any thread count (a VM with
-///   its L3 at 0.7x the L2's rate: a plain sweep fell to memory's pace between 900^2 and 940^2,
-///   13-14 MB, at one thread and at two alike; at 940^2 and 1024^2 tiled ran 1.9-2.2x the
-///   threads backend at two threads, at 860^2 threads ran 1.37x tiled);
+/// - 2D: once the two fields exceed 0.52 of the last-level cache, at any thread count (a VM with
+///   its L3 at 0.7-0.8x the L2's rate, both sweeps in four-row units: the plain one ran ahead up
+///   to 1024^2, 0.50 of the L3, by 1.07-1.09x at one thread and two; tiled from 1080^2, 0.56,
+///   by 1.05-1.11x; at 1040^2 each won at one thread count; a plain sweep falls to memory's pace
+///   past the L3, between 1200^2 and 1448^2);
 /// - 3D at one thread: always (its strips of y-rows beat a plain sweep from 16^3 up, by 1.3-2.5x
 ///   in cache and out of it);
 /// - 3D at two threads or more: except where the fields take 0.075-0.25 of the last-level cache

@@ -63,10 +63,17 @@ inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0,
   const Grid& g = in.grid();
   for (index_t r = r0; r < r1;) {
     const index_t j = r % g.n[1], k = r / g.n[1];
+    if constexpr (S::dim >= 2 && !S::conservative) {
+      if (r + 3 < r1 && j + 3 < g.n[1]) {
+        rows_simd<S, 4, Stream, Stream, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
+        r += 4;
+        continue;
+      }
+    }
     if constexpr (S::dim >= 2) {
       if (r + 1 < r1 && j + 1 < g.n[1]) {  // two rows of the same plane at once
         // A streaming sweep reads from memory: prefetch (see kPrefetchAhead).
-        rows2_simd<S, Stream, Stream, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
+        rows_simd<S, 2, Stream, Stream, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
         r += 2;
         continue;
       }

@@ -124,9 +124,9 @@ struct Region {
   }
 };
 
-// Step t of a block on cells [c0, c1) of row (j, k), and with Rows = 2 of row (j + 1, k) too
-// (the two-row kernel): from array a into b if t is odd, else from b into a, with the sources of
-// those cells. Only the block's last step leaves the cache, so it alone may stream; the others
+// Step t of a block on cells [c0, c1) of rows (j, k) .. (j + Rows - 1, k) (Rows > 1: the kernel
+// that updates them at once): from array a into b if t is odd, else from b into a, with the sources
+// of those cells. Only the block's last step leaves the cache, so it alone may stream; the others
 // keep their results in it.
 template <class S, int Rows = 1>
 void step_cells(const Scheme& scheme, const Weights<double>& w, const Weights<detail::vec>& wv,
@@ -134,11 +134,11 @@ void step_cells(const Scheme& scheme, const Weights<double>& w, const Weights<de
                 index_t c1) {
   Field& out = t % 2 == 1 ? b : a;
   const detail::Row r = detail::row<S>(scheme, t % 2 == 1 ? a : b, out, j, k);
-  if constexpr (Rows == 2) {
+  if constexpr (Rows > 1) {
     if (stream_out)
-      detail::rows2_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
+      detail::rows_simd<S, Rows, true>(w, wv, scheme.dq, r, c0, c1);
     else
-      detail::rows2_simd<S, false, true>(w, wv, scheme.dq, r, c0, c1);
+      detail::rows_simd<S, Rows, false, true>(w, wv, scheme.dq, r, c0, c1);
   } else if (stream_out) {
     detail::row_simd<S, true>(w, wv, scheme.dq, r, c0, c1);
   } else {
@@ -193,6 +193,9 @@ struct StripBlock {
     const bool out = stream && t == depth;
     if constexpr (S::dim == 2) {
       index_t j = j0;
+      if (unit == 4)
+        for (; j + 3 < j1; j += 4)
+          step_cells<S, 4>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
       for (; j + 1 < j1; j += 2)
         step_cells<S, 2>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
       if (j < j1) step_cells<S>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
@@ -231,6 +234,12 @@ struct StripBlock {
       if (j0 < j1 && c0 < c1) piece<S>(w, wv, t, j0, j1, c0, c1);
     }
   }
+};
+
+// How block_strips cuts a block: strips `width` cells across, waves `unit` rows (3D: planes)
+// along.
+struct Strips {
+  index_t width, unit;
 };
 
 class TiledBackend final : public Backend {
@@ -275,7 +284,7 @@ class TiledBackend final : public Backend {
     const bool stream = detail::should_stream(cur, true);
     // Strips (of columns in 2D, of y-rows in 3D), each thread a band of them or the strips
     // pipelined over the threads (see block_strips).
-    const index_t width = strip_width(g, depth);
+    const index_t unit = strip_unit(g, scheme.form), width = strip_width(g, depth, unit);
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
     if (width > 0)
@@ -283,7 +292,9 @@ class TiledBackend final : public Backend {
           std::to_string(Region{g, physical, depth}.strips(g.dim - 2, width)) +
           (g.dim == 2 ? " column strips of " : " strips of ") + std::to_string(width) +
           (g.dim == 2 ? "" : " y-rows") +
-          (width_ > 0          ? " (the user's width)"
+          (width_ > 0 ? " (the user's width)"
+           : g.dim == 2 && unit == 4
+               ? " (rows in flight sized to a share of the last-level cache; four a step)"
            : g.dim == 2        ? (llc_feeds_sweeps() ? " (rows in flight sized to the L2 cache)"
                                                      : " (rows in flight sized to half the L2 "
                                                        "cache)")
@@ -296,7 +307,7 @@ class TiledBackend final : public Backend {
       const int t = static_cast<int>(std::min<std::int64_t>(depth, steps));
       halo.update(cur);
       if (width > 0)
-        block_strips(scheme, halo, physical, cur, next, t, width, stream, refill);
+        block_strips(scheme, halo, physical, cur, next, t, Strips{width, unit}, stream, refill);
       else
         block(scheme, halo, physical, cur, next, t, refill, stream);
       if (t % 2 == 1) std::swap(cur, next);
@@ -312,9 +323,11 @@ class TiledBackend final : public Backend {
   // took 16 steps deep 70% more work than its own.)
   int wanted_depth(const Grid& g, const Halo& halo) const {
     if (depth_ > 0) return depth_;
-    // Whole slabs (block()) where no strips fit.
-    const bool slabs = strip_width(g, auto_tile_depth(g)) == 0;
-    const int depth = slabs ? slab_depth(g) : auto_tile_depth(g);
+    // Whole slabs (block()) where no strips fit (whether they do is the same for every form:
+    // the conservative forms' narrower strips keep as many vectors across).
+    const int auto_depth = auto_tile_depth(g);
+    const bool slabs = strip_width(g, auto_depth, strip_unit(g, StencilForm::factored)) == 0;
+    const int depth = slabs ? slab_depth(g) : auto_depth;
     double per_layer = 0;  // the share of the block's cells one layer on every exchanged face is
     for (int a = 0; a < g.dim; ++a)
       for (int s = 0; s < 2; ++s)
@@ -343,7 +356,7 @@ class TiledBackend final : public Backend {
     return false;
   }
 
-  // A thread's share of the last-level cache for its 3D strip in flight.
+  // A thread's share of the last-level cache for its strip in flight (3D; 2D in four-row units).
   double llc_share() const {
     return static_cast<double>(caches().llc) / (4.0 * std::max(threads_, 2));
   }
@@ -356,34 +369,37 @@ class TiledBackend final : public Backend {
 
   // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
   // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
-  // Else what is in flight per strip should fit in a budget: in 2D the 2 depth + 2 rows of each
-  // array in a core's L2 cache (half of it where the last level is slow: a strip that spills
-  // from the L2 then waits on the last level; see kSlowLlcDepth2D), in 3D the depth + 2 planes
-  // of each in a share of the last-level cache (below); the strips are as many as that needs,
-  // rounded up to a multiple of the threads so that none waits for the others. 2D gives every
-  // thread two strips or more, narrower than the budget if need be, while a strip keeps
+  // Else what is in flight per strip should fit in a budget: in 2D the unit x depth + 2 rows of
+  // each array in a core's L2 cache in units of two rows (half of it where the last level is
+  // slow: a strip that spills from the L2 then waits on the last level; see kSlowLlcDepth2D), in
+  // a share of the last-level cache, at least the L2, in units of four (see strip_unit); in 3D
+  // the depth + 2 planes of each in a share of the last-level cache (below); the strips are as many
+  // as that needs, rounded up to a multiple of the threads so that none waits for the others. 2D
+  // gives every thread two strips or more, narrower than the budget if need be, while a strip keeps
   // 4 vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.4x faster in four
   // strips than in whole rows, which block() runs with a barrier per wave); 3D uses strips
   // always, if a strip gets two rows (its lag of one plane beats block()'s two, with a barrier).
   // Strips beat whole rows on the case study, and the width is not critical within a factor of
   // a few around this choice (docs/benchmarks.md has the measurements). Threads in bands of
   // rows (use_bands) take the one-thread width.
-  index_t strip_width(const Grid& g, int depth) const {
+  index_t strip_width(const Grid& g, int depth, index_t unit) const {
     if (g.dim < 2) return 0;
     const index_t n = g.n[g.dim - 2];
     if (width_ > 0) return n >= 2 * index_t{width_} ? width_ : 0;
-    const double per_unit = g.dim == 2 ? 2.0 * (2 * depth + 2) * sizeof(double)
-                                       : 2.0 * (depth + 2) * static_cast<double>(g.n[0] + 2) *
-                                             static_cast<double>(sizeof(double));
+    const double per_unit = g.dim == 2
+                                ? 2.0 * static_cast<double>(unit * depth + 2) * sizeof(double)
+                                : 2.0 * (depth + 2) * static_cast<double>(g.n[0] + 2) *
+                                      static_cast<double>(sizeof(double));
     // 3D: each thread's strip in flight takes a share of the last-level cache, at least half
     // the L2 (at 400^3, 2 threads, the best strips held 4-6 MB of the 32 MB L3; 1 MB strips,
     // the L2's size, ran 25% slower), where that cache feeds a sweep at its in-cache rate. Where
     // it does not, half the L2: at 328^3 on the Intel VM, strips of 8-16 y-rows (1-1.5 MB in
     // flight) ran 1.3-1.6x faster than one of 328 rows sized to a share of its 260 MiB L3.
-    const double budget = g.dim == 2
-                              ? (llc_feeds_sweeps() ? 1.0 : 0.5) * static_cast<double>(caches().l2)
-                          : strips_3d_by_l2() ? 0.5 * static_cast<double>(caches().l2)
-                                              : llc_share();
+    const double l2 = static_cast<double>(caches().l2);
+    const double budget = g.dim == 2 && unit == 4 ? std::max(llc_share(), l2)
+                          : g.dim == 2            ? (llc_feeds_sweeps() ? 1.0 : 0.5) * l2
+                          : strips_3d_by_l2()     ? 0.5 * l2
+                                                  : llc_share();
     const auto fits = std::max<index_t>(g.dim == 2 ? 4 * detail::kLanes : 2,
                                         static_cast<index_t>(budget / per_unit));
     const index_t wanted = (n + fits - 1) / fits;
@@ -398,19 +414,32 @@ class TiledBackend final : public Backend {
     return across >= 4 * detail::kLanes ? across : 0;
   }
 
+  // Rows a 2D strip's wave takes per step (3D: one plane). Four where the last level feeds a
+  // sweep at its in-cache rate, the strips then sized to a share of it (strip_width): the
+  // four-row kernel loads 6 rows per 4 it updates instead of 4 per 2, and the last level feeds
+  // the rows in flight, twice as many. On the AMD EPYC VM the case study ran 1.18-1.19x as fast
+  // at one thread and two as in two-row units sized to the L2, and 1.14-1.15x at equal widths
+  // (docs/benchmarks.md, "Four rows a step"). Two elsewhere: where the strips must fit the L2
+  // (the Intel VM), four-row units are shallower or narrower, and ran 0.89-0.98x as fast; and
+  // for the conservative forms, which update row by row (0.89-0.96x here).
+  static index_t strip_unit(const Grid& g, StencilForm form) {
+    if (g.dim != 2) return 1;
+    return llc_feeds_sweeps() && !is_conservative(form) ? 4 : 2;
+  }
+
   // Advances `depth` steps of a 2D or 3D grid in strips across the second-outermost axis (columns
   // in 2D, y-rows in 3D), so that what is in flight stays in the L2 cache rather than the LLC.
   //
   // Strip s at step t holds [X(s) - (t - 1), X(s + 1) - (t - 1)) across, X(s) = x0 + s width,
   // clipped to the step's region; the first and last strips reach the region's ends. Each strip
-  // is a wavefront along the outermost axis, in units of two rows in 2D (the two-row kernel
-  // shares their loads) or one plane in 3D: wave W runs step t on unit W - (t - 1), for
-  // t = 1..T in that order. One unit of lag per step is enough because one thread runs a whole
-  // wave of a strip: step t on unit P reads step t - 1 on units P - 1..P + 1, the last of them
-  // done just before it in the same wave, and it overwrites the step t - 2 values of unit P,
-  // whose last reader (step t - 1 on unit P + 1) is that same wave. (block() needs two slabs of
-  // lag, as its threads share each slab.) What is in flight is then 2T + 2 rows (3D: T + 2
-  // planes) per array, half what a lag of two units holds, which is what strip_width assumes
+  // is a wavefront along the outermost axis, in units of two or four rows in 2D (strip_unit:
+  // the kernel that updates them at once shares their loads) or one plane in 3D: wave W runs step t
+  // on unit W - (t - 1), for t = 1..T in that order. One unit of lag per step is enough because one
+  // thread runs a whole wave of a strip: step t on unit P reads step t - 1 on units P - 1..P + 1,
+  // the last of them done just before it in the same wave, and it overwrites the step t - 2 values
+  // of unit P, whose last reader (step t - 1 on unit P + 1) is that same wave. (block() needs two
+  // slabs of lag, as its threads share each slab.) What is in flight is then unit x T + 2 rows (3D:
+  // T + 2 planes) per array, half what a lag of two units holds, which is what strip_width assumes
   // (docs/benchmarks.md: the case study ran 1.4x faster than with two pairs of lag).
   // The strips lean back by one cell per step, so strip s needs only strip s - 1 (its last two
   // cells across of each step), never the strip after it: strip s runs wave W once strip s - 1
@@ -421,7 +450,7 @@ class TiledBackend final : public Backend {
   // waiting for its left neighbour's wave counter (pipelined_strips), so that threads meet only
   // there, never at a barrier.
   void block_strips(const Scheme& scheme, const Halo& halo, const FaceMask& physical, Field& a,
-                    Field& b, int depth, index_t width, bool stream, bool refill) const {
+                    Field& b, int depth, Strips strips, bool stream, bool refill) const {
     const Grid& g = a.grid();
     const Region region{g, physical, depth};
     const int across = g.dim - 2, along = g.dim - 1;
@@ -432,14 +461,14 @@ class TiledBackend final : public Backend {
                          .b = b,
                          .region = region,
                          .depth = depth,
-                         .width = width,
+                         .width = strips.width,
                          .stream = stream,
                          .refill = refill,
                          .across = across,
                          .along = along,
-                         .unit = g.dim == 2 ? 2 : 1,
+                         .unit = strips.unit,
                          .x0 = region.lo(1, across),
-                         .strips = region.strips(across, width)};
+                         .strips = region.strips(across, strips.width)};
     const bool banded = use_bands(g, depth);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[blk.strips]);
     for (index_t s = 0; s < blk.strips; ++s)
