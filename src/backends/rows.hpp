@@ -3,7 +3,6 @@
 // they are built from combine() in stencil.hpp, so all agree bit for bit.
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <utility>
@@ -110,12 +109,14 @@ inline Row row(const Scheme& s, const Field& in, Field& out, index_t j, index_t 
   return r;
 }
 
-/// The same row one y further on.
+/// The same row `by` further on along y (a value made where it is used: kept in an array, rows
+/// went through the stack on every call, and 3D rows of 64 cells ran 15% slower).
 template <class S>
-inline Row next_row(const Row& r) {
-  Row n{r.src + r.sy, r.dst + r.sy, r.sy, r.sz, {}, nullptr};
-  if constexpr (S::conservative) n.f = moved(r.f, r.sy);
-  if constexpr (S::heat == Heating::field) n.q = r.q + r.sy;
+inline Row next_row(const Row& r, index_t by = 1) {
+  const index_t at = by * r.sy;
+  Row n{r.src + at, r.dst + at, r.sy, r.sz, {}, nullptr};
+  if constexpr (S::conservative) n.f = moved(r.f, at);
+  if constexpr (S::heat == Heating::field) n.q = r.q + at;
   return n;
 }
 
@@ -263,73 +264,117 @@ inline void prefetch(const double* p, index_t at) {
   __builtin_prefetch(reinterpret_cast<const void*>(addr), 0, 3);
 }
 
-/// Rows j .. j + N - 1 (same z) of a 2D or 3D field at once, `r` being row j: each row's centre
-/// is its neighbours' y-neighbour, so N + 2 loads per N vectors in 2D instead of 3N (2 per vector
-/// for two rows, 1.5 for four), and the rows stream from memory side by side. Fields pad their
-/// rows to whole cache lines, so all rows have the same alignment and all can take streaming
-/// stores. With Prefetch (a sweep from memory), the rows read for the first time (y + 1 in 2D,
-/// z + 1 in 3D) are prefetched kPrefetchAhead cells ahead: with the arithmetic in between, the
-/// hardware prefetcher alone kept too few lines in flight. The conservative forms run row by row.
-/// The left neighbours come by a lane shift in two rows and by an (unaligned) load in more: four
-/// rows with the shift ran 0.9x as fast on fields in the L1 or the L2 of the AMD EPYC VM (its
-/// floating-point pipes, which also do the shifts, were the limit), with the load 1.05x.
-template <class S, int N, bool Stream, bool Align = Stream, bool Prefetch = false>
-inline void rows_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
-                      index_t i0, index_t i1) {
-  static_assert(S::dim >= 2 && N >= 2, "rows at once need a y axis");
-  std::array<Row, N> rr{r};
-  for (int q = 1; q < N; ++q)
-    rr[q] = next_row<S>(rr[q - 1]);
+/// Rows j and j + 1 (same z) of a 2D or 3D field at once, `r` being row j: each row's centre is
+/// the other's y-neighbour, so 2 loads per vector in 2D instead of 3, and two rows stream from
+/// memory side by side. Fields pad their rows to whole cache lines, so both rows have the same
+/// alignment and both can take streaming stores. With Prefetch (a sweep from memory), the rows
+/// read for the first time (y + 1 in 2D, z + 1 in 3D) are prefetched kPrefetchAhead cells ahead:
+/// with the arithmetic in between, the hardware prefetcher alone kept too few lines in flight.
+template <class S, bool Stream, bool Align = Stream, bool Prefetch = false>
+inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
+                       index_t i0, index_t i1) {
+  static_assert(S::dim >= 2, "two rows need a y axis");
+  const index_t sy = r.sy;
+  const Row r1 = next_row<S>(r);
   if constexpr (S::conservative) {
-    for (const Row& each : rr)
-      row_simd<S, Stream, Align>(w, wv, dq, each, i0, i1);
+    row_simd<S, Stream, Align>(w, wv, dq, r, i0, i1);
+    row_simd<S, Stream, Align>(w, wv, dq, r1, i0, i1);
     return;
   }
   index_t i = i0;
   if constexpr (Stream || Align) {
     i = aligned_from(r.dst, i0, i1);
-    for (const Row& each : rr)
-      row_scalar<S>(w, dq, each, i0, i);
+    row_scalar<S>(w, dq, r, i0, i);
+    row_scalar<S>(w, dq, r1, i0, i);
+  }
+  const vec dqv = vec{} + dq;
+  const Weights<vec> wl = wv;  // in registers (see row_simd)
+  if (i + kLanes <= i1) {
+    vec xm0 = load(r.src + i - 1), x0 = load(r.src + i);
+    vec xm1 = load(r1.src + i - 1), x1 = load(r1.src + i);
+    for (; i + 2 * kLanes <= i1; i += kLanes) {
+      if constexpr (Prefetch) {
+        const index_t lead = (S::dim >= 3 ? r.sz : sy) + i + kPrefetchAhead;
+        prefetch(r.src, lead);
+        prefetch(r1.src, lead);
+      }
+      const vec n0 = load(r.src + i + kLanes), n1 = load(r1.src + i + kLanes);
+      put_vec<S, Stream>(wl, dqv, r, i, xm0, x0, lanes_from<1>(x0, n0), load(r.src + i - sy), x1);
+      put_vec<S, Stream>(wl, dqv, r1, i, xm1, x1, lanes_from<1>(x1, n1), x0, load(r1.src + i + sy));
+      xm0 = lanes_from<kLanes - 1>(x0, n0);
+      x0 = n0;
+      xm1 = lanes_from<kLanes - 1>(x1, n1);
+      x1 = n1;
+    }
+    put_vec<S, Stream>(wl, dqv, r, i, xm0, x0, load(r.src + i + 1), load(r.src + i - sy), x1);
+    put_vec<S, Stream>(wl, dqv, r1, i, xm1, x1, load(r1.src + i + 1), x0, load(r1.src + i + sy));
+    i += kLanes;
+  }
+  row_scalar<S>(w, dq, r, i, i1);
+  row_scalar<S>(w, dq, r1, i, i1);
+}
+
+/// Rows j .. j + N - 1 (N > 2; same z) at once, as rows2_simd does two: N + 2 loads of centres
+/// per N vectors in 2D (1.5 a vector for four rows, 2 for two). The left neighbours come by an
+/// (unaligned) load, not by a lane shift: four rows with the shift ran 0.9x as fast on fields in
+/// the L1 or the L2 of the AMD EPYC VM (its floating-point pipes, which also do the shifts, were
+/// the limit), with the load 1.05x. The rows are made where they are used (next_row): kept in an
+/// array they went through the stack on every call. N = 2 is rows2_simd, whose shifts were faster
+/// there, and whose rows in 3D (64 cells at 64^3) ran 1.17x as fast as this loop's.
+template <class S, int N, bool Stream, bool Align = Stream, bool Prefetch = false>
+inline void rows_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
+                      index_t i0, index_t i1) {
+  static_assert(S::dim >= 2, "rows at once need a y axis");
+  if constexpr (N == 2) {
+    rows2_simd<S, Stream, Align, Prefetch>(w, wv, dq, r, i0, i1);
+    return;
+  }
+  if constexpr (S::conservative) {
+    for (int q = 0; q < N; ++q)
+      row_simd<S, Stream, Align>(w, wv, dq, next_row<S>(r, q), i0, i1);
+    return;
+  }
+  index_t i = i0;
+  if constexpr (Stream || Align) {
+    i = aligned_from(r.dst, i0, i1);
+    for (int q = 0; q < N; ++q)
+      row_scalar<S>(w, dq, next_row<S>(r, q), i0, i);
   }
   const index_t sy = r.sy;
   const vec dqv = vec{} + dq;
   const Weights<vec> wl = wv;  // in registers (see row_simd)
   if (i + kLanes <= i1) {
-    vec xm[N], x[N], next[N];
-    for (int q = 0; q < N; ++q) {
-      xm[q] = load(rr[q].src + i - 1);
-      x[q] = load(rr[q].src + i);
-    }
+    vec x[N], next[N];
+    for (int q = 0; q < N; ++q)
+      x[q] = load(r.src + q * sy + i);
     for (; i + 2 * kLanes <= i1; i += kLanes) {
       if constexpr (Prefetch) {
         const index_t lead = (S::dim >= 3 ? r.sz : sy) + i + kPrefetchAhead;
         for (int q = 0; q < N; ++q)
-          prefetch(rr[q].src, lead);
+          prefetch(r.src + q * sy, lead);
       }
       for (int q = 0; q < N; ++q)
-        next[q] = load(rr[q].src + i + kLanes);
-      const vec ym = load(r.src + i - sy), yp = load(rr[N - 1].src + i + sy);
+        next[q] = load(r.src + q * sy + i + kLanes);
+      const vec ym = load(r.src + i - sy), yp = load(r.src + i + N * sy);
       for (int q = 0; q < N; ++q) {
-        if constexpr (N > 2) xm[q] = load(rr[q].src + i - 1);
-        put_vec<S, Stream>(wl, dqv, rr[q], i, xm[q], x[q], lanes_from<1>(x[q], next[q]),
+        const vec xm = load(r.src + q * sy + i - 1);
+        put_vec<S, Stream>(wl, dqv, next_row<S>(r, q), i, xm, x[q], lanes_from<1>(x[q], next[q]),
                            q == 0 ? ym : x[q - 1], q == N - 1 ? yp : x[q + 1]);
       }
-      for (int q = 0; q < N; ++q) {
-        if constexpr (N == 2) xm[q] = lanes_from<kLanes - 1>(x[q], next[q]);
+      for (int q = 0; q < N; ++q)
         x[q] = next[q];
-      }
     }
     // The last full vector: no loads past the row.
-    const vec ym = load(r.src + i - sy), yp = load(rr[N - 1].src + i + sy);
+    const vec ym = load(r.src + i - sy), yp = load(r.src + i + N * sy);
     for (int q = 0; q < N; ++q) {
-      if constexpr (N > 2) xm[q] = load(rr[q].src + i - 1);
-      put_vec<S, Stream>(wl, dqv, rr[q], i, xm[q], x[q], load(rr[q].src + i + 1),
+      const vec xm = load(r.src + q * sy + i - 1);
+      put_vec<S, Stream>(wl, dqv, next_row<S>(r, q), i, xm, x[q], load(r.src + q * sy + i + 1),
                          q == 0 ? ym : x[q - 1], q == N - 1 ? yp : x[q + 1]);
     }
     i += kLanes;
   }
-  for (const Row& each : rr)
-    row_scalar<S>(w, dq, each, i, i1);
+  for (int q = 0; q < N; ++q)
+    row_scalar<S>(w, dq, next_row<S>(r, q), i, i1);
 }
 
 /// Adds the sources whose offsets lie in [lo, hi) of `out` (the scheme keeps them sorted).
