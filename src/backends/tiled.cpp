@@ -295,9 +295,9 @@ class TiledBackend final : public Backend {
           (width_ > 0 ? " (the user's width)"
            : g.dim == 2 && unit == 4
                ? " (rows in flight sized to a share of the last-level cache; four a step)"
-           : g.dim == 2        ? (llc_feeds_sweeps() ? " (rows in flight sized to the L2 cache)"
-                                                     : " (rows in flight sized to half the L2 "
-                                                       "cache)")
+           : g.dim == 2
+               ? (llc_feeds_sweeps() ? " (rows in flight sized to a share of the last-level cache)"
+                                     : " (rows in flight sized to half the L2 cache)")
            : strips_3d_by_l2() ? " (planes in flight sized to half the L2 cache)"
                                : " (planes in flight sized to a share of the last-level cache)");
     else
@@ -370,18 +370,19 @@ class TiledBackend final : public Backend {
   // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
   // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
   // Else what is in flight per strip should fit in a budget: in 2D the unit x depth + 2 rows of
-  // each array in a core's L2 cache in units of two rows (half of it where the last level is
-  // slow: a strip that spills from the L2 then waits on the last level; see kSlowLlcDepth2D), in
-  // a share of the last-level cache, at least the L2, in units of four (see strip_unit); in 3D
-  // the depth + 2 planes of each in a share of the last-level cache (below); the strips are as many
-  // as that needs, rounded up to a multiple of the threads so that none waits for the others. 2D
-  // gives every thread two strips or more, narrower than the budget if need be, while a strip keeps
-  // 4 vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.4x faster in four
-  // strips than in whole rows, which block() runs with a barrier per wave); 3D uses strips
-  // always, if a strip gets two rows (its lag of one plane beats block()'s two, with a barrier).
-  // Strips beat whole rows on the case study, and the width is not critical within a factor of
-  // a few around this choice (docs/benchmarks.md has the measurements). Threads in bands of
-  // rows (use_bands) take the one-thread width.
+  // each array in a share of the last-level cache, at least the L2, where that level feeds a
+  // sweep at its in-cache rate (four-row units, see strip_unit; the conservative forms' two-row
+  // strips ran 1.04-1.05x as fast there as sized to the L2), else in half the L2 (a strip that
+  // spills from the L2 then waits on the last level; see kSlowLlcDepth2D); in 3D the depth + 2
+  // planes of each in a share of the last-level cache (below); the strips are as many as that
+  // needs, rounded up to a multiple of the threads so that none waits for the others. 2D gives
+  // every thread two strips or more, narrower than the budget if need be, while a strip keeps 4
+  // vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.4x faster in four strips
+  // than in whole rows, which block() runs with a barrier per wave); 3D uses strips always, if a
+  // strip gets two rows (its lag of one plane beats block()'s two, with a barrier). Strips beat
+  // whole rows on the case study, and the width is not critical within a factor of a few around
+  // this choice (docs/benchmarks.md has the measurements). Threads in bands of rows (use_bands)
+  // take the one-thread width.
   index_t strip_width(const Grid& g, int depth, index_t unit) const {
     if (g.dim < 2) return 0;
     const index_t n = g.n[g.dim - 2];
@@ -396,10 +397,9 @@ class TiledBackend final : public Backend {
     // it does not, half the L2: at 328^3 on the Intel VM, strips of 8-16 y-rows (1-1.5 MB in
     // flight) ran 1.3-1.6x faster than one of 328 rows sized to a share of its 260 MiB L3.
     const double l2 = static_cast<double>(caches().l2);
-    const double budget = g.dim == 2 && unit == 4 ? std::max(llc_share(), l2)
-                          : g.dim == 2            ? (llc_feeds_sweeps() ? 1.0 : 0.5) * l2
-                          : strips_3d_by_l2()     ? 0.5 * l2
-                                                  : llc_share();
+    const double budget = g.dim == 2 ? (llc_feeds_sweeps() ? std::max(llc_share(), l2) : 0.5 * l2)
+                          : strips_3d_by_l2() ? 0.5 * l2
+                                              : llc_share();
     const auto fits = std::max<index_t>(g.dim == 2 ? 4 * detail::kLanes : 2,
                                         static_cast<index_t>(budget / per_unit));
     const index_t wanted = (n + fits - 1) / fits;
@@ -421,7 +421,7 @@ class TiledBackend final : public Backend {
   // at one thread and two as in two-row units sized to the L2, and 1.14-1.15x at equal widths
   // (docs/benchmarks.md, "Four rows a step"). Two elsewhere: where the strips must fit the L2
   // (the Intel VM), four-row units are shallower or narrower, and ran 0.89-0.98x as fast; and
-  // for the conservative forms, which update row by row (0.89-0.96x here).
+  // for the conservative forms, which update row by row (0.95-0.96x here, at equal widths).
   static index_t strip_unit(const Grid& g, StencilForm form) {
     if (g.dim != 2) return 1;
     return llc_feeds_sweeps() && !is_conservative(form) ? 4 : 2;
