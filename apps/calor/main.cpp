@@ -130,7 +130,7 @@ void add_problem_flags(CLI::App& app, RunFlags& f) {
   value_flag("--tile-depth", "tile_depth", "tiled backend: steps per block (0 = automatic)");
   value_flag(
       "--tile-width", "tile_width",
-      "tiled backend: columns (2D) or y-rows (3D) per strip (0 = automatic, from the L2 cache)");
+      "tiled backend: columns (2D) or y-rows (3D) per strip (0 = automatic, from the cache sizes)");
   value_flag("--method", "method",
              "stencil (explicit FTCS, default) or spectral (FFT: periodic or zero-Dirichlet "
              "faces)");

@@ -66,8 +66,9 @@ inline bool outgrows_sweep_cache(const Grid& block, int threads, bool fast_llc) 
 ///   to 1024^2, 0.50 of the L3, by 1.07-1.09x at one thread and two; tiled from 1080^2, 0.56,
 ///   by 1.05-1.11x; at 1040^2 each won at one thread count; a plain sweep falls to memory's pace
 ///   past the L3, between 1200^2 and 1448^2);
-/// - 3D at one thread: always (its strips of y-rows beat a plain sweep from 16^3 up, by 1.3-2.5x
-///   in cache and out of it);
+/// - 3D at one thread: except where the fields take 0.1-0.36 of the last-level cache (70^3 to
+///   88^3 here), where simd, in four-row units, ran 1.11-1.19x as fast; tiled ran 1.9-2.2x simd
+///   from 96^3 (0.42) up, and the two tied below 64^3;
 /// - 3D at two threads or more: except where the fields take 0.075-0.25 of the last-level cache
 ///   (56^3 to 72^3 here), where the threads backend ran 5-30% faster in its good runs (the
 ///   plain sweep's barrier every step costs most on smaller grids, its trips to memory on
@@ -82,9 +83,10 @@ inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_l
   if (block.dim < 3)
     return outgrows_sweep_cache(block, threads, fast_llc) ||
            (!fast_llc && barrier_bound(block, threads));
-  const double bytes = 2.0 * static_cast<double>(block.cells()) * sizeof(double);
-  const auto llc = static_cast<double>(caches().llc);
-  return !fast_llc || threads <= 1 || bytes <= 0.075 * llc || bytes > 0.25 * llc;
+  if (!fast_llc) return true;
+  const double share =
+      2.0 * static_cast<double>(block.cells()) * sizeof(double) / static_cast<double>(caches().llc);
+  return threads <= 1 ? share <= 0.1 || share > 0.36 : share <= 0.075 || share > 0.25;
 }
 
 /// prefer_temporal_blocking on this machine: its last-level cache is measured (llc_feeds_sweeps)

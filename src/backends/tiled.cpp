@@ -418,7 +418,7 @@ class TiledBackend final : public Backend {
   // sweep at its in-cache rate, the strips then sized to a share of it (strip_width): the
   // four-row kernel loads 6 rows per 4 it updates instead of 4 per 2, and the last level feeds
   // the rows in flight, twice as many. On the AMD EPYC VM the case study ran 1.18-1.19x as fast
-  // at one thread and two as in two-row units sized to the L2, and 1.14-1.15x at equal widths
+  // at one thread and two as in two-row units sized to the L2, and 1.09-1.20x at equal widths
   // (docs/benchmarks.md, "Four rows a step"). Two elsewhere: where the strips must fit the L2
   // (the Intel VM), four-row units are shallower or narrower, and ran 0.89-0.98x as fast; and
   // for the conservative forms, which update row by row (0.95-0.96x here, at equal widths).

@@ -320,8 +320,9 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   EXPECT_EQ(auto_backend_choice(square(0.48 * llc), 1).name, "simd");   // 1000^2
   EXPECT_EQ(auto_backend_choice(square(0.48 * llc), 2).name, "threads");
   EXPECT_EQ(auto_backend_choice(square(0.56 * llc), 2).name, "tiled");
-  // 3D: tiled at one thread from the smallest grids; at two, but for 0.075-0.25 of the LLC.
-  EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 1).name, "tiled");  // 88^3 in 32 MiB
+  // 3D: tiled but for 0.1-0.36 of the LLC at one thread and 0.075-0.25 at two.
+  EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 1).name, "simd");  // 88^3 in 32 MiB
+  EXPECT_EQ(auto_backend_choice(cube(0.45 * llc), 1).name, "tiled");
   EXPECT_EQ(auto_backend_choice(cube(0.01 * llc), 1).name, "tiled");
   EXPECT_EQ(auto_backend_choice(cube(0.05 * llc), 2).name, "tiled");    // 48^3
   EXPECT_EQ(auto_backend_choice(cube(0.15 * llc), 2).name, "threads");  // 64^3
