@@ -69,10 +69,10 @@ inline bool outgrows_sweep_cache(const Grid& block, int threads, bool fast_llc) 
 /// - 3D at one thread: except where the fields take 0.1-0.36 of the last-level cache (70^3 to
 ///   88^3 here), where simd, in four-row units, ran 1.11-1.19x as fast; tiled ran 1.9-2.2x simd
 ///   from 96^3 (0.42) up, and the two tied below 64^3;
-/// - 3D at two threads or more: except where the fields take 0.075-0.25 of the last-level cache
-///   (56^3 to 72^3 here), where the threads backend ran 5-30% faster in its good runs (the
-///   plain sweep's barrier every step costs most on smaller grids, its trips to memory on
-///   larger ones).
+/// - 3D at two threads or more: except where the fields take 0.04-0.48 of the last-level cache
+///   (48^3 to 96^3 here), where the threads backend in four-row units ran 1.09-1.25x as fast in
+///   its good runs (the plain sweep's barrier every step costs most on smaller grids, its trips
+///   to memory on larger ones; tiled ran 1.17-1.9x threads from 104^3 up).
 /// Where it does not (the 2-core Intel Xeon, 260 MiB L3 at 0.4-0.5 of the L2's rate, 2 MiB L2 per
 /// core), the L2 is what a plain sweep runs from:
 /// - 2D: once the fields exceed 0.9 of the L2 at one thread, 0.95 of an L2 per thread at two or
@@ -86,7 +86,7 @@ inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_l
   if (!fast_llc) return true;
   const double share =
       2.0 * static_cast<double>(block.cells()) * sizeof(double) / static_cast<double>(caches().llc);
-  return threads <= 1 ? share <= 0.1 || share > 0.36 : share <= 0.075 || share > 0.25;
+  return threads <= 1 ? share <= 0.1 || share > 0.36 : share <= 0.04 || share > 0.48;
 }
 
 /// prefer_temporal_blocking on this machine: its last-level cache is measured (llc_feeds_sweeps)
