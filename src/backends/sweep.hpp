@@ -64,7 +64,7 @@ inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0,
   for (index_t r = r0; r < r1;) {
     const index_t j = r % g.n[1], k = r / g.n[1];
     if constexpr (S::dim >= 2 && !S::conservative) {
-      if (r + 3 < r1 && j + 3 < g.n[1]) {
+      if (r + 3 < r1 && j + 3 < g.n[1]) {  // four rows of the same plane at once, then two, one
         rows_simd<S, 4, Stream, Stream, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
         r += 4;
         continue;

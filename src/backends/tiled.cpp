@@ -323,8 +323,8 @@ class TiledBackend final : public Backend {
   // took 16 steps deep 70% more work than its own.)
   int wanted_depth(const Grid& g, const Halo& halo) const {
     if (depth_ > 0) return depth_;
-    // Whole slabs (block()) where no strips fit (whether they do is the same for every form:
-    // the conservative forms' narrower strips keep as many vectors across).
+    // Whole slabs (block()) where no strips fit, asked in four-row units where those apply:
+    // strips in two-row units (the conservative forms) are at least as wide, so fit there too.
     const int auto_depth = auto_tile_depth(g);
     const bool slabs = strip_width(g, auto_depth, strip_unit(g, StencilForm::factored)) == 0;
     const int depth = slabs ? slab_depth(g) : auto_depth;
