@@ -319,16 +319,13 @@ inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double 
 /// (unaligned) load, not by a lane shift: four rows with the shift ran 0.9x as fast on fields in
 /// the L1 or the L2 of the AMD EPYC VM (its floating-point pipes, which also do the shifts, were
 /// the limit), with the load 1.05x. The rows are made where they are used (next_row): kept in an
-/// array they went through the stack on every call. N = 2 is rows2_simd, whose shifts were faster
-/// there, and whose rows in 3D (64 cells at 64^3) ran 1.17x as fast as this loop's.
-template <class S, int N, bool Stream, bool Align = Stream, bool Prefetch = false>
-inline void rows_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
-                      index_t i0, index_t i1) {
-  static_assert(S::dim >= 2, "rows at once need a y axis");
-  if constexpr (N == 2) {
-    rows2_simd<S, Stream, Align, Prefetch>(w, wv, dq, r, i0, i1);
-    return;
-  }
+/// array they went through the stack on every call. Two rows go to rows2_simd (rows_simd), whose
+/// shifts were faster there, and whose rows in 3D (64 cells at 64^3) ran 1.17x as fast as this
+/// loop's.
+template <class S, int N, bool Stream, bool Align, bool Prefetch>
+inline void rows_many_simd(const Weights<double>& w, const Weights<vec>& wv, double dq,
+                           const Row& r, index_t i0, index_t i1) {
+  static_assert(S::dim >= 2 && N > 2, "more than two rows need a y axis");
   if constexpr (S::conservative) {
     for (int q = 0; q < N; ++q)
       row_simd<S, Stream, Align>(w, wv, dq, next_row<S>(r, q), i0, i1);
@@ -375,6 +372,16 @@ inline void rows_simd(const Weights<double>& w, const Weights<vec>& wv, double d
   }
   for (int q = 0; q < N; ++q)
     row_scalar<S>(w, dq, next_row<S>(r, q), i, i1);
+}
+
+/// Rows j .. j + N - 1 at once, `r` being row j: rows2_simd for two, rows_many_simd for more.
+template <class S, int N, bool Stream, bool Align = Stream, bool Prefetch = false>
+inline void rows_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
+                      index_t i0, index_t i1) {
+  if constexpr (N == 2)
+    rows2_simd<S, Stream, Align, Prefetch>(w, wv, dq, r, i0, i1);
+  else
+    rows_many_simd<S, N, Stream, Align, Prefetch>(w, wv, dq, r, i0, i1);
 }
 
 /// Adds the sources whose offsets lie in [lo, hi) of `out` (the scheme keeps them sorted).
