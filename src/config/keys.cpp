@@ -42,11 +42,15 @@ std::vector<ConfigKey> cell_field_keys(const std::string& prefix, const std::str
   };
 }
 
-std::vector<ConfigKey> make_keys();
+std::vector<ConfigKey> problem_keys();
+std::vector<ConfigKey> output_keys();
+std::vector<ConfigKey> field_keys();
 
-// The table below, with the cell-field keys in their sections.
+// The tables below, in order, with the cell-field keys in their sections.
 std::vector<ConfigKey> all_keys() {
-  std::vector<ConfigKey> keys = make_keys();
+  std::vector<ConfigKey> keys = problem_keys();
+  for (auto part : {output_keys(), field_keys()})
+    keys.insert(keys.end(), part.begin(), part.end());
   auto after = [&](std::string_view name) {
     return std::find_if(keys.begin(), keys.end(),
                         [&](const ConfigKey& k) { return k.name == name; }) +
@@ -65,11 +69,11 @@ std::vector<ConfigKey> all_keys() {
   return keys;
 }
 
-std::vector<ConfigKey> make_keys() {
+// The problem and how to compute it.
+std::vector<ConfigKey> problem_keys() {
   std::string preset_names;
   for (const auto& p : presets())
     preset_names += p.name + " | ";
-  const std::string kBoundary = "string or table";
   return {
       // ---- the problem -------------------------------------------------------------------------
       {"preset", "string", "stencil without a file, else none",
@@ -113,6 +117,12 @@ std::vector<ConfigKey> make_keys() {
        "NaN/Inf/blow-up check interval in steps (at the first whole tiled block at or after each "
        "multiple), 0 = at the end only",
        "50"},
+  };
+}
+
+// What a run writes: snapshots, frames, checkpoints (and the spectral solver's planning).
+std::vector<ConfigKey> output_keys() {
+  return {
       // ---- [output] ----------------------------------------------------------------------------
       {"output.path", "string", "",
        "HDF5 snapshot file; an .xmf file for ParaView is written beside it", "\"out/run.h5\""},
@@ -140,6 +150,13 @@ std::vector<ConfigKey> make_keys() {
        "\"measure\""},
       {"spectral.wisdom", "string", "", "FFTW wisdom file, read before and written after",
        "\"fft.wisdom\""},
+  };
+}
+
+// The faces, the sources and the initial state.
+std::vector<ConfigKey> field_keys() {
+  const std::string kBoundary = "string or table";
+  return {
       // ---- [boundary] --------------------------------------------------------------------------
       {"boundary.all", kBoundary, "dirichlet (value 0)",
        "every face: \"dirichlet\" | \"neumann\" | \"periodic\", or {type = \"dirichlet\", value "

@@ -5,10 +5,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <climits>
 #include <cmath>
 #include <complex>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <numbers>
@@ -250,6 +252,85 @@ void SpectralSolver::set_initial(const std::vector<double>& global) {
   steps_ = 0;
 }
 
+namespace {
+
+// Modes are handled in chunks of this many along the last axis, so that the compiler vectorises.
+constexpr index_t kChunk = 256;
+
+// Per mode of eigenvalue lam[q] (q < len), after T steps of the discrete scheme: decay = G^T and
+// weight = sum_{m<T} G^m = (1 - G^T) / lam, G = 1 - lam, by binary powering over the bits of T
+// (`nbits` of them in `bits`), without transcendental functions:
+//   D = 1 - G^k:  D_2k = D_k (2 - D_k),  D_(k+1) = D_k + lam (1 - D_k)
+//   P = G^k:      P_2k = P_k^2,          P_(k+1) = P_k G
+// D is formed from lam, never from 1 - G, so D / lam stays accurate where G is close to 1.
+// Squaring doubles a relative error, so P is carried as a double-double (ph + pl, exact products
+// by fma) and G as gh + gl, the rounding of 1 - lam kept in gl: G^T then has a few roundings of
+// error, not T of them.
+void discrete_factors(const double* __restrict lam, index_t len, std::uint64_t bits, int nbits,
+                      double* __restrict decay, double* __restrict weight) {
+  double gh[kChunk], gl[kChunk], ph[kChunk], pl[kChunk], D[kChunk];
+  for (index_t q = 0; q < len; ++q) {
+    const double sum = 1.0 - lam[q], bv = sum - 1.0, av = sum - bv;  // TwoSum(1, -lam)
+    gh[q] = sum;
+    gl[q] = (1.0 - av) + (-lam[q] - bv);
+    ph[q] = 1.0;
+    pl[q] = 0.0;
+    D[q] = 0.0;
+  }
+  for (int b = nbits - 1; b >= 0; --b) {
+    for (index_t q = 0; q < len; ++q) {
+      D[q] = D[q] * (2.0 - D[q]);
+      const double h = ph[q], p = h * h;
+      const double err = std::fma(h, h, -p) + 2.0 * h * pl[q];
+      ph[q] = p + err;
+      pl[q] = err - (ph[q] - p);
+    }
+    if (((bits >> b) & 1u) != 0)
+      for (index_t q = 0; q < len; ++q) {
+        D[q] = D[q] + lam[q] * (1.0 - D[q]);
+        const double h = ph[q], p = h * gh[q];
+        const double err = std::fma(h, gh[q], -p) + (h * gl[q] + pl[q] * gh[q]);
+        ph[q] = p + err;
+        pl[q] = err - (ph[q] - p);
+      }
+  }
+  const auto T = static_cast<double>(bits);
+  for (index_t q = 0; q < len; ++q) {
+    decay[q] = ph[q] + pl[q];
+    weight[q] = lam[q] == 0.0 ? T : D[q] / lam[q];
+  }
+}
+
+// The same for the exact-in-time solution at time t: decay = exp(-lam t) and weight = the
+// integral of exp(-lam s) over [0, t].
+void continuous_factors(const double* __restrict lam, index_t len, double t,
+                        double* __restrict decay, double* __restrict weight) {
+  for (index_t q = 0; q < len; ++q) {
+    decay[q] = std::exp(-lam[q] * t);
+    weight[q] = lam[q] == 0.0 ? t : -std::expm1(-lam[q] * t) / lam[q];
+  }
+}
+
+// o[q * per] = norm (decay u0 + weight s) for q < len, either term absent where its spectrum is
+// null (u0, s and o at the same mode; a complex value's two parts are `per` = 2 apart).
+void combine_modes(const double* decay, const double* weight, index_t len, int per, double norm,
+                   const double* u0, const double* s, double* o) {
+  if (u0 != nullptr && s != nullptr)
+    for (index_t q = 0; q < len; ++q)
+      o[q * per] = norm * (decay[q] * u0[q * per] + weight[q] * s[q * per]);
+  else if (u0 != nullptr)
+    for (index_t q = 0; q < len; ++q)
+      o[q * per] = norm * (decay[q] * u0[q * per]);
+  else if (s != nullptr)
+    for (index_t q = 0; q < len; ++q)
+      o[q * per] = norm * (weight[q] * s[q * per]);
+  else
+    for (index_t q = 0; q < len; ++q)
+      o[q * per] = 0.0;
+}
+
+}  // namespace
+
 void SpectralSolver::advance_to(std::int64_t steps) {
   if (steps < 0)
     throw Error("the spectral solver cannot go back in time: steps = " + std::to_string(steps));
@@ -269,14 +350,13 @@ void SpectralSolver::advance_to(std::int64_t steps) {
   }
   const int per = plans_->complex ? 2 : 1;
   const bool discrete = options_.mode == SpectralMode::discrete;
-  const double T = static_cast<double>(steps);
-  const double t = T * problem_.dt;
+  const double t = static_cast<double>(steps) * problem_.dt;
   const double norm = norm_;
   const double* u0 = has_u0_ ? u0_hat_.data() : nullptr;
   const double* sh = has_sources_ ? s_hat_.data() : nullptr;
   double* out = plans_->buffer;
 
-  // Bits of T, most significant first, for the binary powering below.
+  // Bits of T, most significant first, for the binary powering (discrete_factors).
   const auto bits = static_cast<std::uint64_t>(steps);
   int nbits = 0;
   while (nbits < 64 && (bits >> nbits) != 0)
@@ -287,74 +367,20 @@ void SpectralSolver::advance_to(std::int64_t steps) {
     for (index_t i1 = 0; i1 < c[1]; ++i1) {
       const double l01 = e[0][i0] + e[1][i1];
       const index_t base = (i0 * c[1] + i1) * c[2];
-      // Per mode: decay = G^T or exp(-lam t); weight = sum_{m<T} G^m = (1 - G^T) / (1 - G) or
-      // the integral of exp(-lam s) over [0, t]. In chunks, so that the compiler vectorises.
-      constexpr index_t kChunk = 256;
       double lam[kChunk], decay[kChunk], weight[kChunk];
       for (index_t q0 = 0; q0 < c[2]; q0 += kChunk) {
         const index_t len = std::min(kChunk, c[2] - q0);
         for (index_t q = 0; q < len; ++q)
           lam[q] = l01 + e[2][q0 + q];
-        if (discrete) {
-          // Binary powering over the bits of T, without transcendental functions:
-          //   D = 1 - G^k:  D_2k = D_k (2 - D_k),  D_(k+1) = D_k + lam (1 - D_k)
-          //   P = G^k:      P_2k = P_k^2,          P_(k+1) = P_k G
-          // D is formed from lam, never from 1 - G, so sum_{m<T} G^m = D / lam stays accurate
-          // where G is close to 1. Squaring doubles a relative error, so P is carried as a
-          // double-double (ph + pl, exact products by fma) and G as gh + gl, the rounding of
-          // 1 - lam kept in gl: G^T then has a few roundings of error, not T of them.
-          double gh[kChunk], gl[kChunk], ph[kChunk], pl[kChunk], D[kChunk];
-          for (index_t q = 0; q < len; ++q) {
-            const double sum = 1.0 - lam[q], bv = sum - 1.0, av = sum - bv;  // TwoSum(1, -lam)
-            gh[q] = sum;
-            gl[q] = (1.0 - av) + (-lam[q] - bv);
-            ph[q] = 1.0;
-            pl[q] = 0.0;
-            D[q] = 0.0;
-          }
-          for (int b = nbits - 1; b >= 0; --b) {
-            for (index_t q = 0; q < len; ++q) {
-              D[q] = D[q] * (2.0 - D[q]);
-              const double h = ph[q], p = h * h;
-              const double err = std::fma(h, h, -p) + 2.0 * h * pl[q];
-              ph[q] = p + err;
-              pl[q] = err - (ph[q] - p);
-            }
-            if (((bits >> b) & 1u) != 0)
-              for (index_t q = 0; q < len; ++q) {
-                D[q] = D[q] + lam[q] * (1.0 - D[q]);
-                const double h = ph[q], p = h * gh[q];
-                const double err = std::fma(h, gh[q], -p) + (h * gl[q] + pl[q] * gh[q]);
-                ph[q] = p + err;
-                pl[q] = err - (ph[q] - p);
-              }
-          }
-          for (index_t q = 0; q < len; ++q) {
-            decay[q] = ph[q] + pl[q];
-            weight[q] = lam[q] == 0.0 ? T : D[q] / lam[q];
-          }
-        } else {
-          for (index_t q = 0; q < len; ++q) {
-            decay[q] = std::exp(-lam[q] * t);
-            weight[q] = lam[q] == 0.0 ? t : -std::expm1(-lam[q] * t) / lam[q];
-          }
-        }
+        if (discrete)
+          discrete_factors(lam, len, bits, nbits, decay, weight);
+        else
+          continuous_factors(lam, len, t, decay, weight);
         // Complex values get the same real factors on both parts.
         for (int part = 0; part < per; ++part) {
           const index_t at = (base + q0) * per + part;
-          double* o = out + at;
-          if (u0 != nullptr && sh != nullptr)
-            for (index_t q = 0; q < len; ++q)
-              o[q * per] = norm * (decay[q] * u0[at + q * per] + weight[q] * sh[at + q * per]);
-          else if (u0 != nullptr)
-            for (index_t q = 0; q < len; ++q)
-              o[q * per] = norm * (decay[q] * u0[at + q * per]);
-          else if (sh != nullptr)
-            for (index_t q = 0; q < len; ++q)
-              o[q * per] = norm * (weight[q] * sh[at + q * per]);
-          else
-            for (index_t q = 0; q < len; ++q)
-              o[q * per] = 0.0;
+          combine_modes(decay, weight, len, per, norm, u0 != nullptr ? u0 + at : nullptr,
+                        sh != nullptr ? sh + at : nullptr, out + at);
         }
       }
     }
