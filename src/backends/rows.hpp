@@ -76,7 +76,11 @@ inline vec lanes_from(vec a, vec b) {
   return lanes::window<First>(a, b, std::make_index_sequence<kLanes>{});
 }
 
-/// Row pointers and strides of one row of a sweep.
+/// Row pointers and strides of one row of a sweep. The vector kernels take it by value: a copy
+/// the compiler keeps in registers. Through a reference it reloaded the pointers and strides
+/// after every vector store (a store through memcpy may alias anything): 73 instructions an
+/// iteration of the four-row loop instead of 48. The simd backend on a variable-alpha grid in
+/// the L2, whose loop loads 7 vectors a vector, ran 1.08-1.10x as fast (docs/benchmarks.md).
 struct Row {
   const double* __restrict src;  ///< cell (0, j, k) of the input
   double* __restrict dst;        ///< cell (0, j, k) of the output
@@ -172,7 +176,7 @@ inline index_t aligned_from(const double* dst, index_t i0, index_t i1) {
 /// cell_update's operations on kLanes cells at a time, the face alphas loaded from their
 /// fields. Returns where the vectors stopped.
 template <class S, bool Stream>
-inline index_t row_vectors_conservative(const Weights<vec>& wv, double dq, const Row& r, index_t i,
+inline index_t row_vectors_conservative(const Weights<vec>& wv, double dq, Row r, index_t i,
                                         index_t i1) {
   const vec dqv = vec{} + dq;
   const Weights<vec> w = wv;  // in registers (see row_simd)
@@ -213,8 +217,8 @@ inline index_t row_vectors_conservative(const Weights<vec>& wv, double dq, const
 /// through the scalar path. Align pays where i0 is not a multiple of kLanes: a store that spans
 /// two cache lines costs two.
 template <class S, bool Stream, bool Align = Stream>
-inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
-                     index_t i0, index_t i1) {
+inline void row_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, Row r, index_t i0,
+                     index_t i1) {
   index_t i = i0;
   if constexpr (Stream || Align) {
     i = aligned_from(r.dst, i0, i1);
@@ -271,7 +275,7 @@ inline void prefetch(const double* p, index_t at) {
 /// read for the first time (y + 1 in 2D, z + 1 in 3D) are prefetched kPrefetchAhead cells ahead:
 /// with the arithmetic in between, the hardware prefetcher alone kept too few lines in flight.
 template <class S, bool Stream, bool Align = Stream, bool Prefetch = false>
-inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
+inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, Row r,
                        index_t i0, index_t i1) {
   static_assert(S::dim >= 2, "two rows need a y axis");
   const index_t sy = r.sy;
@@ -323,8 +327,8 @@ inline void rows2_simd(const Weights<double>& w, const Weights<vec>& wv, double 
 /// shifts were faster there, and whose rows in 3D (64 cells at 64^3) ran 1.17x as fast as this
 /// loop's.
 template <class S, int N, bool Stream, bool Align, bool Prefetch>
-inline void rows_many_simd(const Weights<double>& w, const Weights<vec>& wv, double dq,
-                           const Row& r, index_t i0, index_t i1) {
+inline void rows_many_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, Row r,
+                           index_t i0, index_t i1) {
   static_assert(S::dim >= 2 && N > 2, "more than two rows need a y axis");
   if constexpr (S::conservative) {
     for (int q = 0; q < N; ++q)
@@ -376,7 +380,7 @@ inline void rows_many_simd(const Weights<double>& w, const Weights<vec>& wv, dou
 
 /// Rows j .. j + N - 1 at once, `r` being row j: rows2_simd for two, rows_many_simd for more.
 template <class S, int N, bool Stream, bool Align = Stream, bool Prefetch = false>
-inline void rows_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, const Row& r,
+inline void rows_simd(const Weights<double>& w, const Weights<vec>& wv, double dq, Row r,
                       index_t i0, index_t i1) {
   if constexpr (N == 2)
     rows2_simd<S, Stream, Align, Prefetch>(w, wv, dq, r, i0, i1);

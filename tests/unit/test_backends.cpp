@@ -427,8 +427,8 @@ void check_row_segments(const Grid& g) {
   const Coefficients c{0.5, 0.125, {0.1, 0.2, 0.05}};
   const auto w = Weights<double>::from(c);
   const auto wv = Weights<detail::vec>::from(c);
-  using Kernel = void (*)(const Weights<double>&, const Weights<detail::vec>&, double,
-                          const detail::Row&, index_t, index_t);
+  using Kernel = void (*)(const Weights<double>&, const Weights<detail::vec>&, double, detail::Row,
+                          index_t, index_t);
   std::vector<std::pair<int, Kernel>> kernels = {{1, &detail::row_simd<S, false, true>},
                                                  {1, &detail::row_simd<S, false, false>},
                                                  {1, &detail::row_simd<S, true>}};
