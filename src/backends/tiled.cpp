@@ -421,7 +421,8 @@ class TiledBackend final : public Backend {
   // at one thread and two as in two-row units sized to the L2, and 1.09-1.20x at equal widths
   // (docs/benchmarks.md, "Four rows a step"). Two elsewhere: where the strips must fit the L2
   // (the Intel VM), four-row units are shallower or narrower, and ran 0.89-0.98x as fast; and
-  // for the conservative forms, which update row by row (0.95-0.96x here, at equal widths).
+  // for the conservative forms, whose kernel jams two rows (four-row units, as two such pairs,
+  // ran variable alpha at 4096^2 in 1.37-1.41 s against 1.33-1.54 s in two-row units).
   static index_t strip_unit(const Grid& g, StencilForm form) {
     if (g.dim != 2) return 1;
     return llc_feeds_sweeps() && !is_conservative(form) ? 4 : 2;
