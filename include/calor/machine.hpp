@@ -24,9 +24,10 @@ const Caches& caches();
 /// Error). "auto" and the tiled backend's strips size themselves by it.
 double llc_sweep_speed();
 /// The least llc_sweep_speed() at which the last-level cache counts as feeding a plain sweep at
-/// its in-cache rate. Measured: 0.68-1.0 on the AMD EPYC development VMs, 0.36-0.45 on an Intel
-/// Xeon VM; the threshold sits between the two, where a noisy probe does not flip it.
-inline constexpr double kFastLlc = 0.6;
+/// its in-cache rate. Measured: 0.57-1.0 on the AMD EPYC development VMs, 0.36-0.45 on an Intel
+/// Xeon VM; the threshold sits midway. (At 0.6 it split the EPYC's readings of 2026-12-05,
+/// 0.57-0.74: one run in three took the slow level's plan and ran the case study 1.25x slower.)
+inline constexpr double kFastLlc = 0.51;
 /// llc_sweep_speed() >= kFastLlc.
 bool llc_feeds_sweeps();
 /// Makes llc_sweep_speed() answer `speed` in this process from now on (a negative speed: its own
