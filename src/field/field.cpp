@@ -80,7 +80,8 @@ void zero_on_threads(void* p, std::size_t bytes, int threads) {
 // A row length in cache lines that keeps the rows a sweep reads together apart in the L1 cache:
 // one of 64 lines or more is padded (by at most 9 lines) until its remainder modulo 32 lines
 // (2 KiB) lies in 5..27. Near a multiple of 32 lines, the 6 rows a four-row kernel reads and the
-// 4 it writes (in a field laid out alike) fall on the same few L1 sets, 4 KiB apart: on the AMD
+// 4 it writes (in a field laid out alike) crowd into a narrow band of the L1's 64 sets (all
+// into one at 0 modulo 64; no hardware counters here to say more): on the AMD
 // EPYC VM the case study's update, tiled on 4096^2 (514 lines, 2 modulo 32), ran 3075-3114
 // MLUP/s, against 3990-4121 at 5-10 modulo 32, 3277-3464 at 32 modulo 64 and 1809-1827 at 0;
 // 2048^2 and 8192^2 ran 1.3x as fast padded (docs/benchmarks.md).
