@@ -114,8 +114,31 @@ inline Inner inner_region(const Halo& h, const Grid& g) {
   return in;
 }
 
+/// The inner cells of rows j, j + 1, ... (flattened row r, of [r, r1)): four or two of them at
+/// once where that many inner rows of the plane follow (the kernels of sweep_rows), else one.
+/// Returns how many rows it updated.
+template <class S, bool Stream>
+inline index_t inner_rows(const Scheme& s, const Weights<double>& w, const Weights<vec>& wv,
+                          const Row& rw, index_t r, index_t r1, index_t j, index_t k,
+                          const Inner& inner) {
+  if constexpr (S::dim >= 2 && !S::conservative) {
+    if (r + 3 < r1 && inner.holds_row(j + 3, k)) {
+      rows_simd<S, 4, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
+      return 4;
+    }
+  }
+  if constexpr (S::dim >= 2) {
+    if (r + 1 < r1 && inner.holds_row(j + 1, k)) {
+      rows_simd<S, 2, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
+      return 2;
+    }
+  }
+  row_simd<S, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
+  return 1;
+}
+
 /// Updates flattened rows [r0, r1) of `out`, in one of two parts: the inner cells (while the
-/// exchange is in flight, calling halo.progress() every few rows) or the rest (after it).
+/// exchange is in flight, calling halo.progress() every 16 rows or so) or the rest (after it).
 /// Every cell gets exactly the arithmetic of sweep_rows.
 template <class S, bool Stream>
 inline void sweep_rows_part(const Scheme& s, const Field& in, Field& out, index_t r0, index_t r1,
@@ -124,19 +147,21 @@ inline void sweep_rows_part(const Scheme& s, const Field& in, Field& out, index_
   const auto wv = Weights<vec>::from(s.coeffs);
   const Grid& g = in.grid();
   const index_t nx = g.n[0];
-  for (index_t r = r0; r < r1; ++r) {
+  for (index_t r = r0; r < r1;) {
     const index_t j = r % g.n[1], k = r / g.n[1];
     const Row rw = row<S>(s, in, out, j, k);
     const bool inside = inner.holds_row(j, k);
+    index_t done = 1;
     if (inner_part) {
-      if (inside) row_simd<S, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
-      if (halo != nullptr && (r - r0) % 16 == 15) halo->progress();
+      if (inside) done = inner_rows<S, Stream>(s, w, wv, rw, r, r1, j, k, inner);
+      if (halo != nullptr && (r - r0) / 16 != (r + done - r0) / 16) halo->progress();
     } else if (inside) {
       row_simd<S, Stream>(w, wv, s.dq, rw, 0, inner.lo[0]);
       row_simd<S, Stream>(w, wv, s.dq, rw, inner.hi[0], nx);
     } else {
       row_simd<S, Stream>(w, wv, s.dq, rw, 0, nx);
     }
+    r += done;
   }
 }
 
