@@ -55,7 +55,31 @@ inline bool should_stream(const Field& f, bool blocked = false) {
   return should_stream(2.0 * static_cast<double>(f.size()) * sizeof(double), blocked);
 }
 
-/// Updates flattened rows [r0, r1) of `out` from `in` (no sources).
+/// Cells [i0, i1) of rows j, j + 1, ... of one plane, `rw` being row j: four rows at once where
+/// fits(4), else two where fits(2), else one (the conservative forms: two or one). With Prefetch
+/// (a sweep from memory), the rows read for the first time are prefetched (see kPrefetchAhead).
+/// Returns how many rows it updated.
+template <class S, bool Stream, bool Prefetch, class Fits>
+inline index_t rows_at_once(const Scheme& s, const Weights<double>& w, const Weights<vec>& wv,
+                            const Row& rw, index_t i0, index_t i1, const Fits& fits) {
+  if constexpr (S::dim >= 2 && !S::conservative) {
+    if (fits(4)) {
+      rows_simd<S, 4, Stream, Stream, Prefetch>(w, wv, s.dq, rw, i0, i1);
+      return 4;
+    }
+  }
+  if constexpr (S::dim >= 2) {
+    if (fits(2)) {
+      rows_simd<S, 2, Stream, Stream, Prefetch>(w, wv, s.dq, rw, i0, i1);
+      return 2;
+    }
+  }
+  row_simd<S, Stream>(w, wv, s.dq, rw, i0, i1);
+  return 1;
+}
+
+/// Updates flattened rows [r0, r1) of `out` from `in` (no sources): rows of the same plane
+/// several at once (rows_at_once); a streaming sweep reads from memory, so it prefetches.
 template <class S, bool Stream>
 inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0, index_t r1) {
   const auto w = Weights<double>::from(s.coeffs);
@@ -63,23 +87,8 @@ inline void sweep_rows(const Scheme& s, const Field& in, Field& out, index_t r0,
   const Grid& g = in.grid();
   for (index_t r = r0; r < r1;) {
     const index_t j = r % g.n[1], k = r / g.n[1];
-    if constexpr (S::dim >= 2 && !S::conservative) {
-      if (r + 3 < r1 && j + 3 < g.n[1]) {  // four rows of the same plane at once, then two, one
-        rows_simd<S, 4, Stream, Stream, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
-        r += 4;
-        continue;
-      }
-    }
-    if constexpr (S::dim >= 2) {
-      if (r + 1 < r1 && j + 1 < g.n[1]) {  // two rows of the same plane at once
-        // A streaming sweep reads from memory: prefetch (see kPrefetchAhead).
-        rows_simd<S, 2, Stream, Stream, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
-        r += 2;
-        continue;
-      }
-    }
-    row_simd<S, Stream>(w, wv, s.dq, row<S>(s, in, out, j, k), 0, g.n[0]);
-    ++r;
+    r += rows_at_once<S, Stream, Stream>(s, w, wv, row<S>(s, in, out, j, k), 0, g.n[0],
+                                         [&](index_t n) { return r + n <= r1 && j + n <= g.n[1]; });
   }
 }
 
@@ -114,29 +123,6 @@ inline Inner inner_region(const Halo& h, const Grid& g) {
   return in;
 }
 
-/// The inner cells of rows j, j + 1, ... (flattened row r, of [r, r1)): four or two of them at
-/// once where that many inner rows of the plane follow (the kernels of sweep_rows), else one.
-/// Returns how many rows it updated.
-template <class S, bool Stream>
-inline index_t inner_rows(const Scheme& s, const Weights<double>& w, const Weights<vec>& wv,
-                          const Row& rw, index_t r, index_t r1, index_t j, index_t k,
-                          const Inner& inner) {
-  if constexpr (S::dim >= 2 && !S::conservative) {
-    if (r + 3 < r1 && inner.holds_row(j + 3, k)) {
-      rows_simd<S, 4, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
-      return 4;
-    }
-  }
-  if constexpr (S::dim >= 2) {
-    if (r + 1 < r1 && inner.holds_row(j + 1, k)) {
-      rows_simd<S, 2, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
-      return 2;
-    }
-  }
-  row_simd<S, Stream>(w, wv, s.dq, rw, inner.lo[0], inner.hi[0]);
-  return 1;
-}
-
 /// Updates flattened rows [r0, r1) of `out`, in one of two parts: the inner cells (while the
 /// exchange is in flight, calling halo.progress() every 16 rows or so) or the rest (after it).
 /// Every cell gets exactly the arithmetic of sweep_rows.
@@ -153,7 +139,10 @@ inline void sweep_rows_part(const Scheme& s, const Field& in, Field& out, index_
     const bool inside = inner.holds_row(j, k);
     index_t done = 1;
     if (inner_part) {
-      if (inside) done = inner_rows<S, Stream>(s, w, wv, rw, r, r1, j, k, inner);
+      if (inside)  // as many rows at once as are inner rows of the plane
+        done = rows_at_once<S, Stream, false>(
+            s, w, wv, rw, inner.lo[0], inner.hi[0],
+            [&](index_t n) { return r + n <= r1 && inner.holds_row(j + n - 1, k); });
       if (halo != nullptr && (r - r0) / 16 != (r + done - r0) / 16) halo->progress();
     } else if (inside) {
       row_simd<S, Stream>(w, wv, s.dq, rw, 0, inner.lo[0]);

@@ -117,7 +117,7 @@ Field::Field(const Grid& grid, int halo, MemorySpace space, int threads)
   constexpr index_t line = 64 / sizeof(double);
   origin_[0] = take(round_up(ghost_[0], line));
   extent_[0] = take(round_up(checked_add(origin_[0], extent_[0] - ghost_[0]), line));
-  if (grid.dim >= 2) extent_[0] = take(spread_rows(extent_[0] / line)) * line;
+  if (grid.dim >= 2) extent_[0] = take(checked_mul(take(spread_rows(extent_[0] / line)), line));
   approx[0] =
       std::ceil((static_cast<double>(origin_[0]) + approx[0] - static_cast<double>(ghost_[0])) /
                 static_cast<double>(line)) *
