@@ -51,6 +51,10 @@ class Halo {
   virtual void end_update(Field& /*f*/) {}
   /// True when begin_update returns before the exchange is done (so overlap can pay).
   [[nodiscard]] virtual bool overlaps() const { return false; }
+  /// True when update() is fill_halo() with boundaries(): every face, periodic ones included,
+  /// comes from the field's own cells, so a backend may fill it in parts on several threads
+  /// (fill_physical_rows with every face marked).
+  [[nodiscard]] virtual bool local() const { return false; }
 
   /// Packed exchange, for backends whose fields MPI's datatypes cannot read in place (the GPU's:
   /// they pack each face's first interior layer themselves). True when this halo sends the
@@ -93,6 +97,7 @@ class BoundaryHalo final : public Halo {
   explicit BoundaryHalo(Boundaries bc) : bc_(bc) {}
   void update(Field& f) override { fill_halo(bc_, f.grid(), f, conductivity_); }
   [[nodiscard]] bool exchanged(int axis, int /*side*/) const override { return bc_.periodic(axis); }
+  [[nodiscard]] bool local() const override { return true; }
   [[nodiscard]] const Boundaries& boundaries() const override { return bc_; }
   void set_boundaries(const Boundaries& bc) override { bc_ = bc; }
 

@@ -1,5 +1,6 @@
 #include "calor/boundary.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "calor/error.hpp"
@@ -153,6 +154,22 @@ void fill_physical_slab(const Boundaries& bc, const Grid& grid, Field& f, index_
   Ranges r = full_ranges(f);
   r[grid.dim - 1] = {slab, slab + 1};
   fill_physical_box(bc, grid, f, r, physical, k);
+}
+
+void fill_physical_rows(const Boundaries& bc, const Grid& grid, Field& f, index_t lo, index_t hi,
+                        const std::array<std::array<bool, 2>, 3>& physical, const Conductivity& k) {
+  const index_t ny = grid.n[1];
+  // At most three boxes: the rest of the first plane, the whole planes, the start of the last.
+  while (lo < hi) {
+    const index_t plane = lo / ny, j = lo % ny;
+    const index_t whole = j == 0 ? (hi - lo) / ny : 0;
+    Ranges box{};
+    box[0] = {0, grid.n[0]};
+    box[1] = whole > 0 ? std::array<index_t, 2>{0, ny} : std::array{j, std::min(ny, j + hi - lo)};
+    box[2] = {plane, plane + std::max<index_t>(whole, 1)};
+    fill_physical_box(bc, grid, f, box, physical, k);
+    lo += whole > 0 ? whole * ny : box[1][1] - j;
+  }
 }
 
 void fill_halo_face(const Boundaries& bc, const Grid& grid, Field& f, int axis, int side,

@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "calor/analytic.hpp"
+#include "calor/halo.hpp"
 #include "helpers.hpp"
 
 namespace calor {
@@ -147,6 +149,59 @@ TEST(Boundaries, PeriodicIsTranslationInvariant) {
   EXPECT_GT(a.field()(nx - 1, 3), 1e-3);
   EXPECT_GT(a.field()(3, ny - 1), 1e-3);
   EXPECT_NEAR(a.stats().heat, heat0, 1e-12 * heat0);
+}
+
+// Threads that fill the halo beside their own rows (fill_physical_rows), however the rows are
+// split, fill every face cell a star stencil reads as fill_halo does: each kind, periodic
+// copies, the two sides of each axis, and splits that end mid-plane.
+TEST(Boundaries, RowsFillTheFacesAsTheWholeHaloDoes) {
+  const auto face = [](BoundaryKind kind, double value = 0, double h = 0) {
+    Boundary b;
+    b.kind = kind;
+    b.value = value;
+    b.coefficient = h;
+    return b;
+  };
+  const Boundary periodic = face(BoundaryKind::periodic),
+                 dirichlet = face(BoundaryKind::dirichlet, -1.5),
+                 neumann = face(BoundaryKind::neumann, 0.25),
+                 robin = face(BoundaryKind::robin, 0.75, 0.5);
+  Boundaries x_periodic, z_periodic;
+  x_periodic.face = {{{periodic, periodic}, {dirichlet, neumann}, {robin, robin}}};
+  z_periodic.face = {{{dirichlet, robin}, {neumann, robin}, {periodic, periodic}}};
+  const Grid g{3, {9, 5, 4}, {1, 0.5, 2}};
+  const Conductivity k{1.25, nullptr};
+  FaceMask every{};
+  for (auto& axis : every)
+    axis = {true, true};
+  // A star stencil reads the halo cells beside a face's interior cells: one index out of range.
+  const auto face_cells_equal = [&](const Field& a, const Field& b) {
+    int checked = 0;
+    for (index_t z = -1; z <= g.n[2]; ++z)
+      for (index_t y = -1; y <= g.n[1]; ++y)
+        for (index_t x = -1; x <= g.n[0]; ++x) {
+          const int out = (x < 0 || x >= g.n[0]) + (y < 0 || y >= g.n[1]) + (z < 0 || z >= g.n[2]);
+          if (out != 1) continue;
+          ++checked;
+          const double u = a(x, y, z), v = b(x, y, z);
+          if (std::memcmp(&u, &v, sizeof(double)) != 0) return -1;
+        }
+    return checked;
+  };
+  for (const Boundaries& bc : {x_periodic, z_periodic})
+    for (const std::vector<index_t>& cuts : std::vector<std::vector<index_t>>{
+             {0, 20}, {0, 10, 20}, {0, 3, 11, 20}, {0, 7, 8, 13, 20}, {0, 1, 19, 20}}) {
+      Field whole(g, 1), rows(g, 1);
+      for_each_cell(g, [&](index_t i, index_t j, index_t kk) {
+        whole(i, j, kk) = rows(i, j, kk) =
+            std::sin(static_cast<double>(1 + 3 * i + 7 * j + 11 * kk));
+      });
+      fill_halo(bc, g, whole, k);
+      for (std::size_t c = 0; c + 1 < cuts.size(); ++c)
+        fill_physical_rows(bc, g, rows, cuts[c], cuts[c + 1], every, k);
+      EXPECT_EQ(face_cells_equal(whole, rows), 2 * (9 * 5 + 9 * 4 + 5 * 4))
+          << "rows cut at " << cuts[1];
+    }
 }
 
 // Neumann 0 at a face acts as a mirror: the field equals half of a run on the mirrored, doubled
