@@ -54,25 +54,26 @@ inline bool outgrows_sweep_cache(const Grid& block, int threads, bool fast_llc) 
   const auto llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
   threads = std::max(threads, 1);
   const double by_l2 = l2 * (threads == 1 ? 0.9 : 0.95 * threads);
-  return bytes > (fast_llc ? 0.52 * llc : std::min(by_l2, 0.4 * llc));
+  return bytes > (fast_llc ? (threads == 1 ? 0.42 : 0.52) * llc : std::min(by_l2, 0.4 * llc));
 }
 
 /// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
 /// `calor bench node --auto-only` and the 3D runs of docs/benchmarks.md ("Temporal blocking in
 /// 3D", "A slow last-level cache") measured it. Where the last-level cache feeds a plain sweep at
 /// its in-cache rate (`fast_llc`; the 2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core):
-/// - 2D: once the two fields exceed 0.52 of the last-level cache, at any thread count (a VM with
-///   its L3 at 0.7-0.8x the L2's rate, both sweeps in four-row units: the plain one ran ahead up
-///   to 1024^2, 0.50 of the L3, by 1.07-1.09x at one thread and two; tiled from 1080^2, 0.56,
-///   by 1.05-1.11x; at 1040^2 each won at one thread count; a plain sweep falls to memory's pace
-///   past the L3, between 1200^2 and 1448^2);
+/// - 2D: once the two fields exceed 0.52 of the last-level cache at two threads or more, 0.42
+///   at one (a VM with its L3 at 0.7-0.85x the L2's rate, both sweeps in four-row units: at two
+///   threads the plain one ran ahead up to 960^2, 0.44 of the L3, by 1.08x, the two tied at
+///   1024^2-1080^2 and tiled ran ahead past them; at one thread, with rows padded off multiples
+///   of 32 cache lines (Field), simd ran ahead at 880^2, 0.37, by 1.04x and tiled from 960^2 by
+///   1.1-1.2x; a plain sweep falls to memory's pace past the L3, between 1200^2 and 1448^2);
 /// - 3D at one thread: except where the fields take 0.1-0.36 of the last-level cache (70^3 to
 ///   88^3 here), where simd, in four-row units, ran 1.11-1.19x as fast; tiled ran 1.9-2.2x simd
 ///   from 96^3 (0.42) up, and the two tied below 64^3;
-/// - 3D at two threads or more: except where the fields take 0.04-0.48 of the last-level cache
-///   (48^3 to 96^3 here), where the threads backend in four-row units ran 1.09-1.25x as fast in
-///   its good runs (the plain sweep's barrier every step costs most on smaller grids, its trips
-///   to memory on larger ones; tiled ran 1.17-1.9x threads from 104^3 up).
+/// - 3D at two threads or more: once the fields take more than 0.48 of the last-level cache
+///   (104^3 here: tiled ran 1.17-1.9x threads from there up). Below it the threads backend, each
+///   thread filling its own rows' halo with one barrier a step, ran 1.3x tiled at 24^3-40^3
+///   and 1.5-1.8x at 48^3-88^3; the two tied at 96^3.
 /// Where it does not (the 2-core Intel Xeon, 260 MiB L3 at 0.4-0.5 of the L2's rate, 2 MiB L2 per
 /// core), the L2 is what a plain sweep runs from:
 /// - 2D: once the fields exceed 0.9 of the L2 at one thread, 0.95 of an L2 per thread at two or
@@ -86,7 +87,7 @@ inline bool prefer_temporal_blocking(const Grid& block, int threads, bool fast_l
   if (!fast_llc) return true;
   const double share =
       2.0 * static_cast<double>(block.cells()) * sizeof(double) / static_cast<double>(caches().llc);
-  return threads <= 1 ? share <= 0.1 || share > 0.36 : share <= 0.04 || share > 0.48;
+  return threads <= 1 ? share <= 0.1 || share > 0.36 : share > 0.48;
 }
 
 /// prefer_temporal_blocking on this machine: its last-level cache is measured (llc_feeds_sweeps)
