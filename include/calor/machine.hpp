@@ -41,8 +41,9 @@ void check_machine_settings();
 /// The cores this process may run on: its affinity mask (a batch job's share), at least 1.
 int available_cores();
 /// This process's affinity mask, one bit per CPU (bit c of byte c / 8), in a fixed number of
-/// bytes; all zero where the system does not say. A node's ranks OR theirs together to count
-/// the CPUs they may run on between them (Comm::node_cores).
+/// bytes; all zero where the system does not say. Where OpenMP binds threads (OMP_PROC_BIND),
+/// the CPUs of its places, not the one place it bound the initial thread to. A node's ranks OR
+/// theirs together to count the CPUs they may run on between them (Comm::node_cores).
 std::vector<unsigned char> affinity_mask();
 /// The CPUs set in `mask`.
 int cpus_in(const std::vector<unsigned char>& mask);

@@ -1,5 +1,6 @@
 #include "calor/machine.hpp"
 
+#include <omp.h>
 #include <sched.h>
 
 #include <unistd.h>
@@ -71,14 +72,41 @@ const Caches& caches() {
   return c;
 }
 
+namespace {
+
+void set_cpu(std::vector<unsigned char>& mask, int c) {
+  if (c >= 0 && c < static_cast<int>(mask.size()) * 8)
+    mask[static_cast<std::size_t>(c / 8)] |= static_cast<unsigned char>(1u << (c % 8));
+}
+
+// The CPUs of the places OpenMP may bind this process's threads to, where binding is on
+// (OMP_PROC_BIND): the runtime binds the initial thread to its first place as the program
+// starts, so from then on the thread's own mask names that place alone (one CPU with
+// OMP_PROC_BIND=close), and threads would default to 1. Empty where binding is off.
+std::vector<unsigned char> omp_places_mask() {
+  std::vector<unsigned char> mask(sizeof(cpu_set_t), 0);
+  if (omp_get_proc_bind() == omp_proc_bind_false) return mask;
+  std::vector<int> places(static_cast<std::size_t>(std::max(0, omp_get_partition_num_places())));
+  omp_get_partition_place_nums(places.data());
+  for (const int place : places) {
+    std::vector<int> ids(static_cast<std::size_t>(std::max(0, omp_get_place_num_procs(place))));
+    omp_get_place_proc_ids(place, ids.data());
+    for (const int c : ids)
+      set_cpu(mask, c);
+  }
+  return mask;
+}
+
+}  // namespace
+
 std::vector<unsigned char> affinity_mask() {
+  if (std::vector<unsigned char> places = omp_places_mask(); cpus_in(places) > 0) return places;
   std::vector<unsigned char> mask(sizeof(cpu_set_t), 0);
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) != 0) return mask;
   for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &set))
-      mask[static_cast<std::size_t>(c / 8)] |= static_cast<unsigned char>(1u << (c % 8));
+    if (CPU_ISSET(c, &set)) set_cpu(mask, c);
   return mask;
 }
 
