@@ -56,36 +56,40 @@ void threaded_steps(const Scheme& scheme, Halo& halo, Field& cur, Field& next, s
     return;
   }
   const bool stream = should_stream(cur);
-  const index_t rows = row_count(cur.grid());
+  const Grid& g = cur.grid();
+  const index_t rows = row_count(g);
 #pragma omp parallel num_threads(threads)
   {
     const auto [lo, hi] = static_block(rows, omp_get_thread_num(), omp_get_num_threads());
     const bool overlap = halo.overlaps();
-    const Inner inner = inner_region(halo, cur.grid());
+    const Inner inner = inner_region(halo, g);
     const bool master = omp_get_thread_num() == 0;
+    Field* a = &cur;  // each thread swaps its own pointers: no shared swap, no barrier for it
+    Field* b = &next;
     for (std::int64_t s = 0; s < steps; ++s) {
       if (overlap) {
         // One thread talks to MPI (MPI_THREAD_SERIALIZED) and moves the transfer on while
         // every thread updates the inner cells of its rows.
 #pragma omp single
-        halo.begin_update(cur);
-        sweep_rows_part(scheme, cur, next, lo, hi, stream, inner, true, master ? &halo : nullptr);
+        halo.begin_update(*a);
+        sweep_rows_part(scheme, *a, *b, lo, hi, stream, inner, true, master ? &halo : nullptr);
 #pragma omp barrier
 #pragma omp single
-        halo.end_update(cur);
-        sweep_rows_part(scheme, cur, next, lo, hi, stream, inner, false, nullptr);
+        halo.end_update(*a);
+        sweep_rows_part(scheme, *a, *b, lo, hi, stream, inner, false, nullptr);
       } else {
 #pragma omp single
-        halo.update(cur);
-        sweep_rows(scheme, cur, next, lo, hi, stream);
+        halo.update(*a);
+        sweep_rows(scheme, *a, *b, lo, hi, stream);
       }
-      add_sources_in(scheme, next, next.offset(0, lo % cur.n(1), lo / cur.n(1)),
-                     next.offset(0, hi % cur.n(1), hi / cur.n(1)));
+      add_sources_in(scheme, *b, b->offset(0, lo % g.n[1], lo / g.n[1]),
+                     b->offset(0, hi % g.n[1], hi / g.n[1]));
+      // The next step's halo update reads every thread's rows.
 #pragma omp barrier
-#pragma omp single
-      std::swap(cur, next);
+      std::swap(a, b);
     }
   }
+  if (steps % 2 == 1) std::swap(cur, next);
 }
 
 }  // namespace detail
