@@ -106,7 +106,8 @@ void fill_physical_box(const Boundaries& bc, const Grid& grid, Field& f,
 /// Fills the physical faces' halo cells next to the x-rows [lo, hi), rows counted over (j, k)
 /// as j + k * n[1]: each row's two x-halo cells, the y-halo cells beside rows j = 0 and
 /// n[1] - 1, the z-halo cells beside rows of planes k = 0 and n[2] - 1; only faces where
-/// `physical[axis][side]` is true. Edges and corners, which a star stencil never reads, are
+/// `physical[axis][side]` is true (a periodic face marked so is copied from the opposite
+/// interior layer, as fill_halo does). Edges and corners, which a star stencil never reads, are
 /// left alone: threads that each fill their own rows' halo this way read only what they filled.
 void fill_physical_rows(const Boundaries& bc, const Grid& grid, Field& f, index_t lo, index_t hi,
                         const std::array<std::array<bool, 2>, 3>& physical,
