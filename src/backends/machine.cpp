@@ -1,9 +1,12 @@
 #include "calor/machine.hpp"
 
-#include <omp.h>
 #include <sched.h>
 
 #include <unistd.h>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -82,9 +85,11 @@ void set_cpu(std::vector<unsigned char>& mask, int c) {
 // The CPUs of the places OpenMP may bind this process's threads to, where binding is on
 // (OMP_PROC_BIND): the runtime binds the initial thread to its first place as the program
 // starts, so from then on the thread's own mask names that place alone (one CPU with
-// OMP_PROC_BIND=close), and threads would default to 1. Empty where binding is off.
+// OMP_PROC_BIND=close), and threads would default to 1. Empty where binding is off, and where
+// this file is built without OpenMP (the fuzz targets' readers).
 std::vector<unsigned char> omp_places_mask() {
   std::vector<unsigned char> mask(sizeof(cpu_set_t), 0);
+#if defined(_OPENMP)
   if (omp_get_proc_bind() == omp_proc_bind_false) return mask;
   std::vector<int> places(static_cast<std::size_t>(std::max(0, omp_get_partition_num_places())));
   omp_get_partition_place_nums(places.data());
@@ -94,6 +99,7 @@ std::vector<unsigned char> omp_places_mask() {
     for (const int c : ids)
       set_cpu(mask, c);
   }
+#endif
   return mask;
 }
 
