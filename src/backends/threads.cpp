@@ -16,30 +16,24 @@ namespace detail {
 
 namespace {
 
-// A halo filled from the field alone (one process: boundary conditions and periodic copies), or
-// with no face exchanged: each thread fills the halo cells beside its own rows, the only halo
-// cells its rows read, from cells no thread writes during the step (its own, or for a periodic
-// face the opposite interior layer). A step then needs one barrier where the shared update took
-// three, and no thread waits while another fills every face.
-void own_faces_steps(const Scheme& scheme, const Halo& halo, Field& cur, Field& next,
-                     std::int64_t steps, int threads) {
-  const bool stream = should_stream(cur);
+// The frame of every threaded step: rows split statically, each thread swapping its own field
+// pointers (no shared swap, no barrier for it); per step `update(lo, hi, in, out)` on the
+// thread's rows, their sources, and one barrier, as the next step reads the rows beside each
+// thread's.
+template <class Update>
+void team_steps(const Scheme& scheme, Field& cur, Field& next, std::int64_t steps, int threads,
+                const Update& update) {
   const Grid& g = cur.grid();
   const index_t rows = row_count(g);
-  FaceMask every{};
-  for (int a = 0; a < g.dim; ++a)
-    every[a] = {true, true};
 #pragma omp parallel num_threads(threads)
   {
     const auto [lo, hi] = static_block(rows, omp_get_thread_num(), omp_get_num_threads());
     Field* a = &cur;
     Field* b = &next;
     for (std::int64_t s = 0; s < steps; ++s) {
-      fill_physical_rows(halo.boundaries(), g, *a, lo, hi, every, halo.conductivity());
-      sweep_rows(scheme, *a, *b, lo, hi, stream);
+      update(lo, hi, *a, *b);
       add_sources_in(scheme, *b, b->offset(0, lo % g.n[1], lo / g.n[1]),
                      b->offset(0, hi % g.n[1], hi / g.n[1]));
-      // Step s + 1 reads the rows beside this thread's, which the other threads write now.
 #pragma omp barrier
       std::swap(a, b);
     }
@@ -51,45 +45,44 @@ void own_faces_steps(const Scheme& scheme, const Halo& halo, Field& cur, Field& 
 
 void threaded_steps(const Scheme& scheme, Halo& halo, Field& cur, Field& next, std::int64_t steps,
                     int threads) {
-  if (halo.local() || !halo.any_exchanged(cur.grid().dim)) {
-    own_faces_steps(scheme, halo, cur, next, steps, threads);
-    return;
-  }
   const bool stream = should_stream(cur);
   const Grid& g = cur.grid();
-  const index_t rows = row_count(g);
-#pragma omp parallel num_threads(threads)
-  {
-    const auto [lo, hi] = static_block(rows, omp_get_thread_num(), omp_get_num_threads());
-    const bool overlap = halo.overlaps();
-    const Inner inner = inner_region(halo, g);
-    const bool master = omp_get_thread_num() == 0;
-    Field* a = &cur;  // each thread swaps its own pointers: no shared swap, no barrier for it
-    Field* b = &next;
-    for (std::int64_t s = 0; s < steps; ++s) {
-      if (overlap) {
-        // One thread talks to MPI (MPI_THREAD_SERIALIZED) and moves the transfer on while
-        // every thread updates the inner cells of its rows.
-#pragma omp single
-        halo.begin_update(*a);
-        sweep_rows_part(scheme, *a, *b, lo, hi, stream, inner, true, master ? &halo : nullptr);
-#pragma omp barrier
-#pragma omp single
-        halo.end_update(*a);
-        sweep_rows_part(scheme, *a, *b, lo, hi, stream, inner, false, nullptr);
-      } else {
-#pragma omp single
-        halo.update(*a);
-        sweep_rows(scheme, *a, *b, lo, hi, stream);
-      }
-      add_sources_in(scheme, *b, b->offset(0, lo % g.n[1], lo / g.n[1]),
-                     b->offset(0, hi % g.n[1], hi / g.n[1]));
-      // The next step's halo update reads every thread's rows.
-#pragma omp barrier
-      std::swap(a, b);
-    }
+  if (halo.local() || !halo.any_exchanged(g.dim)) {
+    // The halo comes from the field alone (one process: boundary conditions and periodic
+    // copies), or no face is exchanged: each thread fills the halo cells beside its own rows,
+    // the only halo cells its rows read, from cells no thread writes during the step (its own,
+    // or for a periodic face the opposite interior layer). A step then needs one barrier where
+    // a shared update took three, and no thread waits while another fills every face.
+    FaceMask every{};
+    for (int a = 0; a < g.dim; ++a)
+      every[a] = {true, true};
+    team_steps(scheme, cur, next, steps, threads,
+               [&](index_t lo, index_t hi, Field& in, Field& out) {
+                 fill_physical_rows(halo.boundaries(), g, in, lo, hi, every, halo.conductivity());
+                 sweep_rows(scheme, in, out, lo, hi, stream);
+               });
+    return;
   }
-  if (steps % 2 == 1) std::swap(cur, next);
+  const Inner inner = inner_region(halo, g);
+  const bool overlap = halo.overlaps();
+  team_steps(scheme, cur, next, steps, threads, [&](index_t lo, index_t hi, Field& in, Field& out) {
+    if (overlap) {
+      // One thread talks to MPI (MPI_THREAD_SERIALIZED) and moves the transfer on
+      // while every thread updates the inner cells of its rows.
+      Halo* mover = omp_get_thread_num() == 0 ? &halo : nullptr;
+#pragma omp single
+      halo.begin_update(in);
+      sweep_rows_part(scheme, in, out, lo, hi, stream, inner, true, mover);
+#pragma omp barrier
+#pragma omp single
+      halo.end_update(in);
+      sweep_rows_part(scheme, in, out, lo, hi, stream, inner, false, nullptr);
+    } else {
+#pragma omp single
+      halo.update(in);
+      sweep_rows(scheme, in, out, lo, hi, stream);
+    }
+  });
 }
 
 }  // namespace detail
