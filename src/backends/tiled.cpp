@@ -28,11 +28,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "backends/registry.hpp"
 #include "calor/backend.hpp"
@@ -176,6 +178,20 @@ struct StripBlock {
   index_t unit;    // rows (2D) or planes (3D) a wave takes per step
   index_t x0;      // where the strips start across
   index_t strips;  // how many
+  // In place (2D, see rows_in_place): the result stays in `a`. Each thread keeps, for each step,
+  // the row above its next unit at the step before (`saved`, rows of `a`'s layout), and strip
+  // s leaves the cells left of strip s + 1 at the step before in edge(s + 1, t, j).
+  bool in_place = false;
+  double* saved = nullptr;  // cell 0 of thread 0's row for step 0; a thread has depth + 1 rows
+  double* edges = nullptr;
+  index_t edge_first = 0, edge_rows = 0;
+
+  [[nodiscard]] double* saved_row(int id, int t) const {
+    return saved + (index_t{id} * (depth + 1) + t) * a.stride_y();
+  }
+  [[nodiscard]] double* edge(index_t s, int t, index_t j) const {
+    return edges + (s * (depth + 1) + t) * edge_rows + (j - edge_first);
+  }
 
   // Strip s's cells across at step t: it leans back one cell a step.
   [[nodiscard]] std::pair<index_t, index_t> columns(index_t s, int t) const {
@@ -189,16 +205,20 @@ struct StripBlock {
   // t + 1 reads it, by the thread that computed them).
   template <class S>
   void piece(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
-             index_t j1, index_t c0, index_t c1) const {
+             index_t j1, index_t c0, index_t c1, index_t s = 0, int id = 0) const {
     const bool out = stream && t == depth;
     if constexpr (S::dim == 2) {
-      index_t j = j0;
-      if (unit == 4)
-        for (; j + 3 < j1; j += 4)
-          step_cells<S, 4>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
-      for (; j + 1 < j1; j += 2)
-        step_cells<S, 2>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
-      if (j < j1) step_cells<S>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
+      if (in_place && !S::conservative) {
+        if constexpr (!S::conservative) piece_in_place<S>(w, wv, t, j0, j1, c0, c1, s, id);
+      } else {
+        index_t j = j0;
+        if (unit == 4)
+          for (; j + 3 < j1; j += 4)
+            step_cells<S, 4>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
+        for (; j + 1 < j1; j += 2)
+          step_cells<S, 2>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
+        if (j < j1) step_cells<S>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
+      }
     } else if constexpr (S::dim == 3) {
       const index_t i0 = region.lo(t, 0), i1 = region.hi(t, 0);
       for (index_t k = j0; k < j1; ++k) {
@@ -216,8 +236,38 @@ struct StripBlock {
       box[0] = {region.lo(t, 0), region.hi(t, 0)};
     else
       box[2] = {0, 1};
-    fill_physical_box(halo.boundaries(), region.g, t % 2 == 1 ? b : a, box, physical,
+    fill_physical_box(halo.boundaries(), region.g, t % 2 == 1 && !in_place ? b : a, box, physical,
                       halo.conductivity());
+  }
+
+  // Step t in place on rows [j0, j1) and cells [c0, c1) of strip s, by thread `id`: four rows a
+  // call, then two, then one. Step t's first rows take the row above them from `a` itself (no
+  // step t has touched it yet); the others from what the rows above them left.
+  template <class S>
+  void piece_in_place(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
+                      index_t j1, index_t c0, index_t c1, index_t s, int id) const {
+    double* above = saved_row(id, t);
+    double* u = a.raw();
+    if (j0 == region.lo(t, along))
+      std::copy(u + a.offset(c0, j0 - 1), u + a.offset(c1, j0 - 1), above + c0);
+    auto rows = [&]<int N>(index_t j) {
+      const detail::Row r = detail::row<S>(scheme, a, a, j, 0);
+      const detail::InPlaceRows ip{a.raw() + a.offset(0, j),
+                                   a.stride_y(),
+                                   above,
+                                   s > 0 ? edge(s, t, j) : nullptr,
+                                   s + 1 < strips ? edge(s + 1, t, j) : nullptr,
+                                   r.q};
+      detail::rows_in_place<S, N>(w, wv, scheme.dq, ip, c0, c1);
+      for (index_t y = j; y < j + N; ++y)
+        detail::add_sources_in(scheme, a, a.offset(c0, y), a.offset(c1, y));
+    };
+    index_t j = j0;
+    for (; j + 3 < j1; j += 4)
+      rows.template operator()<4>(j);
+    for (; j + 1 < j1; j += 2)
+      rows.template operator()<2>(j);
+    if (j < j1) rows.template operator()<1>(j);
   }
 
   // Wave `wave` of strip s over outer cells [lo, hi) (of a band; lo_shrinks and hi_shrinks: the
@@ -225,13 +275,13 @@ struct StripBlock {
   // past lo, t = 1..depth.
   template <class S>
   void wave_of(const Weights<double>& w, const Weights<detail::vec>& wv, index_t s, index_t wave,
-               index_t lo, index_t hi, bool lo_shrinks, bool hi_shrinks) const {
+               index_t lo, index_t hi, bool lo_shrinks, bool hi_shrinks, int id = 0) const {
     for (int t = 1; t <= depth; ++t) {
       const index_t at = lo + unit * (wave - (t - 1));
       const index_t j0 = std::max({at, region.lo(t, along), lo_shrinks ? lo + t - 1 : lo});
       const index_t j1 = std::min({at + unit, region.hi(t, along), hi_shrinks ? hi - (t - 1) : hi});
       const auto [c0, c1] = columns(s, t);
-      if (j0 < j1 && c0 < c1) piece<S>(w, wv, t, j0, j1, c0, c1);
+      if (j0 < j1 && c0 < c1) piece<S>(w, wv, t, j0, j1, c0, c1, s, id);
     }
   }
 };
@@ -281,10 +331,12 @@ class TiledBackend final : public Backend {
       for (int s = 0; s < 2; ++s)
         if (physical[a][s]) fill_halo_face(halo.boundaries(), g, next, a, s, halo.conductivity());
     const bool refill = refills_halo(halo, g.dim);
-    const bool stream = detail::should_stream(cur, true);
     // Strips (of columns in 2D, of y-rows in 3D), each thread a band of them or the strips
-    // pipelined over the threads (see block_strips).
+    // pipelined over the threads (see block_strips). In place, the lines a step writes are the
+    // ones it has just read, so nothing is gained by streaming them past the cache.
     const index_t unit = strip_unit(g, scheme.form), width = strip_width(g, depth, unit);
+    const bool in_place = width > 0 && in_place_applies(g, unit) && width >= 2 * index_t{depth};
+    const bool stream = !in_place && detail::should_stream(cur, true);
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
     if (width > 0)
@@ -302,15 +354,17 @@ class TiledBackend final : public Backend {
                                : " (planes in flight sized to a share of the last-level cache)");
     else
       plan_ += std::string(slabs) + " (too narrow for strips)";
-    if (width > 0 && use_bands(g, depth)) plan_ += ", each thread a band of rows";
+    if (width > 0 && use_bands(g, depth, unit)) plan_ += ", each thread a band of rows";
+    if (in_place) plan_ += ", in place";
     while (steps > 0) {
       const int t = static_cast<int>(std::min<std::int64_t>(depth, steps));
       halo.update(cur);
       if (width > 0)
-        block_strips(scheme, halo, physical, cur, next, t, Strips{width, unit}, stream, refill);
+        block_strips(scheme, halo, physical, cur, next, t, Strips{width, unit}, stream, refill,
+                     in_place);
       else
         block(scheme, halo, physical, cur, next, t, refill, stream);
-      if (t % 2 == 1) std::swap(cur, next);
+      if (t % 2 == 1 && !in_place) std::swap(cur, next);
       steps -= t;
     }
   }
@@ -407,7 +461,7 @@ class TiledBackend final : public Backend {
     // strips in turn, as one thread would: at 2 threads in bands, the one-thread widths ran
     // 1.02-1.17x as fast as a multiple of the threads at 1024^2-2896^2 in 12 of 12 interleaved
     // rounds (4800^2: 2 of 4).
-    const index_t dealt = use_bands(g, depth) ? 1 : threads_;
+    const index_t dealt = use_bands(g, depth, unit) ? 1 : threads_;
     const index_t strips = (wanted + dealt - 1) / dealt * dealt;
     if (g.dim == 3) return n / strips >= 2 ? n / strips : 0;
     const index_t across = n / std::max(strips, 2 * dealt);
@@ -449,28 +503,35 @@ class TiledBackend final : public Backend {
   // meeting in wedges after a barrier (banded_strips: two threads on separate rows ran faster
   // than side by side in the same ones); in 3D thread `id` takes strips id, id + nt, ..., each
   // waiting for its left neighbour's wave counter (pipelined_strips), so that threads meet only
-  // there, never at a barrier.
+  // there, never at a barrier. In place (2D, four-row units; see in_place_applies) the schedule
+  // is the same on one field: step t on unit P finds unit P at step t - 1 (its wave before) and
+  // unit P + 1 too (just before it in its wave), and the last row of unit P - 1 at step t - 1 in
+  // the row that unit kept aside; strip s finds the cells left of it at step t - 1 where strip
+  // s - 1 kept them.
   void block_strips(const Scheme& scheme, const Halo& halo, const FaceMask& physical, Field& a,
-                    Field& b, int depth, Strips strips, bool stream, bool refill) const {
+                    Field& b, int depth, Strips strips, bool stream, bool refill,
+                    bool in_place) const {
     const Grid& g = a.grid();
     const Region region{g, physical, depth};
     const int across = g.dim - 2, along = g.dim - 1;
-    const StripBlock blk{.scheme = scheme,
-                         .halo = halo,
-                         .physical = physical,
-                         .a = a,
-                         .b = b,
-                         .region = region,
-                         .depth = depth,
-                         .width = strips.width,
-                         .stream = stream,
-                         .refill = refill,
-                         .across = across,
-                         .along = along,
-                         .unit = strips.unit,
-                         .x0 = region.lo(1, across),
-                         .strips = region.strips(across, strips.width)};
-    const bool banded = use_bands(g, depth);
+    StripBlock blk{.scheme = scheme,
+                   .halo = halo,
+                   .physical = physical,
+                   .a = a,
+                   .b = b,
+                   .region = region,
+                   .depth = depth,
+                   .width = strips.width,
+                   .stream = stream,
+                   .refill = refill,
+                   .across = across,
+                   .along = along,
+                   .unit = strips.unit,
+                   .x0 = region.lo(1, across),
+                   .strips = region.strips(across, strips.width)};
+    blk.in_place = in_place;
+    if (in_place) place_buffers(blk);
+    const bool banded = use_bands(g, depth, strips.unit);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[blk.strips]);
     for (index_t s = 0; s < blk.strips; ++s)
       done[s].store(0, std::memory_order_relaxed);
@@ -490,8 +551,34 @@ class TiledBackend final : public Backend {
   // 1448^2 1.04-1.19x as fast in all 9 interleaved rounds; 2896^2-8192^2 and the case study
   // within the noise (faster in 12 of 20 case-study rounds). In 3D the wedges are whole planes
   // without temporal reuse: 512^3 ran 0.82-1.00x as fast in bands, so 3D keeps the pipeline.
-  [[nodiscard]] bool use_bands(const Grid& g, int depth) const {
-    return g.dim == 2 && threads_ >= 2 && g.n[1] / threads_ >= 2 * index_t{depth} + 2;
+  [[nodiscard]] bool use_bands(const Grid& g, int depth, index_t unit) const {
+    return g.dim == 2 && threads_ >= 2 && g.n[1] / threads_ >= 2 * index_t{depth} + 2 &&
+           !in_place_applies(g, unit);
+  }
+
+  // Whether 2D strips step in place (StripBlock::piece_in_place): the four-row units, where the
+  // strips hold their rows in flight in the last level. Bands of rows would need the rows of
+  // each band's edge at every step kept as well, so in place the threads pipeline the strips.
+  // advance() also asks for strips at least twice as wide as the block is deep: then every strip
+  // keeps cells at every step (the first one loses a cell a step, and one more towards an
+  // exchanged face), so the cells left of a strip are always the last ones of the strip before,
+  // whose old values it kept (StripBlock::edge); narrower strips step two fields.
+  static bool in_place_applies(const Grid& g, index_t unit) { return g.dim == 2 && unit == 4; }
+
+  // Points blk's in-place buffers at this backend's storage (kept between blocks): a saved row
+  // per step and thread, laid out as a's rows, and a cell per row and step for each strip edge.
+  void place_buffers(StripBlock& blk) const {
+    const Field& a = blk.a;
+    const auto rows = static_cast<std::size_t>((blk.depth + 1) * threads_);
+    const auto line = static_cast<std::size_t>(detail::kLanes);
+    saved_store_.resize(rows * static_cast<std::size_t>(a.stride_y()) + line);
+    const auto misalign = reinterpret_cast<std::uintptr_t>(saved_store_.data()) % 64;
+    blk.saved =
+        saved_store_.data() + (misalign ? (64 - misalign) / sizeof(double) : 0) + a.origin(0);
+    blk.edge_first = blk.region.lo(1, blk.along) - 1;
+    blk.edge_rows = blk.region.hi(1, blk.along) + 1 - blk.edge_first;
+    edge_store_.resize(static_cast<std::size_t>(blk.strips * (blk.depth + 1) * blk.edge_rows));
+    blk.edges = edge_store_.data();
   }
 
   // Thread `id` takes strips id, id + nt, ...: wave W of strip s runs once strip s - 1 has
@@ -504,7 +591,7 @@ class TiledBackend final : public Backend {
     for (index_t s = id; s < blk.strips; s += nt)
       for (index_t wave = 0; wave < waves; ++wave) {
         if (s > 0) wait_at_least(done[s - 1], wave + 1);
-        blk.wave_of<S>(w, wv, s, wave, lo, hi, false, false);
+        blk.wave_of<S>(w, wv, s, wave, lo, hi, false, false, id);
         done[s].store(wave + 1, std::memory_order_release);
       }
   }
@@ -585,6 +672,7 @@ class TiledBackend final : public Backend {
   int depth_;
   int width_;
   std::string plan_;
+  mutable std::vector<double> saved_store_, edge_store_;  // see place_buffers
 };
 
 }  // namespace

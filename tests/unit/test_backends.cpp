@@ -109,7 +109,19 @@ TEST(Backends, CaseStudyMatchesAcrossBackendsAndDepths) {
 // computed after a barrier, where every band has room for its trapezoid (2 depth + 2 rows);
 // else, and at one thread, the strips are pipelined. Either way the reference's bits, with the
 // sources in a band, on a band's edge and in a wedge, and a Neumann face refilled as it goes.
+// Gives llc_sweep_speed() back its own measurement when a test that set one ends.
+struct MeasuredLlcSpeedAfter {
+  MeasuredLlcSpeedAfter() = default;
+  MeasuredLlcSpeedAfter(const MeasuredLlcSpeedAfter&) = delete;
+  MeasuredLlcSpeedAfter& operator=(const MeasuredLlcSpeedAfter&) = delete;
+  ~MeasuredLlcSpeedAfter() { use_llc_sweep_speed(-1); }
+};
+
 TEST(Backends, TiledThreadsTakeBandsOfRowsIn2D) {
+  // Bands are for two-row units, where the last level is slow (in place, the threads pipeline
+  // the strips: TiledStripsStepInPlaceWhereTheLastLevelIsFast).
+  const MeasuredLlcSpeedAfter measured;
+  use_llc_sweep_speed(0.4);
   const auto plan_and_bits = [](const std::string& toml, int threads, int depth) {
     const Problem p = test::problem(toml);
     Solver s(p, make_backend("tiled", BackendOptions{threads, depth, 16}));
@@ -276,14 +288,6 @@ TEST(Backends, AutoPicksAndExplains) {
   EXPECT_EQ(c.name, "threads");
   EXPECT_NE(c.reason.find("1D"), std::string::npos) << c.reason;
 }
-
-// Gives llc_sweep_speed() back its own measurement when a test that set one ends.
-struct MeasuredLlcSpeedAfter {
-  MeasuredLlcSpeedAfter() = default;
-  MeasuredLlcSpeedAfter(const MeasuredLlcSpeedAfter&) = delete;
-  MeasuredLlcSpeedAfter& operator=(const MeasuredLlcSpeedAfter&) = delete;
-  ~MeasuredLlcSpeedAfter() { use_llc_sweep_speed(-1); }
-};
 
 // The thresholds bench node's auto sweep measured (registry.hpp, prefer_temporal_blocking), on
 // grids sized from this machine's caches, for a last-level cache that feeds a plain sweep at its
@@ -529,6 +533,49 @@ TEST(Backends, TiledStripsTakeFourRowsAStepWhereTheLastLevelIsFast) {
         }
       }
     }
+}
+
+// Where the last level is fast, 2D strips of four-row units step in place (one field, a saved
+// row per step and the cells left of each strip kept): the same bits as the reference for
+// every boundary kind, point sources on strip edges, heat and alpha fields, odd and even depths
+// and 1 to 3 threads; strips narrower than twice the depth step two fields instead.
+TEST(Backends, TiledStripsStepInPlaceWhereTheLastLevelIsFast) {
+  const MeasuredLlcSpeedAfter measured;
+  use_llc_sweep_speed(1.0);
+  const std::string points =
+      "[sources]\nvolumetric = 0.2\npoints = [{ at = [0, 0], energy = 1.5 }, "
+      "{ at = [23, 30], energy = 2.0 }, { at = [24, 30], energy = 0.5 }, "
+      "{ at = [47, 60], energy = 1.0 }, { at = [79, 31], energy = 0.25 }]\n";
+  const std::vector<std::string> setups = {
+      points,
+      "boundary.x_low = \"neumann\"\nboundary.x_high = { type = \"robin\", h = 0.5, "
+      "ambient = 1.0 }\nboundary.y = \"periodic\"\n" +
+          points,
+      "boundary.x = \"periodic\"\nboundary.y_high = \"neumann\"\n" + points,
+      "sources.field = { type = \"box\", lo = [0.0, 10.0], hi = [30.0, 40.0], inside = 0.3 }\n",
+      "form = \"expanded\"\n" + points};
+  for (const std::string& setup : setups) {
+    const Problem p = test::problem("n = [80, 61]\nsteps = 23\n" + setup);
+    SCOPED_TRACE(setup);
+    const auto reference = run(p, {"serial", 1, 0});
+    for (const Variant& v : std::vector<Variant>{{"tiled", 1, 4, 8},
+                                                 {"tiled", 1, 5, 24},
+                                                 {"tiled", 2, 3, 6},
+                                                 {"tiled", 2, 7, 16},
+                                                 {"tiled", 3, 4, 10},
+                                                 {"tiled", 2, 6, 11},
+                                                 {"tiled", 1, 23, 0}}) {
+      SCOPED_TRACE(std::to_string(v.threads) + " threads, depth " + std::to_string(v.depth) +
+                   ", width " + std::to_string(v.width));
+      EXPECT_TRUE(test::same_bits(run(p, v), reference));
+      Solver s(p, make_backend("tiled", BackendOptions{v.threads, v.depth, v.width}));
+      s.step(p.steps);
+      const std::string plan = s.backend().plan();
+      if (v.width > 0) {
+        EXPECT_EQ(plan.find("in place") != std::string::npos, v.width >= 2 * v.depth) << plan;
+      }
+    }
+  }
 }
 
 // Where the last-level cache is slow, 2D strips keep their rows in flight within half the L2,
