@@ -161,6 +161,12 @@ void on_threads(const Scheme& scheme, int threads, const Body& body) {
   });
 }
 
+// Where a piece of an in-place step lies in its strip's rows at that step (StripBlock::
+// piece_in_place): at their start (first), and at the start or end of a band beside another.
+struct Ends {
+  bool first = false, keep_first = false, keep_last = false;
+};
+
 // One block of block_strips: `depth` steps over strips of `width` cells across the
 // second-outermost axis (columns in 2D, y-rows in 3D), each a wavefront along the outermost one
 // (see TiledBackend::block_strips for the schedule and why it is right).
@@ -185,6 +191,13 @@ struct StripBlock {
   double* saved = nullptr;  // cell 0 of thread 0's row for step 0; a thread has depth + 1 rows
   double* edges = nullptr;
   index_t edge_first = 0, edge_rows = 0;
+  // In bands, thread id keeps its band's first row at each step t, before the step, in
+  // band_row(id, t, 0), and its last one in band_row(id, t, 1): the wedges read them.
+  double* band_rows = nullptr;  // cell 0 of thread 0's first row for step 0
+
+  [[nodiscard]] double* band_row(int id, int t, int side) const {
+    return band_rows + ((index_t{id} * (depth + 1) + t) * 2 + side) * a.stride_y();
+  }
 
   [[nodiscard]] double* saved_row(int id, int t) const {
     return saved + (index_t{id} * (depth + 1) + t) * a.stride_y();
@@ -205,11 +218,11 @@ struct StripBlock {
   // t + 1 reads it, by the thread that computed them).
   template <class S>
   void piece(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
-             index_t j1, index_t c0, index_t c1, index_t s = 0, int id = 0) const {
+             index_t j1, index_t c0, index_t c1, index_t s = 0, int id = 0, Ends ends = {}) const {
     const bool out = stream && t == depth;
     if constexpr (S::dim == 2) {
       if (in_place && !S::conservative) {
-        if constexpr (!S::conservative) piece_in_place<S>(w, wv, t, j0, j1, c0, c1, s, id);
+        if constexpr (!S::conservative) piece_in_place<S>(w, wv, t, j0, j1, c0, c1, s, id, ends);
       } else {
         index_t j = j0;
         if (unit == 4)
@@ -241,15 +254,18 @@ struct StripBlock {
   }
 
   // Step t in place on rows [j0, j1) and cells [c0, c1) of strip s, by thread `id`: four rows a
-  // call, then two, then one. Step t's first rows take the row above them from `a` itself (no
-  // step t has touched it yet); the others from what the rows above them left.
+  // call, then two, then one. Step t's first rows (ends.first) take the row above them from `a`
+  // itself (no step t has touched it yet); the others from what the rows above them left. A
+  // band's first and last rows at step t (ends.keep_first, ends.keep_last) are kept for the
+  // wedges as they were before it.
   template <class S>
   void piece_in_place(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
-                      index_t j1, index_t c0, index_t c1, index_t s, int id) const {
+                      index_t j1, index_t c0, index_t c1, index_t s, int id, Ends ends) const {
     double* above = saved_row(id, t);
     double* u = a.raw();
-    if (j0 == region.lo(t, along))
-      std::copy(u + a.offset(c0, j0 - 1), u + a.offset(c1, j0 - 1), above + c0);
+    if (ends.first) std::copy(u + a.offset(c0, j0 - 1), u + a.offset(c1, j0 - 1), above + c0);
+    if (ends.keep_first)
+      std::copy(u + a.offset(c0, j0), u + a.offset(c1, j0), band_row(id, t, 0) + c0);
     auto rows = [&]<int N>(index_t j) {
       const detail::Row r = detail::row<S>(scheme, a, a, j, 0);
       const detail::InPlaceRows ip{a.raw() + a.offset(0, j),
@@ -268,6 +284,25 @@ struct StripBlock {
     for (; j + 1 < j1; j += 2)
       rows.template operator()<2>(j);
     if (j < j1) rows.template operator()<1>(j);
+    if (ends.keep_last) std::copy(above + c0, above + c1, band_row(id, t, 1) + c0);
+  }
+
+  // Step t of the wedge above band `id` in place, rows [j0, j1) over the region's width: the row
+  // above it at step t - 1 is band id - 1's last one, and the row below it band id's first one,
+  // both kept by their bands before step t overwrote them. The row below is put back in `a` for
+  // the step's reads, then its step-t values are restored.
+  template <class S>
+  void wedge_in_place(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
+                      index_t j1, int id) const {
+    const index_t c0 = region.lo(t, across), c1 = region.hi(t, across);
+    double* u = a.raw() + a.offset(0, j1);
+    double* above = saved_row(id, t);
+    double* below = band_row(id, t, 0);
+    const double* over = band_row(id - 1, t, 1);
+    std::copy(over + c0, over + c1, above + c0);
+    std::swap_ranges(u + c0, u + c1, below + c0);
+    piece<S>(w, wv, t, j0, j1, c0, c1, 0, id);
+    std::swap_ranges(u + c0, u + c1, below + c0);
   }
 
   // Wave `wave` of strip s over outer cells [lo, hi) (of a band; lo_shrinks and hi_shrinks: the
@@ -275,13 +310,16 @@ struct StripBlock {
   // past lo, t = 1..depth.
   template <class S>
   void wave_of(const Weights<double>& w, const Weights<detail::vec>& wv, index_t s, index_t wave,
-               index_t lo, index_t hi, bool lo_shrinks, bool hi_shrinks, int id = 0) const {
+               index_t lo, index_t hi, bool lo_shrinks, bool hi_shrinks, int id) const {
     for (int t = 1; t <= depth; ++t) {
       const index_t at = lo + unit * (wave - (t - 1));
-      const index_t j0 = std::max({at, region.lo(t, along), lo_shrinks ? lo + t - 1 : lo});
-      const index_t j1 = std::min({at + unit, region.hi(t, along), hi_shrinks ? hi - (t - 1) : hi});
+      const index_t first =
+          std::max(region.lo(t, along), lo_shrinks ? lo + t - (in_place ? 0 : 1) : lo);
+      const index_t last = std::min(region.hi(t, along), hi_shrinks ? hi - (t - 1) : hi);
+      const index_t j0 = std::max(at, first), j1 = std::min(at + unit, last);
       const auto [c0, c1] = columns(s, t);
-      if (j0 < j1 && c0 < c1) piece<S>(w, wv, t, j0, j1, c0, c1, s, id);
+      const Ends ends{j0 == first, j0 == first && lo_shrinks, j1 == last && hi_shrinks};
+      if (j0 < j1 && c0 < c1) piece<S>(w, wv, t, j0, j1, c0, c1, s, id, ends);
     }
   }
 };
@@ -354,7 +392,7 @@ class TiledBackend final : public Backend {
                                : " (planes in flight sized to a share of the last-level cache)");
     else
       plan_ += std::string(slabs) + " (too narrow for strips)";
-    if (width > 0 && use_bands(g, depth, unit)) plan_ += ", each thread a band of rows";
+    if (width > 0 && use_bands(g, depth)) plan_ += ", each thread a band of rows";
     if (in_place) plan_ += ", in place";
     while (steps > 0) {
       const int t = static_cast<int>(std::min<std::int64_t>(depth, steps));
@@ -461,7 +499,7 @@ class TiledBackend final : public Backend {
     // strips in turn, as one thread would: at 2 threads in bands, the one-thread widths ran
     // 1.02-1.17x as fast as a multiple of the threads at 1024^2-2896^2 in 12 of 12 interleaved
     // rounds (4800^2: 2 of 4).
-    const index_t dealt = use_bands(g, depth, unit) ? 1 : threads_;
+    const index_t dealt = use_bands(g, depth) ? 1 : threads_;
     const index_t strips = (wanted + dealt - 1) / dealt * dealt;
     if (g.dim == 3) return n / strips >= 2 ? n / strips : 0;
     const index_t across = n / std::max(strips, 2 * dealt);
@@ -531,7 +569,7 @@ class TiledBackend final : public Backend {
                    .strips = region.strips(across, strips.width)};
     blk.in_place = in_place;
     if (in_place) place_buffers(blk);
-    const bool banded = use_bands(g, depth, strips.unit);
+    const bool banded = use_bands(g, depth);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[blk.strips]);
     for (index_t s = 0; s < blk.strips; ++s)
       done[s].store(0, std::memory_order_relaxed);
@@ -551,14 +589,12 @@ class TiledBackend final : public Backend {
   // 1448^2 1.04-1.19x as fast in all 9 interleaved rounds; 2896^2-8192^2 and the case study
   // within the noise (faster in 12 of 20 case-study rounds). In 3D the wedges are whole planes
   // without temporal reuse: 512^3 ran 0.82-1.00x as fast in bands, so 3D keeps the pipeline.
-  [[nodiscard]] bool use_bands(const Grid& g, int depth, index_t unit) const {
-    return g.dim == 2 && threads_ >= 2 && g.n[1] / threads_ >= 2 * index_t{depth} + 2 &&
-           !in_place_applies(g, unit);
+  [[nodiscard]] bool use_bands(const Grid& g, int depth) const {
+    return g.dim == 2 && threads_ >= 2 && g.n[1] / threads_ >= 2 * index_t{depth} + 2;
   }
 
   // Whether 2D strips step in place (StripBlock::piece_in_place): the four-row units, where the
-  // strips hold their rows in flight in the last level. Bands of rows would need the rows of
-  // each band's edge at every step kept as well, so in place the threads pipeline the strips.
+  // strips hold their rows in flight in the last level.
   // advance() also asks for strips at least twice as wide as the block is deep: then every strip
   // keeps cells at every step (the first one loses a cell a step, and one more towards an
   // exchanged face), so the cells left of a strip are always the last ones of the strip before,
@@ -569,12 +605,13 @@ class TiledBackend final : public Backend {
   // per step and thread, laid out as a's rows, and a cell per row and step for each strip edge.
   void place_buffers(StripBlock& blk) const {
     const Field& a = blk.a;
-    const auto rows = static_cast<std::size_t>((blk.depth + 1) * threads_);
+    const auto rows = static_cast<std::size_t>(3 * (blk.depth + 1) * threads_);
     const auto line = static_cast<std::size_t>(detail::kLanes);
     saved_store_.resize(rows * static_cast<std::size_t>(a.stride_y()) + line);
     const auto misalign = reinterpret_cast<std::uintptr_t>(saved_store_.data()) % 64;
     blk.saved =
         saved_store_.data() + (misalign ? (64 - misalign) / sizeof(double) : 0) + a.origin(0);
+    blk.band_rows = blk.saved + (blk.depth + 1) * threads_ * a.stride_y();
     blk.edge_first = blk.region.lo(1, blk.along) - 1;
     blk.edge_rows = blk.region.hi(1, blk.along) + 1 - blk.edge_first;
     edge_store_.resize(static_cast<std::size_t>(blk.strips * (blk.depth + 1) * blk.edge_rows));
@@ -601,7 +638,9 @@ class TiledBackend final : public Backend {
   // space and time); after a barrier, the wedge between two bands (2 (t - 1) cells at step t) is
   // computed by the band above it, step by step: step t there reads step t - 1 of the wedge and
   // of the two bands' last cells beside it, which their step t + 1 (one cell shorter again) did
-  // not overwrite.
+  // not overwrite. In place, a band's step t starts t cells past the band before it (one more),
+  // so that no band reads a row the other overwrites during the same steps; the wedge (2 t - 1
+  // cells from step 1) then reads the bands' edge rows at step t - 1 where they kept them.
   template <class S, class W, class WV>
   static void banded_strips(const StripBlock& blk, const W& w, const WV& wv, int nt, int id) {
     const index_t first = blk.region.lo(1, blk.along);
@@ -610,14 +649,20 @@ class TiledBackend final : public Backend {
     const index_t waves = blk.region.waves_over(hi - lo, blk.unit, 1);
     for (index_t s = 0; s < blk.strips; ++s)
       for (index_t wave = 0; wave < waves; ++wave)
-        blk.wave_of<S>(w, wv, s, wave, lo, hi, id > 0, id < nt - 1);
+        blk.wave_of<S>(w, wv, s, wave, lo, hi, id > 0, id < nt - 1, id);
     if (blk.stream) detail::stream_fence();
 #pragma omp barrier
     if (id == 0) return;
-    for (int t = 2; t <= blk.depth; ++t)
-      blk.piece<S>(w, wv, t, std::max(lo - (t - 1), blk.region.lo(t, blk.along)),
-                   std::min(lo + (t - 1), blk.region.hi(t, blk.along)),
-                   blk.region.lo(t, blk.across), blk.region.hi(t, blk.across));
+    for (int t = blk.in_place ? 1 : 2; t <= blk.depth; ++t) {
+      const index_t j0 = std::max(lo - (t - 1), blk.region.lo(t, blk.along));
+      const index_t j1 = std::min(lo + t - (blk.in_place ? 0 : 1), blk.region.hi(t, blk.along));
+      if constexpr (S::dim == 2 && !S::conservative)
+        if (blk.in_place) {
+          blk.wedge_in_place<S>(w, wv, t, j0, j1, id);
+          continue;
+        }
+      blk.piece<S>(w, wv, t, j0, j1, blk.region.lo(t, blk.across), blk.region.hi(t, blk.across));
+    }
   }
 
   // Advances `depth` steps: the result is in `a` if depth is even, else in `b`.

@@ -118,8 +118,7 @@ struct MeasuredLlcSpeedAfter {
 };
 
 TEST(Backends, TiledThreadsTakeBandsOfRowsIn2D) {
-  // Bands are for two-row units, where the last level is slow (in place, the threads pipeline
-  // the strips: TiledStripsStepInPlaceWhereTheLastLevelIsFast).
+  // Two-row units, where the last level is slow (in place: TiledStripsStepInPlace...).
   const MeasuredLlcSpeedAfter measured;
   use_llc_sweep_speed(0.4);
   const auto plan_and_bits = [](const std::string& toml, int threads, int depth) {
@@ -536,9 +535,10 @@ TEST(Backends, TiledStripsTakeFourRowsAStepWhereTheLastLevelIsFast) {
 }
 
 // Where the last level is fast, 2D strips of four-row units step in place (one field, a saved
-// row per step and the cells left of each strip kept): the same bits as the reference for
-// every boundary kind, point sources on strip edges, heat and alpha fields, odd and even depths
-// and 1 to 3 threads; strips narrower than twice the depth step two fields instead.
+// row per step and the cells left of each strip kept; at 2 and 3 threads in bands, whose edge
+// rows are kept for the wedges): the same bits as the reference for every boundary kind, point
+// sources on strip and band edges, heat fields, odd and even depths and 1 to 3 threads; strips
+// narrower than twice the depth step two fields instead.
 TEST(Backends, TiledStripsStepInPlaceWhereTheLastLevelIsFast) {
   const MeasuredLlcSpeedAfter measured;
   use_llc_sweep_speed(1.0);
@@ -574,6 +574,9 @@ TEST(Backends, TiledStripsStepInPlaceWhereTheLastLevelIsFast) {
       if (v.width > 0) {
         EXPECT_EQ(plan.find("in place") != std::string::npos, v.width >= 2 * v.depth) << plan;
       }
+      // 61 rows: bands at these depths, their wedges in place too.
+      EXPECT_EQ(plan.find("each thread a band of rows") != std::string::npos, v.threads > 1)
+          << plan;
     }
   }
 }
