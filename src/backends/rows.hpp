@@ -426,7 +426,7 @@ struct InPlaceRows {
 /// column are still the step before's when read. A strip of the tiled backend in place moves
 /// each cell once through the cache per step where two fields move it twice (the write lands
 /// on the line just read instead of one of the other field): on the AMD EPYC VM a wavefront of
-/// 1600 columns 35 steps deep ran 1.27x as fast (docs/benchmarks.md).
+/// 1600 columns 35 steps deep ran 1.15x as fast, and the case study 1.1x (docs/benchmarks.md).
 template <class S, int N>
 inline void rows_in_place(const Weights<double>& w, const Weights<vec>& wv, double dq,
                           InPlaceRows r, index_t i0, index_t i1) {

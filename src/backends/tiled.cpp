@@ -162,9 +162,10 @@ void on_threads(const Scheme& scheme, int threads, const Body& body) {
 }
 
 // Where a piece of an in-place step lies in its strip's rows at that step (StripBlock::
-// piece_in_place): at their start (first), and at the start or end of a band beside another.
+// piece_in_place): at their start (first), at the start or end of a band beside another, or
+// across whole rows (a wedge: no strip edges to keep or read).
 struct Ends {
-  bool first = false, keep_first = false, keep_last = false;
+  bool first = false, keep_first = false, keep_last = false, whole_rows = false;
 };
 
 // One block of block_strips: `depth` steps over strips of `width` cells across the
@@ -221,9 +222,7 @@ struct StripBlock {
              index_t j1, index_t c0, index_t c1, index_t s = 0, int id = 0, Ends ends = {}) const {
     const bool out = stream && t == depth;
     if constexpr (S::dim == 2) {
-      if (in_place && !S::conservative) {
-        if constexpr (!S::conservative) piece_in_place<S>(w, wv, t, j0, j1, c0, c1, s, id, ends);
-      } else {
+      if (S::conservative || !in_place) {
         index_t j = j0;
         if (unit == 4)
           for (; j + 3 < j1; j += 4)
@@ -231,6 +230,8 @@ struct StripBlock {
         for (; j + 1 < j1; j += 2)
           step_cells<S, 2>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
         if (j < j1) step_cells<S>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
+      } else if constexpr (!S::conservative) {
+        piece_in_place<S>(w, wv, t, j0, j1, c0, c1, s, id, ends);
       }
     } else if constexpr (S::dim == 3) {
       const index_t i0 = region.lo(t, 0), i1 = region.hi(t, 0);
@@ -266,14 +267,15 @@ struct StripBlock {
     if (ends.first) std::copy(u + a.offset(c0, j0 - 1), u + a.offset(c1, j0 - 1), above + c0);
     if (ends.keep_first)
       std::copy(u + a.offset(c0, j0), u + a.offset(c1, j0), band_row(id, t, 0) + c0);
+    const bool left = s > 0 && !ends.whole_rows, right = s + 1 < strips && !ends.whole_rows;
     auto rows = [&]<int N>(index_t j) {
-      const detail::Row r = detail::row<S>(scheme, a, a, j, 0);
-      const detail::InPlaceRows ip{a.raw() + a.offset(0, j),
+      const index_t at = a.offset(0, j);
+      const detail::InPlaceRows ip{a.raw() + at,
                                    a.stride_y(),
                                    above,
-                                   s > 0 ? edge(s, t, j) : nullptr,
-                                   s + 1 < strips ? edge(s + 1, t, j) : nullptr,
-                                   r.q};
+                                   left ? edge(s, t, j) : nullptr,
+                                   right ? edge(s + 1, t, j) : nullptr,
+                                   S::heat == Heating::field ? scheme.heat->raw() + at : nullptr};
       detail::rows_in_place<S, N>(w, wv, scheme.dq, ip, c0, c1);
       for (index_t y = j; y < j + N; ++y)
         detail::add_sources_in(scheme, a, a.offset(c0, y), a.offset(c1, y));
@@ -287,21 +289,22 @@ struct StripBlock {
     if (ends.keep_last) std::copy(above + c0, above + c1, band_row(id, t, 1) + c0);
   }
 
-  // Step t of the wedge above band `id` in place, rows [j0, j1) over the region's width: the row
-  // above it at step t - 1 is band id - 1's last one, and the row below it band id's first one,
-  // both kept by their bands before step t overwrote them. The row below is put back in `a` for
-  // the step's reads, then its step-t values are restored.
+  // Step t of the wedge above band `id` (which starts at row lo) in place, rows [j0, j1) over the
+  // region's width: the row above it at step t - 1 is band id - 1's last one, and the row below
+  // it (lo + t) band id's first one, both kept by their bands before step t overwrote them. The
+  // row below is put back in `a` for the step's reads, then its step-t values are restored.
+  // (use_bands leaves every band rows at every step, so the wedge is never clipped: j1 = lo + t.)
   template <class S>
   void wedge_in_place(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
-                      index_t j1, int id) const {
+                      index_t j1, index_t lo, int id) const {
     const index_t c0 = region.lo(t, across), c1 = region.hi(t, across);
-    double* u = a.raw() + a.offset(0, j1);
+    double* u = a.raw() + a.offset(0, lo + t);
     double* above = saved_row(id, t);
     double* below = band_row(id, t, 0);
     const double* over = band_row(id - 1, t, 1);
     std::copy(over + c0, over + c1, above + c0);
     std::swap_ranges(u + c0, u + c1, below + c0);
-    piece<S>(w, wv, t, j0, j1, c0, c1, 0, id);
+    piece<S>(w, wv, t, j0, j1, c0, c1, 0, id, Ends{.whole_rows = true});
     std::swap_ranges(u + c0, u + c1, below + c0);
   }
 
@@ -373,7 +376,7 @@ class TiledBackend final : public Backend {
     // pipelined over the threads (see block_strips). In place, the lines a step writes are the
     // ones it has just read, so nothing is gained by streaming them past the cache.
     const index_t unit = strip_unit(g, scheme.form), width = strip_width(g, depth, unit);
-    const bool in_place = width > 0 && in_place_applies(g, unit) && width >= 2 * index_t{depth};
+    const bool in_place = in_place_applies(g, unit, width, depth);
     const bool stream = !in_place && detail::should_stream(cur, true);
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
@@ -594,19 +597,21 @@ class TiledBackend final : public Backend {
   }
 
   // Whether 2D strips step in place (StripBlock::piece_in_place): the four-row units, where the
-  // strips hold their rows in flight in the last level.
-  // advance() also asks for strips at least twice as wide as the block is deep: then every strip
-  // keeps cells at every step (the first one loses a cell a step, and one more towards an
-  // exchanged face), so the cells left of a strip are always the last ones of the strip before,
-  // whose old values it kept (StripBlock::edge); narrower strips step two fields.
-  static bool in_place_applies(const Grid& g, index_t unit) { return g.dim == 2 && unit == 4; }
+  // strips hold their rows in flight in the last level, in strips at least twice as wide as the
+  // block is deep. Then every strip keeps cells at every step (the first one loses a cell a
+  // step, and one more towards an exchanged face), so the cells left of a strip are always the
+  // last ones of the strip before, whose old values it kept (StripBlock::edge). Narrower strips
+  // step two fields.
+  static bool in_place_applies(const Grid& g, index_t unit, index_t width, int depth) {
+    return g.dim == 2 && unit == 4 && width > 0 && width >= 2 * index_t{depth};
+  }
 
   // Points blk's in-place buffers at this backend's storage (kept between blocks): a saved row
   // per step and thread, laid out as a's rows, and a cell per row and step for each strip edge.
   void place_buffers(StripBlock& blk) const {
     const Field& a = blk.a;
     const auto rows = static_cast<std::size_t>(3 * (blk.depth + 1) * threads_);
-    const auto line = static_cast<std::size_t>(detail::kLanes);
+    const std::size_t line = 64 / sizeof(double);  // room to align the first row to a line
     saved_store_.resize(rows * static_cast<std::size_t>(a.stride_y()) + line);
     const auto misalign = reinterpret_cast<std::uintptr_t>(saved_store_.data()) % 64;
     blk.saved =
@@ -658,7 +663,7 @@ class TiledBackend final : public Backend {
       const index_t j1 = std::min(lo + t - (blk.in_place ? 0 : 1), blk.region.hi(t, blk.along));
       if constexpr (S::dim == 2 && !S::conservative)
         if (blk.in_place) {
-          blk.wedge_in_place<S>(w, wv, t, j0, j1, id);
+          blk.wedge_in_place<S>(w, wv, t, j0, j1, lo, id);
           continue;
         }
       blk.piece<S>(w, wv, t, j0, j1, blk.region.lo(t, blk.across), blk.region.hi(t, blk.across));

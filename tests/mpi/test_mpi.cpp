@@ -144,6 +144,9 @@ TEST(Mpi, EveryCaseAndBackendMatchesTheReference) {
 // widened into exchanged halos, with physical faces of every kind and point sources on the
 // ranks' edges; odd and even depths, 1 and 2 threads.
 TEST(Mpi, TiledStripsInPlaceMatchTheReference) {
+  struct MeasuredLlcSpeedAfter {  // the machine's own measurement back when the test ends
+    ~MeasuredLlcSpeedAfter() { use_llc_sweep_speed(-1); }
+  } const measured;
   use_llc_sweep_speed(1.0);
   const std::string points =
       "[sources]\nvolumetric = 0.1\npoints = [{ at = [0, 0], energy = 1.5 }, "
@@ -162,7 +165,6 @@ TEST(Mpi, TiledStripsInPlaceMatchTheReference) {
       EXPECT_TRUE(same_everywhere(distributed(p, "tiled", threads, depth, width), ref))
           << threads << " threads, depth " << depth << ", width " << width;
   }
-  use_llc_sweep_speed(-1);
 }
 
 // The cuda backend under MPI: physical faces filled by its kernels, exchanged faces packed,

@@ -105,10 +105,6 @@ TEST(Backends, CaseStudyMatchesAcrossBackendsAndDepths) {
             << "width " << width << " threads " << threads << " depth " << depth;
 }
 
-// In 2D at two threads or more each thread takes a band of rows, the bands meeting in wedges
-// computed after a barrier, where every band has room for its trapezoid (2 depth + 2 rows);
-// else, and at one thread, the strips are pipelined. Either way the reference's bits, with the
-// sources in a band, on a band's edge and in a wedge, and a Neumann face refilled as it goes.
 // Gives llc_sweep_speed() back its own measurement when a test that set one ends.
 struct MeasuredLlcSpeedAfter {
   MeasuredLlcSpeedAfter() = default;
@@ -117,6 +113,10 @@ struct MeasuredLlcSpeedAfter {
   ~MeasuredLlcSpeedAfter() { use_llc_sweep_speed(-1); }
 };
 
+// In 2D at two threads or more each thread takes a band of rows, the bands meeting in wedges
+// computed after a barrier, where every band has room for its trapezoid (2 depth + 2 rows);
+// else, and at one thread, the strips are pipelined. Either way the reference's bits, with the
+// sources in a band, on a band's edge and in a wedge, and a Neumann face refilled as it goes.
 TEST(Backends, TiledThreadsTakeBandsOfRowsIn2D) {
   // Two-row units, where the last level is slow (in place: TiledStripsStepInPlace...).
   const MeasuredLlcSpeedAfter measured;
@@ -542,41 +542,59 @@ TEST(Backends, TiledStripsTakeFourRowsAStepWhereTheLastLevelIsFast) {
 TEST(Backends, TiledStripsStepInPlaceWhereTheLastLevelIsFast) {
   const MeasuredLlcSpeedAfter measured;
   use_llc_sweep_speed(1.0);
-  const std::string points =
-      "[sources]\nvolumetric = 0.2\npoints = [{ at = [0, 0], energy = 1.5 }, "
-      "{ at = [23, 30], energy = 2.0 }, { at = [24, 30], energy = 0.5 }, "
-      "{ at = [47, 60], energy = 1.0 }, { at = [79, 31], energy = 0.25 }]\n";
-  const std::vector<std::string> setups = {
-      points,
-      "boundary.x_low = \"neumann\"\nboundary.x_high = { type = \"robin\", h = 0.5, "
-      "ambient = 1.0 }\nboundary.y = \"periodic\"\n" +
-          points,
-      "boundary.x = \"periodic\"\nboundary.y_high = \"neumann\"\n" + points,
-      "sources.field = { type = \"box\", lo = [0.0, 10.0], hi = [30.0, 40.0], inside = 0.3 }\n",
-      "form = \"expanded\"\n" + points};
-  for (const std::string& setup : setups) {
-    const Problem p = test::problem("n = [80, 61]\nsteps = 23\n" + setup);
-    SCOPED_TRACE(setup);
-    const auto reference = run(p, {"serial", 1, 0});
-    for (const Variant& v : std::vector<Variant>{{"tiled", 1, 4, 8},
-                                                 {"tiled", 1, 5, 24},
-                                                 {"tiled", 2, 3, 6},
-                                                 {"tiled", 2, 7, 16},
-                                                 {"tiled", 3, 4, 10},
-                                                 {"tiled", 2, 6, 11},
-                                                 {"tiled", 1, 23, 0}}) {
-      SCOPED_TRACE(std::to_string(v.threads) + " threads, depth " + std::to_string(v.depth) +
-                   ", width " + std::to_string(v.width));
-      EXPECT_TRUE(test::same_bits(run(p, v), reference));
-      Solver s(p, make_backend("tiled", BackendOptions{v.threads, v.depth, v.width}));
-      s.step(p.steps);
-      const std::string plan = s.backend().plan();
-      if (v.width > 0) {
-        EXPECT_EQ(plan.find("in place") != std::string::npos, v.width >= 2 * v.depth) << plan;
+  struct Grid2D {
+    int rows, steps;
+    std::vector<Variant> variants;
+  };
+  // 61 rows: bands at 2 and 3 threads. 30 rows: at 2 threads 8 deep the strips are pipelined
+  // over the threads (15 rows a band is too few), at 3 threads 4 deep the bands are as short as
+  // they may be (10 rows), and 21 steps end on a block of one step.
+  const std::vector<Grid2D> grids = {
+      {61,
+       23,
+       {{"tiled", 1, 4, 8},
+        {"tiled", 1, 5, 24},
+        {"tiled", 2, 3, 6},
+        {"tiled", 2, 7, 16},
+        {"tiled", 3, 4, 10},
+        {"tiled", 2, 6, 11},
+        {"tiled", 1, 23, 0}}},
+      {30, 21, {{"tiled", 2, 8, 16}, {"tiled", 3, 4, 10}, {"tiled", 2, 4, 8}}}};
+  for (const Grid2D& grid : grids) {
+    const auto row = [&](int r) { return std::to_string(r * (grid.rows - 1) / 60); };
+    const std::string points =
+        "[sources]\nvolumetric = 0.2\npoints = [{ at = [0, 0], energy = 1.5 }, "
+        "{ at = [23, " +
+        row(30) + "], energy = 2.0 }, { at = [24, " + row(31) + "], energy = 0.5 }, { at = [47, " +
+        row(60) + "], energy = 1.0 }, { at = [79, " + row(20) + "], energy = 0.25 }]\n";
+    const std::vector<std::string> setups = {
+        points,
+        "boundary.x_low = \"neumann\"\nboundary.x_high = { type = \"robin\", h = 0.5, "
+        "ambient = 1.0 }\nboundary.y = \"periodic\"\n" +
+            points,
+        "boundary.x = \"periodic\"\nboundary.y_low = { type = \"robin\", h = 2.0, ambient = 0.5 }\n"
+        "boundary.y_high = \"neumann\"\n" +
+            points,
+        "sources.field = { type = \"box\", lo = [0.0, 10.0], hi = [30.0, 40.0], inside = 0.3 }\n",
+        "form = \"expanded\"\n" + points};
+    for (const std::string& setup : setups) {
+      const Problem p = test::problem("n = [80, " + std::to_string(grid.rows) +
+                                      "]\nsteps = " + std::to_string(grid.steps) + "\n" + setup);
+      SCOPED_TRACE(std::to_string(grid.rows) + " rows:\n" + setup);
+      const auto reference = run(p, {"serial", 1, 0});
+      for (const Variant& v : grid.variants) {
+        SCOPED_TRACE(std::to_string(v.threads) + " threads, depth " + std::to_string(v.depth) +
+                     ", width " + std::to_string(v.width));
+        EXPECT_TRUE(test::same_bits(run(p, v), reference));
+        Solver s(p, make_backend("tiled", BackendOptions{v.threads, v.depth, v.width}));
+        s.step(p.steps);
+        const std::string plan = s.backend().plan();
+        if (v.width > 0) {
+          EXPECT_EQ(plan.find("in place") != std::string::npos, v.width >= 2 * v.depth) << plan;
+        }
+        const bool bands = v.threads > 1 && grid.rows / v.threads >= 2 * v.depth + 2;
+        EXPECT_EQ(plan.find("each thread a band of rows") != std::string::npos, bands) << plan;
       }
-      // 61 rows: bands at these depths, their wedges in place too.
-      EXPECT_EQ(plan.find("each thread a band of rows") != std::string::npos, v.threads > 1)
-          << plan;
     }
   }
 }
