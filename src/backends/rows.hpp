@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -416,7 +417,37 @@ struct InPlaceRows {
   const double* edge_in;      ///< N cells left of column i0 at the step before (null: in u)
   double* edge_out;           ///< gets the N cells of column i1 - 1 at the step before (or null)
   const double* q = nullptr;  ///< cell (0, j) of the scheme's heat field, if it has one
+  FacePointers f;             ///< cell (0, j) of the face-alpha fields (conservative forms)
 };
+
+/// A double, or a vector of them, at p.
+template <class T>
+inline T value_at(const double* p) {
+  if constexpr (std::is_same_v<T, double>)
+    return *p;
+  else
+    return load(p);
+}
+
+/// Row q's new value at cell i (T = double), or at the vector of cells from i (T = vec), of a
+/// step in place (rows_in_place): from its value x and its neighbours, in cell_update's order,
+/// with the face alphas of the conservative forms, then its heat (`dq`, or the heat field's).
+template <class S, class T>
+inline T in_place_value(const Weights<T>& w, const InPlaceRows& r, int q, index_t i, T x, T xl,
+                        T xh, T yl, T yh, T dq) {
+  T v;
+  if constexpr (S::conservative) {
+    const double* fx = r.f.k[0] + q * r.sy + i;
+    const double* fy = r.f.k[1] + q * r.sy + i;
+    v = combine_conservative<2>(w, x, xl, xh, yl, yh, T{}, T{}, value_at<T>(fx - 1),
+                                value_at<T>(fx), value_at<T>(fy - r.sy), value_at<T>(fy), T{}, T{});
+  } else {
+    v = combine<2, S::form>(w, x, xl, xh, yl, yh, T{}, T{});
+  }
+  if constexpr (S::heat == Heating::uniform) v = v + dq;
+  if constexpr (S::heat == Heating::field) v = v + value_at<T>(r.q + q * r.sy + i);
+  return v;
+}
 
 /// Rows j .. j + N - 1 of a 2D field stepped in place over cells [i0, i1): the same operations on
 /// the same inputs as rows_simd (so the same bits), but the output overwrites the input. Each
@@ -430,15 +461,14 @@ struct InPlaceRows {
 template <class S, int N>
 inline void rows_in_place(const Weights<double>& w, const Weights<vec>& wv, double dq,
                           InPlaceRows r, index_t i0, index_t i1) {
-  static_assert(S::dim == 2 && !S::conservative, "in place: the 2D star forms");
+  static_assert(S::dim == 2, "in place: 2D");
   double* const u = r.u;
   const index_t sy = r.sy;
   double xm[N];  // each row's cell left of the next column, at the step before
   for (int q = 0; q < N; ++q)
     xm[q] = r.edge_in != nullptr ? r.edge_in[q] : u[q * sy + i0 - 1];
-  auto heat_at = [&](int q, index_t i) {
-    return S::heat == Heating::field ? r.q + q * sy + i : nullptr;
-  };
+  const vec dqv = vec{} + dq;
+  const Weights<vec> wl = wv;     // in registers (see row_simd)
   auto column = [&](index_t i) {  // one column, cell by cell
     double c[N];
     for (int q = 0; q < N; ++q)
@@ -446,19 +476,10 @@ inline void rows_in_place(const Weights<double>& w, const Weights<vec>& wv, doub
     const double ym = r.above[i], yp = u[N * sy + i];
     r.above[i] = c[N - 1];
     for (int q = 0; q < N; ++q) {
-      const double v =
-          combine<2, S::form>(w, c[q], xm[q], u[q * sy + i + 1], q == 0 ? ym : c[q - 1],
-                              q == N - 1 ? yp : c[q + 1], 0.0, 0.0);
-      u[q * sy + i] = heated<S::heat>(v, dq, heat_at(q, i));
+      u[q * sy + i] = in_place_value<S>(w, r, q, i, c[q], xm[q], u[q * sy + i + 1],
+                                        q == 0 ? ym : c[q - 1], q == N - 1 ? yp : c[q + 1], dq);
       xm[q] = c[q];
     }
-  };
-  const vec dqv = vec{} + dq;
-  const Weights<vec> wl = wv;  // in registers (see row_simd)
-  auto put = [&](int q, index_t i, vec v) {
-    if constexpr (S::heat == Heating::uniform) v = v + dqv;
-    if constexpr (S::heat == Heating::field) v = v + load(r.q + q * sy + i);
-    store(u + q * sy + i, v);
   };
   index_t i = i0;
   for (const index_t ia = aligned_from(u, i0, i1); i < ia; ++i)
@@ -476,9 +497,9 @@ inline void rows_in_place(const Weights<double>& w, const Weights<vec>& wv, doub
       const vec ym = load(r.above + i), yp = load(u + N * sy + i);
       store(r.above + i, x[N - 1]);
       for (int q = 0; q < N; ++q) {
-        put(q, i,
-            combine<2, S::form>(wl, x[q], xmv[q], lanes_from<1>(x[q], next[q]),
-                                q == 0 ? ym : x[q - 1], q == N - 1 ? yp : x[q + 1], vec{}, vec{}));
+        store(u + q * sy + i,
+              in_place_value<S>(wl, r, q, i, x[q], xmv[q], lanes_from<1>(x[q], next[q]),
+                                q == 0 ? ym : x[q - 1], q == N - 1 ? yp : x[q + 1], dqv));
         xmv[q] = lanes_from<kLanes - 1>(x[q], next[q]);
       }
       for (int q = 0; q < N; ++q)
@@ -489,9 +510,8 @@ inline void rows_in_place(const Weights<double>& w, const Weights<vec>& wv, doub
     store(r.above + i, x[N - 1]);
     for (int q = 0; q < N; ++q) {
       const vec xp = load(u + q * sy + i + 1);
-      put(q, i,
-          combine<2, S::form>(wl, x[q], xmv[q], xp, q == 0 ? ym : x[q - 1],
-                              q == N - 1 ? yp : x[q + 1], vec{}, vec{}));
+      store(u + q * sy + i, in_place_value<S>(wl, r, q, i, x[q], xmv[q], xp, q == 0 ? ym : x[q - 1],
+                                              q == N - 1 ? yp : x[q + 1], dqv));
       xm[q] = x[q][kLanes - 1];
     }
     i += kLanes;

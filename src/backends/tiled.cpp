@@ -222,7 +222,7 @@ struct StripBlock {
              index_t j1, index_t c0, index_t c1, index_t s = 0, int id = 0, Ends ends = {}) const {
     const bool out = stream && t == depth;
     if constexpr (S::dim == 2) {
-      if (S::conservative || !in_place) {
+      if (!in_place) {
         index_t j = j0;
         if (unit == 4)
           for (; j + 3 < j1; j += 4)
@@ -230,7 +230,7 @@ struct StripBlock {
         for (; j + 1 < j1; j += 2)
           step_cells<S, 2>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
         if (j < j1) step_cells<S>(scheme, w, wv, a, b, t, out, j, 0, c0, c1);
-      } else if constexpr (!S::conservative) {
+      } else {
         piece_in_place<S>(w, wv, t, j0, j1, c0, c1, s, id, ends);
       }
     } else if constexpr (S::dim == 3) {
@@ -270,12 +270,16 @@ struct StripBlock {
     const bool left = s > 0 && !ends.whole_rows, right = s + 1 < strips && !ends.whole_rows;
     auto rows = [&]<int N>(index_t j) {
       const index_t at = a.offset(0, j);
-      const detail::InPlaceRows ip{a.raw() + at,
-                                   a.stride_y(),
-                                   above,
-                                   left ? edge(s, t, j) : nullptr,
-                                   right ? edge(s + 1, t, j) : nullptr,
-                                   S::heat == Heating::field ? scheme.heat->raw() + at : nullptr};
+      detail::InPlaceRows ip{a.raw() + at,
+                             a.stride_y(),
+                             above,
+                             left ? edge(s, t, j) : nullptr,
+                             right ? edge(s + 1, t, j) : nullptr,
+                             S::heat == Heating::field ? scheme.heat->raw() + at : nullptr,
+                             {}};
+      if constexpr (S::conservative)
+        for (int k = 0; k < 2; ++k)
+          ip.f.k[k] = scheme.face[k]->raw() + at;
       detail::rows_in_place<S, N>(w, wv, scheme.dq, ip, c0, c1);
       for (index_t y = j; y < j + N; ++y)
         detail::add_sources_in(scheme, a, a.offset(c0, y), a.offset(c1, y));
@@ -376,7 +380,7 @@ class TiledBackend final : public Backend {
     // pipelined over the threads (see block_strips). In place, the lines a step writes are the
     // ones it has just read, so nothing is gained by streaming them past the cache.
     const index_t unit = strip_unit(g, scheme.form), width = strip_width(g, depth, unit);
-    const bool in_place = in_place_applies(g, unit, width, depth);
+    const bool in_place = in_place_applies(g, width, depth);
     const bool stream = !in_place && detail::should_stream(cur, true);
     plan_ = "blocks of " + std::to_string(depth) + " steps, ";
     const char* slabs = g.dim == 2 ? "whole rows" : "whole planes";
@@ -544,7 +548,7 @@ class TiledBackend final : public Backend {
   // meeting in wedges after a barrier (banded_strips: two threads on separate rows ran faster
   // than side by side in the same ones); in 3D thread `id` takes strips id, id + nt, ..., each
   // waiting for its left neighbour's wave counter (pipelined_strips), so that threads meet only
-  // there, never at a barrier. In place (2D, four-row units; see in_place_applies) the schedule
+  // there, never at a barrier. In place (2D, where in_place_applies) the schedule
   // is the same on one field: step t on unit P finds unit P at step t - 1 (its wave before) and
   // unit P + 1 too (just before it in its wave), and the last row of unit P - 1 at step t - 1 in
   // the row that unit kept aside; strip s finds the cells left of it at step t - 1 where strip
@@ -596,14 +600,14 @@ class TiledBackend final : public Backend {
     return g.dim == 2 && threads_ >= 2 && g.n[1] / threads_ >= 2 * index_t{depth} + 2;
   }
 
-  // Whether 2D strips step in place (StripBlock::piece_in_place): the four-row units, where the
-  // strips hold their rows in flight in the last level, in strips at least twice as wide as the
-  // block is deep. Then every strip keeps cells at every step (the first one loses a cell a
-  // step, and one more towards an exchanged face), so the cells left of a strip are always the
-  // last ones of the strip before, whose old values it kept (StripBlock::edge). Narrower strips
-  // step two fields.
-  static bool in_place_applies(const Grid& g, index_t unit, index_t width, int depth) {
-    return g.dim == 2 && unit == 4 && width > 0 && width >= 2 * index_t{depth};
+  // Whether 2D strips step in place (StripBlock::piece_in_place): where the strips hold their
+  // rows in flight in the last level (llc_feeds_sweeps; four-row units, two for the
+  // conservative forms), in strips at least twice as wide as the block is deep. Then every strip
+  // keeps cells at every step (the first one loses a cell a step, and one more towards an exchanged
+  // face), so the cells left of a strip are always the last ones of the strip before, whose old
+  // values it kept (StripBlock::edge). Narrower strips step two fields.
+  static bool in_place_applies(const Grid& g, index_t width, int depth) {
+    return g.dim == 2 && llc_feeds_sweeps() && width > 0 && width >= 2 * index_t{depth};
   }
 
   // Points blk's in-place buffers at this backend's storage (kept between blocks): a saved row
@@ -661,7 +665,7 @@ class TiledBackend final : public Backend {
     for (int t = blk.in_place ? 1 : 2; t <= blk.depth; ++t) {
       const index_t j0 = std::max(lo - (t - 1), blk.region.lo(t, blk.along));
       const index_t j1 = std::min(lo + t - (blk.in_place ? 0 : 1), blk.region.hi(t, blk.along));
-      if constexpr (S::dim == 2 && !S::conservative)
+      if constexpr (S::dim == 2)
         if (blk.in_place) {
           blk.wedge_in_place<S>(w, wv, t, j0, j1, lo, id);
           continue;

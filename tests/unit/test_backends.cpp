@@ -534,11 +534,11 @@ TEST(Backends, TiledStripsTakeFourRowsAStepWhereTheLastLevelIsFast) {
     }
 }
 
-// Where the last level is fast, 2D strips of four-row units step in place (one field, a saved
-// row per step and the cells left of each strip kept; at 2 and 3 threads in bands, whose edge
-// rows are kept for the wedges): the same bits as the reference for every boundary kind, point
-// sources on strip and band edges, heat fields, odd and even depths and 1 to 3 threads; strips
-// narrower than twice the depth step two fields instead.
+// Where the last level is fast, 2D strips step in place (one field, a saved row per step and the
+// cells left of each strip kept; four-row units, two for variable alpha; at 2 and 3 threads in
+// bands, whose edge rows are kept for the wedges): the same bits as the reference for every
+// boundary kind, point sources on strip and band edges, heat fields, variable alpha, odd and
+// even depths and 1 to 3 threads; strips narrower than twice the depth step two fields instead.
 TEST(Backends, TiledStripsStepInPlaceWhereTheLastLevelIsFast) {
   const MeasuredLlcSpeedAfter measured;
   use_llc_sweep_speed(1.0);
@@ -576,7 +576,14 @@ TEST(Backends, TiledStripsStepInPlaceWhereTheLastLevelIsFast) {
         "boundary.y_high = \"neumann\"\n" +
             points,
         "sources.field = { type = \"box\", lo = [0.0, 10.0], hi = [30.0, 40.0], inside = 0.3 }\n",
-        "form = \"expanded\"\n" + points};
+        "form = \"expanded\"\n" + points,
+        // Variable alpha (the conservative form, two-row units): a box inclusion, Neumann and
+        // periodic faces, a heat field.
+        "diffusivity = { type = \"box\", lo = [16.0, 8.0], hi = [48.0, 20.0], inside = 0.05 }\n"
+        "boundary.x_low = \"neumann\"\nboundary.y = \"periodic\"\n" +
+            points,
+        "diffusivity = { type = \"box\", lo = [0.0, 5.0], hi = [40.0, 25.0], inside = 3.0 }\n"
+        "sources.field = { type = \"box\", lo = [10.0, 10.0], hi = [60.0, 20.0], inside = 0.4 }\n"};
     for (const std::string& setup : setups) {
       const Problem p = test::problem("n = [80, " + std::to_string(grid.rows) +
                                       "]\nsteps = " + std::to_string(grid.steps) + "\n" + setup);
