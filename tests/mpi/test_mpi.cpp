@@ -141,8 +141,8 @@ TEST(Mpi, EveryCaseAndBackendMatchesTheReference) {
 
 // Where the last level is fast, 2D strips step in place (one field, the cells a strip and the
 // rows above a unit overwrote kept aside): the same bits at every rank count, over the region
-// widened into exchanged halos, with physical faces of every kind and point sources on the
-// ranks' edges; odd and even depths, 1 and 2 threads.
+// widened into exchanged halos, with physical faces of every kind, variable alpha, and point
+// sources on the ranks' edges; odd and even depths, 1 and 2 threads.
 TEST(Mpi, TiledStripsInPlaceMatchTheReference) {
   struct MeasuredLlcSpeedAfter {  // the machine's own measurement back when the test ends
     ~MeasuredLlcSpeedAfter() { use_llc_sweep_speed(-1); }
@@ -155,7 +155,9 @@ TEST(Mpi, TiledStripsInPlaceMatchTheReference) {
   for (const std::string& faces :
        {std::string(), std::string("boundary.x = \"periodic\"\nboundary.y_low = \"neumann\"\n"),
         std::string("boundary.x_low = { type = \"robin\", h = 0.5, ambient = 1.0 }\n"
-                    "boundary.y = \"periodic\"\n")}) {
+                    "boundary.y = \"periodic\"\n"),
+        std::string("boundary.x = \"periodic\"\ndiffusivity = { type = \"box\", lo = [20.0, 10.0], "
+                    "hi = [70.0, 45.0], inside = 0.1 }\n")}) {
     const Problem p = test::problem("n = [96, 61]\nsteps = 17\n" + faces + points);
     SCOPED_TRACE(faces + " on " + std::to_string(world_size()) + " ranks");
     if (!splits(p)) continue;
