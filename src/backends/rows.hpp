@@ -100,17 +100,23 @@ inline FacePointers moved(const FacePointers& f, index_t by) {
   return FacePointers{{moved(f.k[0], by), moved(f.k[1], by), moved(f.k[2], by)}};
 }
 
+/// Points `f` and `q` at offset `at` of scheme `s`'s face-alpha fields and heat field, for the
+/// shapes that read them. Only those look at the cell fields: this runs once per row, and a row
+/// in cache is short enough for its setup to show (docs/benchmarks.md, "In-core ceilings").
+template <class S>
+inline void point_at_cell_fields(const Scheme& s, index_t at, FacePointers& f, const double*& q) {
+  if constexpr (S::conservative)
+    for (int a = 0; a < S::dim; ++a)
+      f.k[a] = s.face[a]->raw() + at;
+  if constexpr (S::heat == Heating::field) q = s.heat->raw() + at;
+}
+
 /// Row (j, k) of a step from `in` into `out` with scheme `s` (its fields share their layout).
 template <class S>
 inline Row row(const Scheme& s, const Field& in, Field& out, index_t j, index_t k) {
   const index_t at = in.offset(0, j, k);
   Row r{in.raw() + at, out.raw() + at, in.stride_y(), in.stride_z(), {}, nullptr};
-  // Only the shapes that read them look at the cell fields: this runs once per row, and a row
-  // in cache is short enough for its setup to show (docs/benchmarks.md, "In-core ceilings").
-  if constexpr (S::conservative)
-    for (int a = 0; a < S::dim; ++a)
-      r.f.k[a] = s.face[a]->raw() + at;
-  if constexpr (S::heat == Heating::field) r.q = s.heat->raw() + at;
+  point_at_cell_fields<S>(s, at, r.f, r.q);
   return r;
 }
 

@@ -196,6 +196,11 @@ struct StripBlock {
   // band_row(id, t, 0), and its last one in band_row(id, t, 1): the wedges read them.
   double* band_rows = nullptr;  // cell 0 of thread 0's first row for step 0
 
+  // The first row at step t of a band starting at row `lo` below another band: t - 1 rows past
+  // lo (the two bands' trapezoids meet at the wedge between them), one more in place, so that
+  // neither band reads a row the other overwrites during the same steps (banded_strips).
+  [[nodiscard]] index_t band_start(index_t lo, int t) const { return lo + t - (in_place ? 0 : 1); }
+
   [[nodiscard]] double* band_row(int id, int t, int side) const {
     return band_rows + ((index_t{id} * (depth + 1) + t) * 2 + side) * a.stride_y();
   }
@@ -275,11 +280,9 @@ struct StripBlock {
                              above,
                              left ? edge(s, t, j) : nullptr,
                              right ? edge(s + 1, t, j) : nullptr,
-                             S::heat == Heating::field ? scheme.heat->raw() + at : nullptr,
+                             nullptr,
                              {}};
-      if constexpr (S::conservative)
-        for (int k = 0; k < 2; ++k)
-          ip.f.k[k] = scheme.face[k]->raw() + at;
+      detail::point_at_cell_fields<S>(scheme, at, ip.f, ip.q);
       detail::rows_in_place<S, N>(w, wv, scheme.dq, ip, c0, c1);
       for (index_t y = j; y < j + N; ++y)
         detail::add_sources_in(scheme, a, a.offset(c0, y), a.offset(c1, y));
@@ -295,14 +298,15 @@ struct StripBlock {
 
   // Step t of the wedge above band `id` (which starts at row lo) in place, rows [j0, j1) over the
   // region's width: the row above it at step t - 1 is band id - 1's last one, and the row below
-  // it (lo + t) band id's first one, both kept by their bands before step t overwrote them. The
+  // it (band_start) band id's first one, both kept by their bands before step t overwrote them. The
   // row below is put back in `a` for the step's reads, then its step-t values are restored.
-  // (use_bands leaves every band rows at every step, so the wedge is never clipped: j1 = lo + t.)
+  // (use_bands leaves every band rows at every step, so the wedge is never clipped: j1 is that
+  // row.)
   template <class S>
   void wedge_in_place(const Weights<double>& w, const Weights<detail::vec>& wv, int t, index_t j0,
                       index_t j1, index_t lo, int id) const {
     const index_t c0 = region.lo(t, across), c1 = region.hi(t, across);
-    double* u = a.raw() + a.offset(0, lo + t);
+    double* u = a.raw() + a.offset(0, band_start(lo, t));
     double* above = saved_row(id, t);
     double* below = band_row(id, t, 0);
     const double* over = band_row(id - 1, t, 1);
@@ -320,8 +324,7 @@ struct StripBlock {
                index_t lo, index_t hi, bool lo_shrinks, bool hi_shrinks, int id) const {
     for (int t = 1; t <= depth; ++t) {
       const index_t at = lo + unit * (wave - (t - 1));
-      const index_t first =
-          std::max(region.lo(t, along), lo_shrinks ? lo + t - (in_place ? 0 : 1) : lo);
+      const index_t first = std::max(region.lo(t, along), lo_shrinks ? band_start(lo, t) : lo);
       const index_t last = std::min(region.hi(t, along), hi_shrinks ? hi - (t - 1) : hi);
       const index_t j0 = std::max(at, first), j1 = std::min(at + unit, last);
       const auto [c0, c1] = columns(s, t);
@@ -607,7 +610,7 @@ class TiledBackend final : public Backend {
   // face), so the cells left of a strip are always the last ones of the strip before, whose old
   // values it kept (StripBlock::edge). Narrower strips step two fields.
   static bool in_place_applies(const Grid& g, index_t width, int depth) {
-    return g.dim == 2 && llc_feeds_sweeps() && width > 0 && width >= 2 * index_t{depth};
+    return g.dim == 2 && llc_feeds_sweeps() && width >= 2 * index_t{depth};
   }
 
   // Points blk's in-place buffers at this backend's storage (kept between blocks): a saved row
@@ -664,7 +667,7 @@ class TiledBackend final : public Backend {
     if (id == 0) return;
     for (int t = blk.in_place ? 1 : 2; t <= blk.depth; ++t) {
       const index_t j0 = std::max(lo - (t - 1), blk.region.lo(t, blk.along));
-      const index_t j1 = std::min(lo + t - (blk.in_place ? 0 : 1), blk.region.hi(t, blk.along));
+      const index_t j1 = std::min(blk.band_start(lo, t), blk.region.hi(t, blk.along));
       if constexpr (S::dim == 2)
         if (blk.in_place) {
           blk.wedge_in_place<S>(w, wv, t, j0, j1, lo, id);
