@@ -578,8 +578,8 @@ class TiledBackend final : public Backend {
                    .x0 = region.lo(1, across),
                    .strips = region.strips(across, strips.width)};
     blk.in_place = in_place;
-    if (in_place) place_buffers(blk);
     const bool banded = use_bands(g, depth);
+    if (in_place) place_buffers(blk, banded);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[blk.strips]);
     for (index_t s = 0; s < blk.strips; ++s)
       done[s].store(0, std::memory_order_relaxed);
@@ -614,16 +614,17 @@ class TiledBackend final : public Backend {
   }
 
   // Points blk's in-place buffers at this backend's storage (kept between blocks): a saved row
-  // per step and thread, laid out as a's rows, and a cell per row and step for each strip edge.
-  void place_buffers(StripBlock& blk) const {
+  // per step and thread, laid out as a's rows, two more (a band's first and last) where the
+  // threads run in bands, and a cell per row and step for each strip edge.
+  void place_buffers(StripBlock& blk, bool banded) const {
     const Field& a = blk.a;
-    const auto rows = static_cast<std::size_t>(3 * (blk.depth + 1) * threads_);
+    const auto rows = static_cast<std::size_t>((banded ? 3 : 1) * (blk.depth + 1) * threads_);
     const std::size_t line = 64 / sizeof(double);  // room to align the first row to a line
     saved_store_.resize(rows * static_cast<std::size_t>(a.stride_y()) + line);
     const auto misalign = reinterpret_cast<std::uintptr_t>(saved_store_.data()) % 64;
     blk.saved =
         saved_store_.data() + (misalign ? (64 - misalign) / sizeof(double) : 0) + a.origin(0);
-    blk.band_rows = blk.saved + (blk.depth + 1) * threads_ * a.stride_y();
+    blk.band_rows = banded ? blk.saved + (blk.depth + 1) * threads_ * a.stride_y() : nullptr;
     blk.edge_first = blk.region.lo(1, blk.along) - 1;
     blk.edge_rows = blk.region.hi(1, blk.along) + 1 - blk.edge_first;
     edge_store_.resize(static_cast<std::size_t>(blk.strips * (blk.depth + 1) * blk.edge_rows));
