@@ -457,10 +457,14 @@ inline T in_place_value(const Weights<T>& w, const InPlaceRows& r, int q, index_
 
 /// Rows j .. j + N - 1 of a 2D field stepped in place over cells [i0, i1): the same operations on
 /// the same inputs as rows_simd (so the same bits), but the output overwrites the input. Each
-/// column's N centres are loaded before any of them is stored, the left neighbours are carried
-/// (by a lane shift, or as the cell's old value), the row above comes from r.above, and the old
-/// values of the last row go there for the rows below. Row j + N and the cells right of each
-/// column are still the step before's when read. A strip of the tiled backend in place moves
+/// column's N centres are loaded before any of them is stored, the left neighbours are loaded one
+/// column ahead (cells i + kLanes - 1 onwards, before column i's stores reach i + kLanes - 1) or
+/// carried as the cell's old value, the row above comes from r.above, and the old values of the
+/// last row go there for the rows below. Row j + N and the cells right of each column are still
+/// the step before's when read. Loading the left neighbours rather than shifting them, as
+/// rows_many_simd does, leaves one lane shift a vector on the floating-point pipes: the case
+/// study ran 1.12x as fast at one thread and at two (docs/benchmarks.md, "Left neighbours by
+/// load in place"). A strip of the tiled backend in place moves
 /// each cell once through the cache per step where two fields move it twice (the write lands
 /// on the line just read instead of one of the other field): on the AMD EPYC VM a wavefront of
 /// 1600 columns 35 steps deep ran 1.15x as fast, and the case study 1.1x (docs/benchmarks.md).
@@ -497,19 +501,21 @@ inline void rows_in_place(const Weights<double>& w, const Weights<vec>& wv, doub
       xmv[q] = lanes_from<kLanes - 1>(vec{} + xm[q], x[q]);
     }
     for (; i + 2 * kLanes <= i1; i += kLanes) {
-      vec next[N];
-      for (int q = 0; q < N; ++q)
+      vec next[N], next_xm[N];
+      for (int q = 0; q < N; ++q) {
         next[q] = load(u + q * sy + i + kLanes);
+        next_xm[q] = load(u + q * sy + i + kLanes - 1);
+      }
       const vec ym = load(r.above + i), yp = load(u + N * sy + i);
       store(r.above + i, x[N - 1]);
-      for (int q = 0; q < N; ++q) {
+      for (int q = 0; q < N; ++q)
         store(u + q * sy + i,
               in_place_value<S>(wl, r, q, i, x[q], xmv[q], lanes_from<1>(x[q], next[q]),
                                 q == 0 ? ym : x[q - 1], q == N - 1 ? yp : x[q + 1], dqv));
-        xmv[q] = lanes_from<kLanes - 1>(x[q], next[q]);
-      }
-      for (int q = 0; q < N; ++q)
+      for (int q = 0; q < N; ++q) {
         x[q] = next[q];
+        xmv[q] = next_xm[q];
+      }
     }
     // The last full vector: its right neighbours by a load (nothing past it is stored yet).
     const vec ym = load(r.above + i), yp = load(u + N * sy + i);
