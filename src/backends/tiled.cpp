@@ -472,9 +472,11 @@ class TiledBackend final : public Backend {
   // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
   // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
   // Else what is in flight per strip should fit in a budget: in 2D the unit x depth + 2 rows of
-  // each array in a share of the last-level cache, at least the L2, where that level feeds a
-  // sweep at its in-cache rate (four-row units, see strip_unit; the conservative forms' two-row
-  // strips ran 1.04-1.05x as fast there as sized to the L2), else in half the L2 (a strip that
+  // each array (one array in place: the case study then ran in two strips of 2400 columns,
+  // 1.06x as fast at one thread and two as in three of 1600) in a share of the last-level
+  // cache, at least the L2, where that level feeds a sweep at its in-cache rate (four-row units,
+  // see strip_unit; the conservative forms' two-row strips ran 1.04-1.05x as fast there as
+  // sized to the L2), else in half the L2 (a strip that
   // spills from the L2 then waits on the last level; see kSlowLlcDepth2D); in 3D the depth + 2
   // planes of each in a share of the last-level cache (below); the strips are as many as that
   // needs, rounded up to a multiple of the threads so that none waits for the others. 2D gives
@@ -489,8 +491,11 @@ class TiledBackend final : public Backend {
     if (g.dim < 2) return 0;
     const index_t n = g.n[g.dim - 2];
     if (width_ > 0) return n >= 2 * index_t{width_} ? width_ : 0;
+    // In place (2D where the last level is fast, in_place_applies) one field's rows are in
+    // flight, not two.
+    const double fields = g.dim == 2 && llc_feeds_sweeps() ? 1.0 : 2.0;
     const double per_unit = g.dim == 2
-                                ? 2.0 * static_cast<double>(unit * depth + 2) * sizeof(double)
+                                ? fields * static_cast<double>(unit * depth + 2) * sizeof(double)
                                 : 2.0 * (depth + 2) * static_cast<double>(g.n[0] + 2) *
                                       static_cast<double>(sizeof(double));
     // 3D: each thread's strip in flight takes a share of the last-level cache, at least half
