@@ -54,19 +54,19 @@ inline bool outgrows_sweep_cache(const Grid& block, int threads, bool fast_llc) 
   const auto llc = static_cast<double>(caches().llc), l2 = static_cast<double>(caches().l2);
   threads = std::max(threads, 1);
   const double by_l2 = l2 * (threads == 1 ? 0.9 : 0.95 * threads);
-  return bytes > (fast_llc ? (threads == 1 ? 0.42 : 0.52) * llc : std::min(by_l2, 0.4 * llc));
+  return bytes > (fast_llc ? 0.3 * llc : std::min(by_l2, 0.4 * llc));
 }
 
 /// True where temporal blocking (tiled) beats a plain sweep on `block` at `threads` threads, as
 /// `calor bench node --auto-only` and the 3D runs of docs/benchmarks.md ("Temporal blocking in
 /// 3D", "A slow last-level cache") measured it. Where the last-level cache feeds a plain sweep at
 /// its in-cache rate (`fast_llc`; the 2-core AMD EPYC, 32 MiB L3, 1 MiB L2 per core):
-/// - 2D: once the two fields exceed 0.52 of the last-level cache at two threads or more, 0.42
-///   at one (a VM with its L3 at 0.7-0.85x the L2's rate, both sweeps in four-row units: at two
-///   threads the plain one ran ahead up to 960^2, 0.44 of the L3, by 1.08x, the two tied at
-///   1024^2-1080^2 and tiled ran ahead past them; at one thread, with rows padded off multiples
-///   of 32 cache lines (Field), simd ran ahead at 880^2, 0.37, by 1.04x and tiled from 960^2 by
-///   1.1-1.2x; a plain sweep falls to memory's pace past the L3, between 1200^2 and 1448^2);
+/// - 2D: once the two fields exceed 0.3 of the last-level cache (a VM with its L3 at 0.7-0.85x
+///   the L2's rate, tiled stepping its strips in place; best of 4-5 interleaved `calor run`
+///   rounds: at one thread simd ran ahead at 728^2, 0.25 of the L3, by 1.04x, the two tied at
+///   800^2, 0.31, and tiled ran ahead at 880^2, 0.37, by 1.22x; at two threads the plain sweep
+///   and tiled tied at 728^2 and 800^2, and tiled ran ahead at 880^2 and 1024^2 by 1.14-1.16x;
+///   a plain sweep falls to memory's pace past the L3, between 1200^2 and 1448^2);
 /// - 3D at one thread: except where the fields take 0.1-0.36 of the last-level cache (70^3 to
 ///   88^3 here), where simd, in four-row units, ran 1.11-1.19x as fast; tiled ran 1.9-2.2x simd
 ///   from 96^3 (0.42) up, and the two tied below 64^3;

@@ -319,10 +319,10 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   }
   // The AMD EPYC's L3:
   use_llc_sweep_speed(1.0);
-  EXPECT_EQ(auto_backend_choice(square(0.46 * llc), 1).name, "tiled");  // 980^2 in 32 MiB
-  EXPECT_EQ(auto_backend_choice(square(0.38 * llc), 1).name, "simd");   // 890^2
-  EXPECT_EQ(auto_backend_choice(square(0.48 * llc), 2).name, "threads");
-  EXPECT_EQ(auto_backend_choice(square(0.56 * llc), 2).name, "tiled");
+  EXPECT_EQ(auto_backend_choice(square(0.34 * llc), 1).name, "tiled");  // 850^2 in 32 MiB
+  EXPECT_EQ(auto_backend_choice(square(0.26 * llc), 1).name, "simd");   // 740^2
+  EXPECT_EQ(auto_backend_choice(square(0.26 * llc), 2).name, "threads");
+  EXPECT_EQ(auto_backend_choice(square(0.34 * llc), 2).name, "tiled");
   // 3D: tiled but for 0.1-0.36 of the LLC at one thread and up to 0.48 at two.
   EXPECT_EQ(auto_backend_choice(cube(0.3 * llc), 1).name, "simd");  // 88^3 in 32 MiB
   EXPECT_EQ(auto_backend_choice(cube(0.45 * llc), 1).name, "tiled");
