@@ -89,9 +89,6 @@ class KernelAlone final : public Backend {
   // cell 0 aligned as u's, as the tiled backend's saved rows are).
   void step_in_place(const Scheme& scheme, Field& u) {
     const Grid& g = u.grid();
-    if (g.dim != 2)
-      throw Error("bench node: the in-place kernel alone is 2D, not " + std::to_string(g.dim) +
-                  "D");
     constexpr std::size_t line = 64 / sizeof(double);
     above_.resize(static_cast<std::size_t>(u.stride_y()) + line);
     const auto misalign = reinterpret_cast<std::uintptr_t>(above_.data()) % 64;
@@ -112,6 +109,9 @@ class KernelAlone final : public Backend {
           rows.template operator()<4>(j);
         for (; j < g.n[1]; ++j)
           rows.template operator()<1>(j);
+      } else {
+        throw Error("bench node: the in-place kernel alone is the 2D non-conservative one, not " +
+                    std::to_string(S::dim) + "D" + (S::conservative ? " conservative" : ""));
       }
     });
   }
