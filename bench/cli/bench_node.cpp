@@ -96,7 +96,7 @@ class KernelAlone final : public Backend {
     std::copy(u.raw() + u.offset(0, -1), u.raw() + u.offset(g.n[0], -1), above);
     detail::dispatch(scheme, [&](auto shape) {
       using S = decltype(shape);
-      if constexpr (S::dim == 2 && !S::conservative) {
+      if constexpr (S::dim == 2 && !S::conservative && S::heat != Heating::field) {
         const auto w = Weights<double>::from(scheme.coeffs);
         const auto wv = Weights<detail::vec>::from(scheme.coeffs);
         auto rows = [&]<int N>(index_t j) {
@@ -110,8 +110,11 @@ class KernelAlone final : public Backend {
         for (; j < g.n[1]; ++j)
           rows.template operator()<1>(j);
       } else {
-        throw Error("bench node: the in-place kernel alone is the 2D non-conservative one, not " +
-                    std::to_string(S::dim) + "D" + (S::conservative ? " conservative" : ""));
+        throw Error(
+            "bench node: the in-place kernel alone is the 2D non-conservative one without "
+            "a heat field, not " +
+            std::to_string(S::dim) + "D" + (S::conservative ? " conservative" : "") +
+            (S::heat == Heating::field ? " with a heat field" : ""));
       }
     });
   }

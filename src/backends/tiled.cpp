@@ -471,33 +471,40 @@ class TiledBackend final : public Backend {
 
   // Width of the strips of block_strips (columns in 2D, y-rows in 3D) for a block `depth` steps
   // deep, or 0 for whole slabs (block()). The user's width where it gives two strips or more.
-  // Else what is in flight per strip should fit in a budget: in 2D the unit x depth + 2 rows of
-  // each array (one array in place: the case study then ran in two strips of 2400 columns,
-  // 1.06x as fast at one thread and two as in three of 1600) in a share of the last-level
-  // cache, at least the L2, where that level feeds a sweep at its in-cache rate (four-row units,
-  // see strip_unit; the conservative forms' two-row strips ran 1.04-1.05x as fast there as
-  // sized to the L2), else in half the L2 (a strip that
-  // spills from the L2 then waits on the last level; see kSlowLlcDepth2D); in 3D the depth + 2
-  // planes of each in a share of the last-level cache (below); the strips are as many as that
-  // needs, rounded up to a multiple of the threads so that none waits for the others. 2D gives
-  // every thread two strips or more, narrower than the budget if need be, while a strip keeps 4
-  // vectors across (on the Intel VM at 2 threads, 728^2 and 1024^2 ran 1.4x faster in four strips
-  // than in whole rows, which block() runs with a barrier per wave); 3D uses strips always, if a
-  // strip gets two rows (its lag of one plane beats block()'s two, with a barrier). Strips beat
-  // whole rows on the case study, and the width is not critical within a factor of a few around
-  // this choice (docs/benchmarks.md has the measurements). Threads in bands of rows (use_bands)
-  // take the one-thread width.
+  // Else what is in flight per strip should fit in a budget (budget_width): in 2D the unit x
+  // depth + 2 rows of u's arrays, one where the strips step in place (in_place_applies) and two
+  // otherwise (the face alphas and heat field of some schemes, read only, are not counted), in
+  // a share of the last-level cache, at least the L2, where that level feeds a sweep at its
+  // in-cache rate (four-row units, see strip_unit; the conservative forms' two-row strips ran
+  // 1.04-1.05x as fast there as sized to the L2), else in half the L2 (a strip that spills from
+  // the L2 then waits on the last level; see kSlowLlcDepth2D); in 3D the depth + 2 planes of
+  // each in a share of the last-level cache (below); the strips are as many as that needs,
+  // rounded up to a multiple of the threads so that none waits for the others. Counting one
+  // array in place, the case study runs in two strips of 2400 columns instead of three of 1600:
+  // 1.06x as fast at one thread, 1.04-1.05x at two (variable alpha's two-row strips stay at the
+  // two-strip least up to 8192^2). 2D gives every thread two strips or more, narrower than the
+  // budget if need be, while a strip keeps 4 vectors across (on the Intel VM at 2 threads,
+  // 728^2 and 1024^2 ran 1.4x faster in four strips than in whole rows, which block() runs with
+  // a barrier per wave); 3D uses strips always, if a strip gets two rows (its lag of one plane
+  // beats block()'s two, with a barrier). Strips beat whole rows on the case study, and the
+  // width is not critical within a factor of a few around this choice (docs/benchmarks.md has
+  // the measurements). Threads in bands of rows (use_bands) take the one-thread width.
   index_t strip_width(const Grid& g, int depth, index_t unit) const {
     if (g.dim < 2) return 0;
     const index_t n = g.n[g.dim - 2];
     if (width_ > 0) return n >= 2 * index_t{width_} ? width_ : 0;
-    // In place (2D where the last level is fast, in_place_applies) one field's rows are in
-    // flight, not two.
-    const double fields = g.dim == 2 && llc_feeds_sweeps() ? 1.0 : 2.0;
-    const double per_unit = g.dim == 2
-                                ? fields * static_cast<double>(unit * depth + 2) * sizeof(double)
-                                : 2.0 * (depth + 2) * static_cast<double>(g.n[0] + 2) *
-                                      static_cast<double>(sizeof(double));
+    // Strips sized for one array but too narrow to step in place step two: sized for two.
+    const index_t one = budget_width(g, depth, unit, 1);
+    return in_place_applies(g, one, depth) ? one : budget_width(g, depth, unit, 2);
+  }
+
+  // strip_width from the budget, with `arrays` arrays of u in flight (2D; 3D always two).
+  index_t budget_width(const Grid& g, int depth, index_t unit, int arrays) const {
+    const index_t n = g.n[g.dim - 2];
+    const double per_unit = g.dim == 2 ? arrays * static_cast<double>(unit * depth + 2) *
+                                             static_cast<double>(sizeof(double))
+                                       : 2.0 * (depth + 2) * static_cast<double>(g.n[0] + 2) *
+                                             static_cast<double>(sizeof(double));
     // 3D: each thread's strip in flight takes a share of the last-level cache, at least half
     // the L2 (at 400^3, 2 threads, the best strips held 4-6 MB of the 32 MB L3; 1 MB strips,
     // the L2's size, ran 25% slower), where that cache feeds a sweep at its in-cache rate. Where

@@ -319,8 +319,8 @@ TEST(Backends, AutoTilesWhereTheSweepMeasuredItFaster) {
   }
   // The AMD EPYC's L3:
   use_llc_sweep_speed(1.0);
-  EXPECT_EQ(auto_backend_choice(square(0.34 * llc), 1).name, "tiled");  // 850^2 in 32 MiB
-  EXPECT_EQ(auto_backend_choice(square(0.26 * llc), 1).name, "simd");   // 740^2
+  EXPECT_EQ(auto_backend_choice(square(0.34 * llc), 1).name, "tiled");  // 844^2 in 32 MiB
+  EXPECT_EQ(auto_backend_choice(square(0.26 * llc), 1).name, "simd");   // 738^2
   EXPECT_EQ(auto_backend_choice(square(0.26 * llc), 2).name, "threads");
   EXPECT_EQ(auto_backend_choice(square(0.34 * llc), 2).name, "tiled");
   // 3D: tiled but for 0.1-0.36 of the LLC at one thread and up to 0.48 at two.
