@@ -61,9 +61,9 @@ def test_members_match_their_runs_alone_and_failures_stay_in_their_rows(client, 
 def test_a_killed_workers_member_is_retried(client):
     # Two members of a few seconds each, one per worker; the worker running the first is killed
     # (SIGKILL) while it runs: the scheduler resubmits that member, and its row is still the
-    # member's own result. (600 steps, once a few seconds, now take 0.4 s alone: over before
-    # the kill half a second in, so no worker was replaced.)
-    members = [{"preset": "stencil", "n": 1500, "steps": 2500} for _ in range(2)]
+    # member's own result. (600 steps, once a few seconds, came to take 0.4 s alone: over before
+    # the kill half a second in, so no worker was replaced; 2500 steps came to 1.1-1.3 s.)
+    members = [{"preset": "stencil", "n": 1500, "steps": 6000} for _ in range(2)]
     pids = client.run(os.getpid)  # worker address -> pid
     result = {}
     runner = threading.Thread(target=lambda: result.update(
