@@ -89,10 +89,7 @@ class KernelAlone final : public Backend {
   // cell 0 aligned as u's, as the tiled backend's saved rows are).
   void step_in_place(const Scheme& scheme, Field& u) {
     const Grid& g = u.grid();
-    constexpr std::size_t line = 64 / sizeof(double);
-    above_.resize(static_cast<std::size_t>(u.stride_y()) + line);
-    const auto misalign = reinterpret_cast<std::uintptr_t>(above_.data()) % 64;
-    double* above = above_.data() + (misalign ? (64 - misalign) / sizeof(double) : 0) + u.origin(0);
+    double* above = detail::kept_rows(above_, static_cast<std::size_t>(u.stride_y()), u.origin(0));
     std::copy(u.raw() + u.offset(0, -1), u.raw() + u.offset(g.n[0], -1), above);
     detail::dispatch(scheme, [&](auto shape) {
       using S = decltype(shape);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -425,6 +426,16 @@ struct InPlaceRows {
   const double* q = nullptr;  ///< cell (0, j) of the scheme's heat field, if it has one
   FacePointers f;             ///< cell (0, j) of the face-alpha fields (conservative forms)
 };
+
+/// Room for kept rows laid out as a field's (InPlaceRows::above): `store` resized to `doubles`
+/// and a line more, and the address in it of cell 0 of the first row, `origin` (the field's
+/// origin(0)) past a 64-byte line, so that the kept rows' vectors align as the field's do.
+inline double* kept_rows(std::vector<double>& store, std::size_t doubles, index_t origin) {
+  constexpr std::size_t line = 64;
+  store.resize(doubles + line / sizeof(double));
+  const auto misalign = reinterpret_cast<std::uintptr_t>(store.data()) % line;
+  return store.data() + (misalign ? (line - misalign) / sizeof(double) : 0) + origin;
+}
 
 /// A double, or a vector of them, at p.
 template <class T>

@@ -588,8 +588,8 @@ class TiledBackend final : public Backend {
                    .along = along,
                    .unit = strips.unit,
                    .x0 = region.lo(1, across),
-                   .strips = region.strips(across, strips.width)};
-    blk.in_place = in_place;
+                   .strips = region.strips(across, strips.width),
+                   .in_place = in_place};
     const bool banded = use_bands(g, depth);
     if (in_place) place_buffers(blk, banded);
     std::unique_ptr<std::atomic<index_t>[]> done(new std::atomic<index_t>[blk.strips]);
@@ -631,11 +631,8 @@ class TiledBackend final : public Backend {
   void place_buffers(StripBlock& blk, bool banded) const {
     const Field& a = blk.a;
     const auto rows = static_cast<std::size_t>((banded ? 3 : 1) * (blk.depth + 1) * threads_);
-    const std::size_t line = 64 / sizeof(double);  // room to align the first row to a line
-    saved_store_.resize(rows * static_cast<std::size_t>(a.stride_y()) + line);
-    const auto misalign = reinterpret_cast<std::uintptr_t>(saved_store_.data()) % 64;
     blk.saved =
-        saved_store_.data() + (misalign ? (64 - misalign) / sizeof(double) : 0) + a.origin(0);
+        detail::kept_rows(saved_store_, rows * static_cast<std::size_t>(a.stride_y()), a.origin(0));
     blk.band_rows = banded ? blk.saved + (blk.depth + 1) * threads_ * a.stride_y() : nullptr;
     blk.edge_first = blk.region.lo(1, blk.along) - 1;
     blk.edge_rows = blk.region.hi(1, blk.along) + 1 - blk.edge_first;
